@@ -1,0 +1,97 @@
+package org.jobyard.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A batch system as one configured cluster sees it. Created by a {@link BackendProvider} for each
+ * cluster of the configuration.
+ *
+ * <p><b>Threads.</b> The engine calls one backend instance from one thread at a time, so an
+ * implementation needs no locking of its own; calls may block (they run outside the engine's job
+ * manager). Different clusters are called concurrently, each with its own instance.
+ *
+ * <p><b>Errors.</b> Throw {@link BackendException}; {@link BackendException#isRetryable()} tells
+ * the engine whether to try the same call again later (a timeout, a scheduler that is down) or to
+ * give up on this cluster for the job (a spec the batch system refuses).
+ *
+ * <p><b>Identity.</b> Every native job carries the engine's {@link SubmitRequest#tag()}; after a
+ * crash between "the batch system took it" and "the engine recorded it", the engine calls {@link
+ * #lookup} instead of submitting again.
+ */
+public interface Backend extends AutoCloseable {
+
+  /** The optional operations this backend supports. The engine never calls an undeclared one. */
+  Set<Capability> capabilities();
+
+  /**
+   * Submits jobs. A backend with {@link Capability#BULK_SUBMIT} gets many at once and should use
+   * one batch-system call where it can; otherwise the engine passes one job per call. Returns one
+   * outcome per request, in any order. Throwing means "none of them was submitted".
+   */
+  List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException;
+
+  /**
+   * Reports the status of many jobs with as few batch-system calls as possible (one listing per
+   * call, not one per job). The result holds an entry for each job id asked about; a job the
+   * batch system cannot account for now is {@link JobStatus.Unknown}, never failed.
+   */
+  Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException;
+
+  /**
+   * Asks the batch system to stop the jobs. Cancelling a job that has already ended, or is no
+   * longer known, is not an error. The outcome is observed by the next {@link #poll}.
+   */
+  void cancel(List<JobRef> jobs) throws BackendException;
+
+  /**
+   * Finds the native jobs carrying the given attempts' tags, for jobs whose submission may or may
+   * not have happened before a crash. Returns only those found, keyed by job id.
+   */
+  Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException;
+
+  /** With {@link Capability#HOLD_RELEASE}: keeps the jobs from starting until released. */
+  default void hold(List<JobRef> jobs) throws BackendException {
+    throw new UnsupportedOperationException("hold is not supported by this backend");
+  }
+
+  /** With {@link Capability#HOLD_RELEASE}: lets held jobs start. */
+  default void release(List<JobRef> jobs) throws BackendException {
+    throw new UnsupportedOperationException("release is not supported by this backend");
+  }
+
+  /**
+   * With {@link Capability#LOG_ACCESS}: the last {@code lines} lines of a job's output, read where
+   * the job runs (for a job still running, or whose output has not come home yet).
+   */
+  default Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
+    return Optional.empty();
+  }
+
+  /**
+   * Called once after the job ended, before the engine reports it finished: bring the job's
+   * stdout, stderr and declared output files to the paths its spec names on the engine's machine.
+   * Must be idempotent: after a crash it may be called again.
+   */
+  default void collect(JobRef job, JobSpec spec) throws BackendException {}
+
+  /**
+   * Removes what the job left on the cluster (sandbox, native records). Runs after the engine
+   * committed the job's end; must be idempotent.
+   */
+  default void clean(JobRef job) throws BackendException {}
+
+  /**
+   * The most jobs this cluster should run at once, if the backend knows (the local backend's
+   * slots); empty leaves the limit to the batch system.
+   */
+  default java.util.OptionalInt slots() {
+    return java.util.OptionalInt.empty();
+  }
+
+  /** Releases connections and threads. */
+  @Override
+  default void close() {}
+}

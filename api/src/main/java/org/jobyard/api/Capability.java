@@ -1,0 +1,17 @@
+package org.jobyard.api;
+
+/** Optional abilities of a {@link Backend}, declared up front rather than found by trial. */
+public enum Capability {
+  /** {@link Backend#submit} takes many jobs in one call. */
+  BULK_SUBMIT,
+  /** {@link Backend#hold} and {@link Backend#release}. */
+  HOLD_RELEASE,
+  /** Input and output files are staged by the backend ({@link JobSpec#inputFiles()}). */
+  STAGING,
+  /** {@link Backend#tail} reads a job's output where it runs. */
+  LOG_ACCESS,
+  /** Runs jobs with {@link JobSpec#steps() several steps}. */
+  STEPS,
+  /** Enforces {@link Resources#walltime()}. */
+  WALLTIME
+}

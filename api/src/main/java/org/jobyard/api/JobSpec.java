@@ -1,0 +1,124 @@
+package org.jobyard.api;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A backend-neutral job: what a user asked to run, as read from the job file or the REST API.
+ *
+ * <p>A job runs either one {@link #executable()} with {@link #arguments()}, or a list of {@link
+ * #steps()} in sequence (the first failing step ends the job). All values are data: a backend
+ * must quote them for any shell it passes them through (see {@link ShellQuoting}).
+ *
+ * @param name the user's name for the job (not unique)
+ * @param session optional grouping label (drunc's session)
+ * @param user the owner, filled in by the engine
+ * @param steps the commands to run in order; never empty (a single executable is one step)
+ * @param environment extra environment variables for every step
+ * @param directory working directory on the execution host, or {@code null} for the job's sandbox
+ * @param stdout where the job's standard output ends up on the engine's machine, or {@code null}
+ * @param stderr where the job's standard error ends up on the engine's machine, or {@code null}
+ * @param resources what the job needs
+ * @param queue queue or partition, or {@code null} for the cluster's default
+ * @param account account to charge, or {@code null}
+ * @param inputFiles files staged to the job before it starts
+ * @param outputFiles files fetched back after it ends
+ * @param clusters clusters the job may run on, tried in order; empty means the engine's default
+ * @param retries how many more attempts after a failed one
+ * @param nativeOptions per-backend escape hatch: backend name to its own options
+ */
+public record JobSpec(
+    String name,
+    String session,
+    String user,
+    List<Step> steps,
+    Map<String, String> environment,
+    String directory,
+    String stdout,
+    String stderr,
+    Resources resources,
+    String queue,
+    String account,
+    List<FileTransfer> inputFiles,
+    List<FileTransfer> outputFiles,
+    List<String> clusters,
+    int retries,
+    Map<String, Map<String, String>> nativeOptions) {
+
+  public JobSpec {
+    requireNonNull(name, "name is null");
+    steps = List.copyOf(requireNonNull(steps, "steps is null"));
+    if (steps.isEmpty()) {
+      throw new IllegalArgumentException("a job needs at least one step");
+    }
+    environment = Map.copyOf(requireNonNull(environment, "environment is null"));
+    resources = resources == null ? Resources.NONE : resources;
+    inputFiles = List.copyOf(requireNonNull(inputFiles, "inputFiles is null"));
+    outputFiles = List.copyOf(requireNonNull(outputFiles, "outputFiles is null"));
+    clusters = List.copyOf(requireNonNull(clusters, "clusters is null"));
+    if (retries < 0) {
+      throw new IllegalArgumentException("retries must be >= 0, got " + retries);
+    }
+    nativeOptions = Map.copyOf(requireNonNull(nativeOptions, "nativeOptions is null"));
+  }
+
+  /** A job with one step and nothing else set: handy for tests and examples. */
+  public static JobSpec of(String name, String executable, String... arguments) {
+    return new JobSpec(name, null, null, List.of(new Step(executable, List.of(arguments))),
+        Map.of(), null, null, null, Resources.NONE, null, null, List.of(), List.of(), List.of(), 0,
+        Map.of());
+  }
+
+  /** The options given for one backend, empty if none. */
+  public Map<String, String> nativeOptions(String backend) {
+    return nativeOptions.getOrDefault(backend, Map.of());
+  }
+
+  public Optional<String> sessionName() {
+    return Optional.ofNullable(session);
+  }
+
+  public JobSpec withUser(String newUser) {
+    return new JobSpec(name, session, newUser, steps, environment, directory, stdout, stderr,
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions);
+  }
+
+  public JobSpec withEnvironment(Map<String, String> newEnvironment) {
+    return new JobSpec(name, session, user, steps, newEnvironment, directory, stdout, stderr,
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions);
+  }
+
+  /** One command of a job. */
+  public record Step(String executable, List<String> arguments) {
+    public Step {
+      requireNonNull(executable, "executable is null");
+      if (executable.isEmpty()) {
+        throw new IllegalArgumentException("executable is empty");
+      }
+      arguments = List.copyOf(requireNonNull(arguments, "arguments is null"));
+    }
+
+    /** The executable followed by its arguments. */
+    public List<String> argv() {
+      var argv = new java.util.ArrayList<String>(arguments.size() + 1);
+      argv.add(executable);
+      argv.addAll(arguments);
+      return List.copyOf(argv);
+    }
+  }
+
+  /**
+   * A file to move between the engine's machine and the job: {@code source} is read, {@code
+   * destination} written. For inputs the source is on the engine's machine and the destination
+   * relative to the job's directory; for outputs the other way round.
+   */
+  public record FileTransfer(String source, String destination) {
+    public FileTransfer {
+      requireNonNull(source, "source is null");
+      requireNonNull(destination, "destination is null");
+    }
+  }
+}

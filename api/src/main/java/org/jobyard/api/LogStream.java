@@ -1,0 +1,7 @@
+package org.jobyard.api;
+
+/** Which output of a job. */
+public enum LogStream {
+  STDOUT,
+  STDERR
+}
