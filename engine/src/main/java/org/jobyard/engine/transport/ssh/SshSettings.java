@@ -1,0 +1,231 @@
+package org.jobyard.engine.transport.ssh;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.jobyard.api.ConfigurationException;
+import org.jobyard.api.Durations;
+
+/**
+ * How to reach one SSH host, and how many connections to it the engine may hold.
+ *
+ * @param host name or address of the submit host
+ * @param port its SSH port (22)
+ * @param user the login user
+ * @param identity private key file (ed25519 or RSA, no passphrase); the only credential used
+ * @param knownHosts the known_hosts file the host key is checked against (~/.ssh/known_hosts)
+ * @param maxConnections the most SSH connections held to the host at once (4)
+ * @param maxChannelsPerConnection commands and transfers multiplexed on one connection; 0 finds
+ *     the server's limit (sshd's {@code MaxSessions}) by probing the first connection
+ * @param connectTimeout how long a caller waits for a connection, handshakes and retries
+ *     included, before a retryable error (10s)
+ * @param keepAliveInterval how often an idle connection is probed so that firewalls keep it and
+ *     a dead host is noticed (15s)
+ * @param maxConnectionAge connections older than this are drained and replaced, before servers or
+ *     firewalls drop them (10m)
+ * @param commandTimeout the timeout given to commands that do not set their own (60s)
+ */
+public record SshSettings(String host, int port, String user, Path identity, Path knownHosts,
+    int maxConnections, int maxChannelsPerConnection, Duration connectTimeout,
+    Duration keepAliveInterval, Duration maxConnectionAge, Duration commandTimeout) {
+
+  public static final int DEFAULT_PORT = 22;
+  public static final int DEFAULT_MAX_CONNECTIONS = 4;
+  public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_KEEP_ALIVE = Duration.ofSeconds(15);
+  public static final Duration DEFAULT_MAX_CONNECTION_AGE = Duration.ofMinutes(10);
+  public static final Duration DEFAULT_COMMAND_TIMEOUT = Duration.ofSeconds(60);
+
+  private static final Set<String> KEYS = Set.of("type", "host", "port", "user", "identity",
+      "known_hosts", "max_connections", "max_channels_per_connection", "connect_timeout",
+      "keep_alive_interval", "max_connection_age", "command_timeout");
+
+  public SshSettings {
+    requireNonNull(host, "host is null");
+    requireNonNull(user, "user is null");
+    requireNonNull(identity, "identity is null");
+    requireNonNull(knownHosts, "knownHosts is null");
+    requireNonNull(connectTimeout, "connectTimeout is null");
+    requireNonNull(keepAliveInterval, "keepAliveInterval is null");
+    requireNonNull(maxConnectionAge, "maxConnectionAge is null");
+    requireNonNull(commandTimeout, "commandTimeout is null");
+    if (host.isBlank()) {
+      throw new IllegalArgumentException("host is blank");
+    }
+    if (port < 1 || port > 65535) {
+      throw new IllegalArgumentException("port must be 1-65535, not " + port);
+    }
+    if (maxConnections < 1) {
+      throw new IllegalArgumentException("maxConnections must be at least 1");
+    }
+    if (maxChannelsPerConnection < 0) {
+      throw new IllegalArgumentException("maxChannelsPerConnection must be 0 (probe) or more");
+    }
+  }
+
+  /** Settings with every default: port 22, ~/.ssh/known_hosts, 4 connections, probed channels. */
+  public static SshSettings of(String host, String user, Path identity) {
+    return new SshSettings(host, DEFAULT_PORT, user, identity, defaultKnownHosts(),
+        DEFAULT_MAX_CONNECTIONS, 0, DEFAULT_CONNECT_TIMEOUT, DEFAULT_KEEP_ALIVE,
+        DEFAULT_MAX_CONNECTION_AGE, DEFAULT_COMMAND_TIMEOUT);
+  }
+
+  public SshSettings withPort(int newPort) {
+    return new SshSettings(host, newPort, user, identity, knownHosts, maxConnections,
+        maxChannelsPerConnection, connectTimeout, keepAliveInterval, maxConnectionAge,
+        commandTimeout);
+  }
+
+  public SshSettings withKnownHosts(Path file) {
+    return new SshSettings(host, port, user, identity, file, maxConnections,
+        maxChannelsPerConnection, connectTimeout, keepAliveInterval, maxConnectionAge,
+        commandTimeout);
+  }
+
+  public SshSettings withIdentity(Path file) {
+    return new SshSettings(host, port, user, file, knownHosts, maxConnections,
+        maxChannelsPerConnection, connectTimeout, keepAliveInterval, maxConnectionAge,
+        commandTimeout);
+  }
+
+  public SshSettings withMaxConnections(int n) {
+    return new SshSettings(host, port, user, identity, knownHosts, n, maxChannelsPerConnection,
+        connectTimeout, keepAliveInterval, maxConnectionAge, commandTimeout);
+  }
+
+  public SshSettings withMaxChannelsPerConnection(int n) {
+    return new SshSettings(host, port, user, identity, knownHosts, maxConnections, n,
+        connectTimeout, keepAliveInterval, maxConnectionAge, commandTimeout);
+  }
+
+  public SshSettings withConnectTimeout(Duration d) {
+    return new SshSettings(host, port, user, identity, knownHosts, maxConnections,
+        maxChannelsPerConnection, d, keepAliveInterval, maxConnectionAge, commandTimeout);
+  }
+
+  public SshSettings withMaxConnectionAge(Duration d) {
+    return new SshSettings(host, port, user, identity, knownHosts, maxConnections,
+        maxChannelsPerConnection, connectTimeout, keepAliveInterval, d, commandTimeout);
+  }
+
+  /** {@code ssh://user@host:port}, for messages. */
+  public String describe() {
+    return "ssh://" + user + "@" + host + ":" + port;
+  }
+
+  /**
+   * Reads a YAML/JSON transport block: {@code {type: ssh, host, port, user, identity,
+   * known_hosts, max_connections, max_channels_per_connection, connect_timeout,
+   * keep_alive_interval, max_connection_age, command_timeout}}. Durations take {@code 10s},
+   * {@code 1m30s} or plain seconds; a leading {@code ~} in paths means the engine user's home.
+   *
+   * @throws ConfigurationException naming the first bad or unknown field
+   */
+  public static SshSettings fromMap(Map<String, ?> block) throws ConfigurationException {
+    requireNonNull(block, "block is null");
+    var unknown = new TreeSet<String>();
+    for (var k : block.keySet()) {
+      if (!KEYS.contains(k)) {
+        unknown.add(k);
+      }
+    }
+    if (!unknown.isEmpty()) {
+      throw new ConfigurationException("ssh transport: unknown field(s) " + unknown
+          + "; known fields are " + new TreeSet<>(KEYS));
+    }
+    var type = block.get("type");
+    if (type != null && !"ssh".equals(type.toString())) {
+      throw new ConfigurationException("ssh transport: type must be 'ssh', not '" + type + "'");
+    }
+    var host = requiredString(block, "host");
+    var user = requiredString(block, "user");
+    var identity = path(requiredString(block, "identity"));
+    var knownHosts = block.containsKey("known_hosts")
+        ? path(requiredString(block, "known_hosts")) : defaultKnownHosts();
+    int port = integer(block, "port", DEFAULT_PORT, 1, 65535);
+    int maxConnections = integer(block, "max_connections", DEFAULT_MAX_CONNECTIONS, 1, 1000);
+    int maxChannels = integer(block, "max_channels_per_connection", 0, 0, 1000);
+    var connect = duration(block, "connect_timeout", DEFAULT_CONNECT_TIMEOUT);
+    var keepAlive = duration(block, "keep_alive_interval", DEFAULT_KEEP_ALIVE);
+    var age = duration(block, "max_connection_age", DEFAULT_MAX_CONNECTION_AGE);
+    var command = duration(block, "command_timeout", DEFAULT_COMMAND_TIMEOUT);
+    return new SshSettings(host, port, user, identity, knownHosts, maxConnections, maxChannels,
+        connect, keepAlive, age, command);
+  }
+
+  static Path defaultKnownHosts() {
+    return Path.of(System.getProperty("user.home"), ".ssh", "known_hosts");
+  }
+
+  /** Expands a leading {@code ~} or {@code ~/} to the home of the user running the engine. */
+  static Path path(String text) {
+    if (text.equals("~")) {
+      return Path.of(System.getProperty("user.home"));
+    }
+    if (text.startsWith("~/")) {
+      return Path.of(System.getProperty("user.home"), text.substring(2));
+    }
+    return Path.of(text);
+  }
+
+  private static String requiredString(Map<String, ?> block, String key)
+      throws ConfigurationException {
+    var v = block.get(key);
+    if (v == null) {
+      throw new ConfigurationException("ssh transport: '" + key + "' is required");
+    }
+    if (!(v instanceof String s) || s.isBlank()) {
+      throw new ConfigurationException("ssh transport: '" + key
+          + "' must be a non-empty string, not " + describeValue(v));
+    }
+    return s.strip();
+  }
+
+  private static int integer(Map<String, ?> block, String key, int dflt, int min, int max)
+      throws ConfigurationException {
+    var v = block.get(key);
+    if (v == null) {
+      return dflt;
+    }
+    long n;
+    if (v instanceof Integer || v instanceof Long || v instanceof Short) {
+      n = ((Number) v).longValue();
+    } else if (v instanceof String s && s.strip().matches("-?\\d{1,9}")) {
+      n = Long.parseLong(s.strip());
+    } else {
+      throw new ConfigurationException("ssh transport: '" + key + "' must be a whole number, not "
+          + describeValue(v));
+    }
+    if (n < min || n > max) {
+      throw new ConfigurationException("ssh transport: '" + key + "' must be between " + min
+          + " and " + max + ", not " + n);
+    }
+    return (int) n;
+  }
+
+  private static Duration duration(Map<String, ?> block, String key, Duration dflt)
+      throws ConfigurationException {
+    var v = block.get(key);
+    if (v == null) {
+      return dflt;
+    }
+    var parsed = v instanceof Integer || v instanceof Long
+        ? java.util.Optional.of(Duration.ofSeconds(((Number) v).longValue()))
+        : v instanceof String s ? Durations.parse(s) : java.util.Optional.<Duration>empty();
+    if (parsed.isEmpty() || parsed.get().isNegative() || parsed.get().isZero()) {
+      throw new ConfigurationException("ssh transport: '" + key
+          + "' must be a positive duration such as 10s, 1m30s or 600, not " + describeValue(v));
+    }
+    return parsed.get();
+  }
+
+  private static String describeValue(Object v) {
+    return v instanceof String s ? "'" + s + "'"
+        : v + " (" + v.getClass().getSimpleName().toLowerCase(Locale.ROOT) + ")";
+  }
+}
