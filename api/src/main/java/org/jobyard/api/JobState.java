@@ -10,7 +10,8 @@ import java.util.Set;
  * <pre>
  * QUEUED -> SUBMITTING -> PENDING -> RUNNING -> SUCCEEDED | FAILED
  *    any live state -> CANCELLING -> CANCELLED ; any live state -> PAUSED -> QUEUED
- *    FAILED | CANCELLED -> QUEUED (retry or restart: a new attempt)
+ *    SUBMITTING | PENDING | RUNNING | FAILED | CANCELLED -> QUEUED (a new attempt: retry,
+ *    next cluster, restart)
  * </pre>
  */
 public enum JobState {
@@ -48,8 +49,9 @@ public enum JobState {
       case QUEUED -> next == SUBMITTING || next == PAUSED || next == CANCELLED || next == FAILED;
       case SUBMITTING -> next == PENDING || next == RUNNING || next == QUEUED || next == FAILED
           || next == CANCELLING || next == SUCCEEDED || next == CANCELLED;
-      case PENDING -> next != QUEUED && next != SUBMITTING;
-      case RUNNING -> next != QUEUED && next != SUBMITTING && next != PENDING;
+      // back to QUEUED only for a new attempt (a retry, or the next cluster in the job's list)
+      case PENDING -> next != SUBMITTING;
+      case RUNNING -> next != SUBMITTING && next != PENDING;
       case PAUSED -> next == QUEUED || next == PENDING || next == RUNNING || next == CANCELLING
           || next == CANCELLED || next == FAILED || next == SUCCEEDED;
       case CANCELLING -> next == CANCELLED || next == SUCCEEDED || next == FAILED;

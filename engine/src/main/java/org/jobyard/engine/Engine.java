@@ -1,0 +1,159 @@
+package org.jobyard.engine;
+
+import com.google.inject.Guice;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.manager.Cluster;
+import org.jobyard.engine.manager.JobManager;
+import org.jobyard.engine.plugin.PluginRegistry;
+import org.jobyard.engine.service.Service;
+import org.jobyard.engine.service.ServiceRuntime;
+import org.jobyard.engine.store.Database;
+import org.jobyard.engine.store.JobStore;
+import org.jobyard.engine.store.StoreWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running engine: store, job manager and clusters, supervised. Built by Guice from {@link
+ * EngineModule}; {@link #start()} opens nothing that the constructor did not, and {@link #close()}
+ * stops in order: the manager finishes its critical section and commits, then the store writer
+ * drains, then clusters and the database close.
+ */
+public final class Engine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
+
+  private final EngineConfig config;
+  private final Database database;
+  private final JobStore store;
+  private final StoreWriter writer;
+  private final JobManager manager;
+  private final List<Cluster> clusters;
+  private final PluginRegistry plugins;
+  private final ServiceRuntime runtime;
+  private final CompletableFuture<String> fatal = new CompletableFuture<>();
+  private volatile boolean closed;
+
+  @jakarta.inject.Inject
+  Engine(EngineConfig config, Database database, JobStore store, StoreWriter writer,
+      JobManager manager, List<Cluster> clusters, PluginRegistry plugins) {
+    this.config = config;
+    this.database = database;
+    this.store = store;
+    this.writer = writer;
+    this.manager = manager;
+    this.clusters = clusters;
+    this.plugins = plugins;
+    this.runtime = new ServiceRuntime(5, Duration.ofMinutes(5), reason -> {
+      LOG.error("stopping the engine: {}", reason);
+      fatal.complete(reason);
+    });
+  }
+
+  /** Wires an engine for the configuration; nothing runs until {@link #start()}. */
+  public static Engine create(EngineConfig config) {
+    return Guice.createInjector(new EngineModule(config)).getInstance(Engine.class);
+  }
+
+  /** Starts the services and waits until the manager has recovered the store's live jobs. */
+  public Engine start() {
+    runtime.start(new Service() {
+      @Override
+      public String name() {
+        return "store-writer";
+      }
+
+      @Override
+      public void run() {
+        writer.run();
+      }
+
+      @Override
+      public void stop() {
+        writer.stop();
+      }
+    });
+    runtime.start(new Service() {
+      @Override
+      public String name() {
+        return "job-manager";
+      }
+
+      @Override
+      public void run() {
+        manager.run();
+      }
+
+      @Override
+      public void stop() {
+        try {
+          manager.stop().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          LOG.warn("job manager did not stop in time: {}", e.toString());
+        }
+      }
+    });
+    var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!manager.isReady()) {
+      if (fatal.isDone() || System.nanoTime() > deadline) {
+        close();
+        throw new IllegalStateException("the engine did not become ready: "
+            + fatal.getNow("timed out recovering jobs from the store"));
+      }
+      Thread.onSpinWait();
+      try {
+        Thread.sleep(5); // start-up only: recovery runs on the manager's thread
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while starting", e);
+      }
+    }
+    LOG.info("engine ready: clusters {}, store {}", clusters.stream().map(Cluster::name).toList(),
+        config.database().url());
+    return this;
+  }
+
+  public JobManager manager() {
+    return manager;
+  }
+
+  public JobStore store() {
+    return store;
+  }
+
+  public EngineConfig config() {
+    return config;
+  }
+
+  public PluginRegistry plugins() {
+    return plugins;
+  }
+
+  public List<Cluster> clusters() {
+    return clusters;
+  }
+
+  public List<ServiceRuntime.Health> health() {
+    return runtime.health();
+  }
+
+  /** Completes with a reason when a service failed for good and the engine must stop. */
+  public CompletableFuture<String> fatal() {
+    return fatal;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    runtime.close();
+    clusters.forEach(Cluster::close);
+    database.close();
+    LOG.info("engine stopped");
+  }
+}

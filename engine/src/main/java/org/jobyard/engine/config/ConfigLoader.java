@@ -1,0 +1,210 @@
+package org.jobyard.engine.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jobyard.api.Durations;
+
+/**
+ * Reads {@code conf/jobyard.yaml}:
+ *
+ * <pre>
+ * database: {url: jdbc:postgresql://db/jobyard, user: jobyard, password: secret}
+ * api: {listen: 127.0.0.1:8642}
+ * engine: {poll_interval: 5s, submit_batch: 200, lost_after: 10m}
+ * default_clusters: [hpc, local]
+ * clusters:
+ *   local: {backend: local, slots: 4}
+ *   hpc:
+ *     backend: slurm
+ *     partition: debug
+ *     transport: {type: ssh, host: login.example.org, user: alice, identity: ~/.ssh/id_ed25519}
+ * </pre>
+ *
+ * Every section is optional; with none, jobs run on one local cluster and are stored in H2 under
+ * {@code var/db}.
+ */
+public final class ConfigLoader {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Set<String> TOP =
+      Set.of("database", "api", "engine", "clusters", "default_clusters");
+
+  private ConfigLoader() {}
+
+  /** The configuration with nothing set: H2 under {@code home/var/db} and one local cluster. */
+  public static EngineConfig defaults(Path home) {
+    return parse(home, YAML.createObjectNode(), "(defaults)");
+  }
+
+  public static EngineConfig load(Path home, Path file) {
+    JsonNode root;
+    try {
+      root = YAML.readTree(file.toFile());
+    } catch (IOException e) {
+      throw new ConfigException(file + ": cannot read the configuration: " + e.getMessage(), e);
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      root = YAML.createObjectNode();
+    }
+    return parse(home, root, file.toString());
+  }
+
+  static EngineConfig parse(Path home, JsonNode root, String source) {
+    if (!root.isObject()) {
+      throw new ConfigException(source + ": expected a mapping at the top level");
+    }
+    var unknown = new ArrayList<String>();
+    root.fieldNames().forEachRemaining(f -> {
+      if (!TOP.contains(f)) {
+        unknown.add(f);
+      }
+    });
+    if (!unknown.isEmpty()) {
+      throw new ConfigException(source + ": unknown setting(s) " + unknown + "; known: " + TOP);
+    }
+    home = home.toAbsolutePath().normalize();
+    var db = root.path("database");
+    var defaultUrl = "jdbc:h2:file:" + home.resolve("var/db/jobyard");
+    var database = new EngineConfig.Database(
+        text(db, "url", defaultUrl), text(db, "user", "jobyard"), text(db, "password", ""),
+        integer(db, "pool_size", 4, source + ": database.pool_size"));
+    var api = new EngineConfig.Api(text(root.path("api"), "listen", "127.0.0.1:0"));
+    var e = root.path("engine");
+    var d = EngineConfig.Tuning.DEFAULT;
+    var tuning = new EngineConfig.Tuning(
+        duration(e, "poll_interval", d.pollInterval(), source + ": engine.poll_interval"),
+        integer(e, "submit_batch", d.submitBatch(), source + ": engine.submit_batch"),
+        duration(e, "lost_after", d.lostAfter(), source + ": engine.lost_after"),
+        duration(e, "retry_backoff", d.retryBackoff(), source + ": engine.retry_backoff"));
+    if (tuning.submitBatch() < 1) {
+      throw new ConfigException(source + ": engine.submit_batch must be at least 1");
+    }
+
+    var clusters = new LinkedHashMap<String, ClusterConfig>();
+    var cnode = root.path("clusters");
+    if (!cnode.isMissingNode() && !cnode.isNull() && !cnode.isObject()) {
+      throw new ConfigException(source + ": clusters must be a mapping of name to settings");
+    }
+    var it = cnode.fields();
+    while (it.hasNext()) {
+      var entry = it.next();
+      clusters.put(entry.getKey(), cluster(entry.getKey(), entry.getValue(), source));
+    }
+    if (clusters.isEmpty()) {
+      clusters.put("local", new ClusterConfig("local", "local", Map.of("type", "local"),
+          Map.of(), null, 0));
+    }
+    var defaults = new ArrayList<String>();
+    var dnode = root.path("default_clusters");
+    if (dnode.isArray()) {
+      dnode.forEach(n -> defaults.add(n.asText()));
+    } else if (!dnode.isMissingNode()) {
+      throw new ConfigException(source + ": default_clusters must be a list of cluster names");
+    }
+    for (var name : defaults) {
+      if (!clusters.containsKey(name)) {
+        throw new ConfigException(source + ": default_clusters names '" + name
+            + "', which is not a configured cluster; known: " + clusters.keySet());
+      }
+    }
+    if (defaults.isEmpty()) {
+      defaults.add(clusters.containsKey("local") ? "local" : clusters.keySet().iterator().next());
+    }
+    return new EngineConfig(home, database, api, tuning, clusters, defaults);
+  }
+
+  private static ClusterConfig cluster(String name, JsonNode node, String source) {
+    var where = source + ": clusters." + name;
+    if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.-]*")) {
+      throw new ConfigException(where + ": a cluster name may hold letters, digits, '.', '_' and "
+          + "'-' only");
+    }
+    if (!node.isObject()) {
+      throw new ConfigException(where + ": expected a mapping with at least 'backend'");
+    }
+    var backend = node.path("backend");
+    if (!backend.isTextual() || backend.asText().isBlank()) {
+      throw new ConfigException(where + ".backend: required (e.g. local, slurm, condor, arc)");
+    }
+    Map<String, Object> transport = new LinkedHashMap<>();
+    var tnode = node.path("transport");
+    if (tnode.isObject()) {
+      transport = YAML.convertValue(tnode, YAML.getTypeFactory()
+          .constructMapType(LinkedHashMap.class, String.class, Object.class));
+    } else if (tnode.isTextual()) {
+      transport.put("type", tnode.asText());
+    } else if (!tnode.isMissingNode()) {
+      throw new ConfigException(where + ".transport: expected a mapping such as {type: ssh, "
+          + "host: ..., user: ...}");
+    }
+    transport.putIfAbsent("type", "local");
+    var type = String.valueOf(transport.get("type"));
+    if (!List.of("local", "ssh").contains(type)) {
+      throw new ConfigException(where + ".transport.type: expected local or ssh, got '" + type
+          + "'");
+    }
+    var settings = new LinkedHashMap<String, String>();
+    var it = node.fields();
+    while (it.hasNext()) {
+      var f = it.next();
+      switch (f.getKey()) {
+        case "backend", "transport", "poll_interval", "max_jobs" -> { }
+        default -> {
+          if (f.getValue().isContainerNode()) {
+            throw new ConfigException(where + "." + f.getKey()
+                + ": expected a plain value (text or number)");
+          }
+          settings.put(f.getKey(), f.getValue().asText());
+        }
+      }
+    }
+    return new ClusterConfig(name, backend.asText(), transport, settings,
+        duration(node, "poll_interval", null, where + ".poll_interval"),
+        integer(node, "max_jobs", 0, where + ".max_jobs"));
+  }
+
+  private static String text(JsonNode node, String field, String fallback) {
+    var v = node.path(field);
+    return v.isMissingNode() || v.isNull() ? fallback : v.asText();
+  }
+
+  private static int integer(JsonNode node, String field, int fallback, String where) {
+    var v = node.path(field);
+    if (v.isMissingNode() || v.isNull()) {
+      return fallback;
+    }
+    if (!v.canConvertToInt() || !v.isIntegralNumber()) {
+      throw new ConfigException(where + ": expected a whole number, got '" + v.asText() + "'");
+    }
+    return v.asInt();
+  }
+
+  private static Duration duration(JsonNode node, String field, Duration fallback, String where) {
+    var v = node.path(field);
+    if (v.isMissingNode() || v.isNull()) {
+      return fallback;
+    }
+    return Durations.parse(v.asText()).filter(d -> !d.isZero()).orElseThrow(() ->
+        new ConfigException(where + ": expected a duration like 500ms, 5s or 2m, got '"
+            + v.asText() + "'"));
+  }
+
+  /** Expands a leading {@code ~} and resolves relative paths against {@code home}. */
+  public static Path path(Path home, String value) {
+    if (value.startsWith("~/")) {
+      return Path.of(System.getProperty("user.home"), value.substring(2));
+    }
+    var p = Path.of(value);
+    return p.isAbsolute() ? p : home.resolve(p);
+  }
+
+}

@@ -1,0 +1,59 @@
+package org.jobyard.engine.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The engine's settings, read from {@code conf/jobyard.yaml} (see {@link ConfigLoader}).
+ *
+ * @param home the installation folder; relative paths are resolved against it
+ * @param database where jobs are stored
+ * @param api where the REST API listens
+ * @param engine tuning of the job manager
+ * @param clusters the named clusters, in configuration order
+ * @param defaultClusters the clusters a job without {@code clusters} is tried on, in order
+ */
+public record EngineConfig(
+    Path home,
+    Database database,
+    Api api,
+    Tuning engine,
+    Map<String, ClusterConfig> clusters,
+    List<String> defaultClusters) {
+
+  public EngineConfig {
+    requireNonNull(home, "home is null");
+    requireNonNull(database, "database is null");
+    requireNonNull(api, "api is null");
+    requireNonNull(engine, "engine is null");
+    clusters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clusters));
+    defaultClusters = List.copyOf(defaultClusters);
+  }
+
+  public Path varDir() {
+    return home.resolve("var");
+  }
+
+  /**
+   * @param url JDBC URL; H2 file under {@code var/db} by default, PostgreSQL for production
+   */
+  public record Database(String url, String user, String password, int poolSize) {}
+
+  public record Api(String listen) {}
+
+  /**
+   * @param pollInterval how often each cluster is polled when it has live jobs
+   * @param submitBatch the most jobs handed to one bulk submit call
+   * @param lostAfter how long a job may stay unknown to its backend before it counts as lost
+   * @param retryBackoff wait before a cluster that did not answer is tried again
+   */
+  public record Tuning(Duration pollInterval, int submitBatch, Duration lostAfter,
+      Duration retryBackoff) {
+    public static final Tuning DEFAULT =
+        new Tuning(Duration.ofSeconds(5), 200, Duration.ofMinutes(10), Duration.ofSeconds(5));
+  }
+}

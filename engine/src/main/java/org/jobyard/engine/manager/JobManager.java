@@ -1,0 +1,1037 @@
+package org.jobyard.engine.manager;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobState;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.store.AttemptRow;
+import org.jobyard.engine.store.Change;
+import org.jobyard.engine.store.JobRow;
+import org.jobyard.engine.store.JobStore;
+import org.jobyard.engine.store.StoreWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The one owner of job state (an actor). It takes {@link Message}s one at a time from its mailbox,
+ * changes jobs in memory, and hands every change of a turn to the {@link StoreWriter} as one
+ * batch; what must wait for durability (replies, backend calls that act on committed intent)
+ * runs when the batch is committed. Backend calls run on each cluster's worker thread and report
+ * back as messages, so this thread never waits on a batch system or the database.
+ *
+ * <p>Intent comes first: a job is SUBMITTING in the store before its backend sees it, and the
+ * native job carries the attempt's tag; after a crash, SUBMITTING jobs are looked up by tag
+ * before anything is submitted again.
+ */
+public final class JobManager implements Runnable {
+  private static final Logger LOG = LoggerFactory.getLogger(JobManager.class);
+  private static final long TICK_MILLIS = 200;
+  private static final long CANCEL_RESEND_MILLIS = 30_000;
+  static final ObjectMapper JSON = new ObjectMapper()
+      .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule());
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
+
+  private final JobStore store;
+  private final StoreWriter writer;
+  private final EngineConfig.Tuning tuning;
+  private final Map<String, Cluster> clusters;
+  private final List<String> defaultClusters;
+  private final LinkedBlockingQueue<Message> mailbox = new LinkedBlockingQueue<>();
+  private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
+  private final AtomicLong incarnations = new AtomicLong();
+  private volatile boolean accepting = true;
+  private volatile boolean ready;
+  private volatile Stats stats = new Stats(0, Map.of(), 0);
+
+  // owned by the manager's thread
+  private long incarnation;
+  private final Map<String, Job> jobs = new HashMap<>();
+  private final List<Change> changes = new ArrayList<>();
+  private final List<Runnable> afterCommit = new ArrayList<>();
+  private final List<JobEvent> events = new ArrayList<>();
+  private long seq;
+  private int inFlight;
+  private CompletableFuture<Void> stopReply;
+  private long stopDeadline;
+
+  /** Numbers for health and progress, refreshed each turn. */
+  public record Stats(int liveJobs, Map<String, Integer> liveByCluster, long turns) {}
+
+  public JobManager(JobStore store, StoreWriter writer, EngineConfig.Tuning tuning,
+      Collection<Cluster> clusters, List<String> defaultClusters) {
+    this.store = store;
+    this.writer = writer;
+    this.tuning = tuning;
+    var byName = new LinkedHashMap<String, Cluster>();
+    clusters.forEach(c -> byName.put(c.name, c));
+    this.clusters = java.util.Collections.unmodifiableMap(byName);
+    this.defaultClusters = List.copyOf(defaultClusters);
+  }
+
+  // ---------------------------------------------------------------- API for other threads
+
+  /** Stores the jobs and returns their ids once the store has them (acknowledged = durable). */
+  public CompletableFuture<List<String>> submit(String owner, List<JobSpec> specs) {
+    var reply = new CompletableFuture<List<String>>();
+    post(new Message.Submit(owner, specs, reply));
+    return reply;
+  }
+
+  /** Cancels the jobs; returns the ids that were live and are now being cancelled. */
+  public CompletableFuture<List<String>> cancel(List<String> jobIds) {
+    var reply = new CompletableFuture<List<String>>();
+    post(new Message.Cancel(jobIds, reply));
+    return reply;
+  }
+
+  /** Stops after the work in flight has reported back (bounded), every change committed. */
+  public CompletableFuture<Void> stop() {
+    var reply = new CompletableFuture<Void>();
+    if (!accepting) {
+      reply.complete(null);
+      return reply;
+    }
+    mailbox.add(new Message.Stop(reply));
+    return reply;
+  }
+
+  /** Called by a backend's events: poll that cluster soon. */
+  public void pollSoon(String cluster) {
+    mailbox.add(new Message.PollSoon(cluster));
+  }
+
+  public void addListener(JobListener listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(JobListener listener) {
+    listeners.remove(listener);
+  }
+
+  public boolean isReady() {
+    return ready;
+  }
+
+  public Stats stats() {
+    return stats;
+  }
+
+  public Map<String, Cluster> clusters() {
+    return clusters;
+  }
+
+  private void post(Message.Command command) {
+    if (!accepting) {
+      command.reply().completeExceptionally(
+          new ManagerStoppedException("the engine is stopping; nothing was changed"));
+      return;
+    }
+    mailbox.add(command);
+  }
+
+  // ---------------------------------------------------------------- the actor
+
+  @Override
+  public void run() {
+    incarnation = incarnations.incrementAndGet();
+    resetState();
+    recover();
+    ready = true;
+    var ticker = Thread.ofPlatform().daemon().name("manager-tick").start(() -> {
+      try {
+        while (!Thread.currentThread().isInterrupted()) {
+          Thread.sleep(TICK_MILLIS); // the heartbeat is a message like any other
+          mailbox.add(new Message.Tick());
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    var batch = new ArrayList<Message>();
+    try {
+      while (true) {
+        batch.add(mailbox.take());
+        mailbox.drainTo(batch, 10_000);
+        for (var message : batch) {
+          handleSafely(message);
+        }
+        batch.clear();
+        schedule();
+        flush();
+        publishStats();
+        if (stopReply != null && (inFlight == 0 || System.currentTimeMillis() > stopDeadline)) {
+          finishStop();
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      ticker.interrupt();
+      ready = false;
+      failPending();
+    }
+  }
+
+  private void resetState() {
+    jobs.clear();
+    changes.clear();
+    afterCommit.clear();
+    events.clear();
+    inFlight = 0;
+    for (var c : clusters.values()) {
+      c.queue.clear();
+      c.live.clear();
+      c.toSubmit.clear();
+      c.pollInFlight = false;
+      c.submitInFlight = false;
+      c.pollWanted = false;
+    }
+  }
+
+  private void handleSafely(Message message) throws InterruptedException {
+    try {
+      handle(message);
+    } catch (RuntimeException e) {
+      if (message instanceof Message.StoreFailed) {
+        throw e;
+      }
+      LOG.error("job manager could not handle {}: {}", message.getClass().getSimpleName(),
+          e.toString(), e);
+      if (message instanceof Message.Command c) {
+        c.reply().completeExceptionally(e);
+      }
+    }
+  }
+
+  private void handle(Message message) {
+    switch (message) {
+      case Message.Submit m -> onSubmit(m);
+      case Message.Cancel m -> onCancel(m);
+      case Message.Stop m -> onStop(m);
+      case Message.Tick t -> onTick();
+      case Message.PollSoon m -> {
+        var c = clusters.get(m.cluster());
+        if (c != null) {
+          c.pollWanted = true;
+        }
+      }
+      case Message.Committed m -> m.actions().forEach(Runnable::run);
+      case Message.StoreFailed m -> throw new IllegalStateException(
+          "the job store failed; restarting the job manager from the store", m.error());
+      case Message.Submitted m -> {
+        if (m.incarnation() == incarnation) {
+          onSubmitted(m);
+        }
+      }
+      case Message.Polled m -> {
+        if (m.incarnation() == incarnation) {
+          onPolled(m);
+        }
+      }
+      case Message.LookedUp m -> {
+        if (m.incarnation() == incarnation) {
+          onLookedUp(m);
+        }
+      }
+      case Message.Collected m -> {
+        if (m.incarnation() == incarnation) {
+          onCollected(m);
+        }
+      }
+      case Message.CancelSent m -> {
+        if (m.incarnation() == incarnation) {
+          onCancelSent(m);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  private void onSubmit(Message.Submit m) {
+    // Check everything first, so a bad request leaves nothing behind.
+    for (int i = 0; i < m.specs().size(); i++) {
+      var spec = m.specs().get(i);
+      for (var name : spec.clusters()) {
+        if (!clusters.containsKey(name)) {
+          throw new RejectedException("job " + (i + 1) + " ('" + spec.name() + "'): field "
+              + "'clusters': no cluster named '" + name + "'; configured: " + clusters.keySet());
+        }
+      }
+    }
+    var now = Instant.now();
+    var ids = new ArrayList<String>(m.specs().size());
+    for (var original : m.specs()) {
+      var spec = original.withUser(m.owner());
+      var job = new Job(newId(), ++seq, m.owner(), spec, toJson(spec),
+          spec.clusters().isEmpty() ? defaultClusters : spec.clusters(), now);
+      job.desired = JobRow.Desired.RUN;
+      job.state = JobState.QUEUED;
+      job.retriesLeft = spec.retries();
+      jobs.put(job.id, job);
+      changes.add(new Change.InsertJob(job.row(now)));
+      clusters.get(job.currentCluster()).queue.add(job);
+      events.add(event(job, null));
+      ids.add(job.id);
+    }
+    LOG.info("accepted {} job(s) from {}", ids.size(), m.owner());
+    afterCommit.add(() -> m.reply().complete(List.copyOf(ids)));
+  }
+
+  private void onCancel(Message.Cancel m) {
+    var cancelled = new ArrayList<String>();
+    var toSend = new HashMap<Cluster, List<JobRef>>();
+    for (var id : m.jobIds()) {
+      var job = jobs.get(id);
+      if (job == null || job.state.isTerminal()) {
+        continue;
+      }
+      cancelled.add(id);
+      job.desired = JobRow.Desired.CANCEL;
+      switch (job.state) {
+        case QUEUED -> {
+          clusters.get(job.currentCluster()).queue.remove(job);
+          finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+        }
+        case SUBMITTING -> {
+          var c = clusters.get(job.cluster);
+          if (c.toSubmit.remove(job)) {
+            // committed intent, but the backend never saw it: nothing to undo there
+            endAttempt(c, job, JobState.CANCELLED, "cancelled before submission", Instant.now());
+            finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+          } else {
+            move(job, JobState.CANCELLING, "cancel requested during submission");
+          }
+        }
+        case PENDING, RUNNING, PAUSED, CANCELLING -> {
+          move(job, JobState.CANCELLING, "cancel requested");
+          if (job.ref != null) {
+            toSend.computeIfAbsent(clusters.get(job.cluster), k -> new ArrayList<>()).add(job.ref);
+          }
+        }
+        default -> { }
+      }
+    }
+    toSend.forEach((cluster, refs) -> afterCommit.add(() -> dispatchCancel(cluster, refs)));
+    afterCommit.add(() -> m.reply().complete(List.copyOf(cancelled)));
+  }
+
+  private void onStop(Message.Stop m) {
+    accepting = false;
+    stopReply = m.reply();
+    stopDeadline = System.currentTimeMillis() + 15_000;
+    LOG.info("job manager stopping: {} backend call(s) in flight", inFlight);
+  }
+
+  private void finishStop() {
+    // Wait for the last batch to be durable before saying we are done.
+    var last = new CompletableFuture<Void>();
+    writer.submit(new StoreWriter.Batch(List.of(), () -> last.complete(null),
+        last::completeExceptionally));
+    try {
+      last.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      LOG.warn("last write before stop did not complete: {}", e.toString());
+    }
+    LOG.info("job manager stopped");
+    stopReply.complete(null);
+  }
+
+  private void failPending() {
+    accepting = false;
+    var left = new ArrayList<Message>();
+    mailbox.drainTo(left);
+    for (var message : left) {
+      if (message instanceof Message.Command c) {
+        c.reply().completeExceptionally(
+            new ManagerStoppedException("the engine stopped before handling the request"));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  private void onTick() {
+    var now = System.currentTimeMillis();
+    for (var c : clusters.values()) {
+      if (!c.live.isEmpty() && now >= c.nextPollAt) {
+        c.pollWanted = true;
+      }
+      if (now >= c.unavailableUntil) {
+        // jobs whose submission did not answer: find out what happened before anything else
+        var lookups = c.live.stream().map(jobs::get)
+            .filter(j -> j != null && j.lookupNeeded && j.ref == null).toList();
+        if (!lookups.isEmpty() && stopReply == null) {
+          lookups.forEach(j -> j.lookupNeeded = false);
+          dispatchLookup(c, lookups);
+        }
+      }
+      // a cancel that did not take resends after a while
+      for (var id : c.live) {
+        var j = jobs.get(id);
+        if (j != null && j.state == JobState.CANCELLING && j.ref != null && j.cancelSentAt > 0
+            && now - j.cancelSentAt > CANCEL_RESEND_MILLIS) {
+          j.cancelSentAt = now;
+          dispatchCancel(c, List.of(j.ref));
+        }
+      }
+    }
+  }
+
+  /** Moves queued jobs to SUBMITTING where clusters have room, and starts due polls. */
+  private void schedule() {
+    if (stopReply != null) {
+      return;
+    }
+    var now = Instant.now();
+    var nowMillis = now.toEpochMilli();
+    for (var c : clusters.values()) {
+      while (!c.queue.isEmpty() && c.hasRoom() && nowMillis >= c.unavailableUntil) {
+        var job = c.queue.poll();
+        if (job.state != JobState.QUEUED || job.desired != JobRow.Desired.RUN) {
+          continue;
+        }
+        job.attempt++;
+        job.cluster = c.name;
+        job.ref = null;
+        job.nativeState = null;
+        job.exitCode = null;
+        job.attemptState = JobState.SUBMITTING;
+        job.attemptCreatedAt = now;
+        job.unknownSince = 0;
+        c.live.add(job.id);
+        changes.add(new Change.InsertAttempt(job.attemptRow(c.backendName, null, now)));
+        move(job, JobState.SUBMITTING, null);
+        afterCommit.add(() -> {
+          c.toSubmit.add(job);
+          dispatchSubmits(c);
+        });
+      }
+      if (c.pollWanted && !c.pollInFlight && !c.live.isEmpty()) {
+        dispatchPoll(c);
+      }
+    }
+  }
+
+  private void dispatchSubmits(Cluster c) {
+    if (c.submitInFlight || c.toSubmit.isEmpty() || stopReply != null) {
+      return;
+    }
+    var batchSize = c.capabilities.contains(org.jobyard.api.Capability.BULK_SUBMIT)
+        ? tuning.submitBatch() : 1;
+    var batch = new ArrayList<Job>();
+    while (batch.size() < batchSize && !c.toSubmit.isEmpty()) {
+      var job = c.toSubmit.poll();
+      if (job.state == JobState.SUBMITTING || job.state == JobState.CANCELLING && job.ref == null) {
+        batch.add(job);
+      }
+    }
+    if (batch.isEmpty()) {
+      return;
+    }
+    var requests = batch.stream().map(Job::request).toList();
+    var ids = batch.stream().map(j -> j.id).toList();
+    c.submitInFlight = true;
+    inFlight++;
+    var inc = incarnation;
+    c.execute(() -> {
+      List<SubmitOutcome> outcomes = List.of();
+      BackendException error = null;
+      try {
+        outcomes = c.backend.submit(requests);
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException("backend '" + c.backendName + "' failed: " + e, false, e);
+      }
+      mailbox.add(new Message.Submitted(inc, c.name, ids, outcomes, error));
+    });
+  }
+
+  private void onSubmitted(Message.Submitted m) {
+    var c = clusters.get(m.cluster());
+    c.submitInFlight = false;
+    inFlight--;
+    c.submitCalls++;
+    var byId = new HashMap<String, SubmitOutcome>();
+    m.outcomes().forEach(o -> byId.put(o.jobId(), o));
+    var now = Instant.now();
+    var toCancel = new ArrayList<JobRef>();
+    if (m.error() == null) {
+      c.lastError = null;
+    }
+    for (var id : m.jobIds()) {
+      var job = jobs.get(id);
+      if (job == null) {
+        continue;
+      }
+      var outcome = byId.get(id);
+      if (outcome instanceof SubmitOutcome.Accepted a) {
+        job.ref = a.job();
+        job.attemptState = JobState.PENDING;
+        job.nativeState = "SUBMITTED";
+        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
+            toJson(a.job().attributes()), now)));
+        if (job.state == JobState.CANCELLING) {
+          toCancel.add(a.job());
+          job.cancelSentAt = System.currentTimeMillis();
+          changes.add(new Change.UpdateJob(job.row(now)));
+        } else {
+          move(job, JobState.PENDING, null);
+        }
+        MDC.put("job", id);
+        LOG.debug("submitted {} to {} as {}", id, c.name, a.job().nativeId());
+        MDC.remove("job");
+        continue;
+      }
+      var error = outcome instanceof SubmitOutcome.Rejected r ? r.error() : m.error();
+      if (error == null) {
+        error = new BackendException("backend '" + c.backendName + "' returned no outcome for "
+            + "job " + id, true);
+      }
+      if (outcome == null && error.isRetryable()) {
+        // We cannot tell whether the batch system took it: look it up by tag before resubmitting.
+        job.lookupNeeded = true;
+        c.lastError = error.getMessage();
+        c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
+        continue;
+      }
+      if (job.state == JobState.CANCELLING) {
+        endAttempt(c, job, JobState.CANCELLED, "not submitted: " + error.getMessage(), now);
+        finish(job, JobState.CANCELLED, null, "cancelled during submission");
+      } else if (error.isRetryable()) {
+        // the batch system said no for now: same attempt, later
+        c.lastError = error.getMessage();
+        c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
+        c.toSubmit.add(job);
+      } else {
+        endAttempt(c, job, JobState.FAILED, error.getMessage(), now);
+        nextClusterOrFail(job, "rejected by cluster '" + c.name + "': " + error.getMessage());
+      }
+    }
+    if (!toCancel.isEmpty()) {
+      afterCommit.add(() -> dispatchCancel(c, toCancel));
+    }
+    afterCommit.add(() -> dispatchSubmits(c));
+  }
+
+  private void nextClusterOrFail(Job job, String reason) {
+    clusters.get(job.cluster).live.remove(job.id);
+    if (job.clusterIndex + 1 < job.clusters.size()) {
+      job.clusterIndex++;
+      move(job, JobState.QUEUED, reason + "; trying cluster '" + job.currentCluster() + "'");
+      clusters.get(job.currentCluster()).queue.add(job);
+    } else {
+      finish(job, JobState.FAILED, null, reason);
+    }
+  }
+
+  private void dispatchLookup(Cluster c, List<Job> batch) {
+    var requests = batch.stream().map(Job::request).toList();
+    var ids = batch.stream().map(j -> j.id).toList();
+    inFlight++;
+    var inc = incarnation;
+    c.execute(() -> {
+      Map<String, JobRef> found = Map.of();
+      BackendException error = null;
+      try {
+        found = c.backend.lookup(requests);
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException("backend '" + c.backendName + "' lookup failed: " + e, true,
+            e);
+      }
+      mailbox.add(new Message.LookedUp(inc, c.name, ids, found, error));
+    });
+  }
+
+  private void onLookedUp(Message.LookedUp m) {
+    inFlight--;
+    var c = clusters.get(m.cluster());
+    var now = Instant.now();
+    for (var id : m.jobIds()) {
+      var job = jobs.get(id);
+      if (job == null) {
+        continue;
+      }
+      if (m.error() != null) {
+        job.lookupNeeded = true;
+        c.lastError = m.error().getMessage();
+        c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
+        continue;
+      }
+      var ref = m.found().get(id);
+      if (ref != null) {
+        LOG.info("job {} was submitted before the engine stopped: adopted {} on {}", id,
+            ref.nativeId(), c.name);
+        job.ref = ref;
+        job.attemptState = JobState.PENDING;
+        job.nativeState = "FOUND";
+        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
+            toJson(ref.attributes()), now)));
+        if (job.state == JobState.CANCELLING) {
+          afterCommit.add(() -> dispatchCancel(c, List.of(ref)));
+        } else {
+          move(job, JobState.PENDING, null);
+        }
+      } else if (job.state == JobState.CANCELLING) {
+        endAttempt(c, job, JobState.CANCELLED, "never reached the batch system", now);
+        finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+      } else {
+        // Never reached the batch system: submitting the same attempt again is safe.
+        c.toSubmit.add(job);
+      }
+    }
+    afterCommit.add(() -> dispatchSubmits(c));
+  }
+
+  // ---------------------------------------------------------------- polling
+
+  private void dispatchPoll(Cluster c) {
+    var refs = new ArrayList<JobRef>();
+    for (var id : c.live) {
+      var job = jobs.get(id);
+      if (job != null && job.ref != null && !job.collecting) {
+        refs.add(job.ref);
+      }
+    }
+    c.pollWanted = false;
+    c.nextPollAt = System.currentTimeMillis() + c.pollInterval.toMillis();
+    if (refs.isEmpty()) {
+      return;
+    }
+    c.pollInFlight = true;
+    inFlight++;
+    var inc = incarnation;
+    c.execute(() -> {
+      Map<String, JobStatus> statuses = Map.of();
+      BackendException error = null;
+      try {
+        statuses = c.backend.poll(refs);
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException("backend '" + c.backendName + "' poll failed: " + e, true, e);
+      }
+      mailbox.add(new Message.Polled(inc, c.name, statuses, error));
+    });
+  }
+
+  private void onPolled(Message.Polled m) {
+    var c = clusters.get(m.cluster());
+    c.pollInFlight = false;
+    c.polls++;
+    inFlight--;
+    if (m.error() != null) {
+      // Unknown is not dead: an unanswered poll changes no job.
+      c.lastError = m.error().getMessage();
+      LOG.warn("poll of cluster {} failed ({}): {}", c.name,
+          m.error().isRetryable() ? "will retry" : "not retryable", m.error().getMessage());
+      return;
+    }
+    c.lastError = null;
+    var now = Instant.now();
+    var nowMillis = now.toEpochMilli();
+    for (var e : m.statuses().entrySet()) {
+      var job = jobs.get(e.getKey());
+      if (job == null || job.ref == null || !c.name.equals(job.cluster) || job.collecting) {
+        continue;
+      }
+      var status = e.getValue();
+      if (status instanceof JobStatus.Unknown u) {
+        if (job.unknownSince == 0) {
+          job.unknownSince = nowMillis;
+        } else if (nowMillis - job.unknownSince > tuning.lostAfter().toMillis()) {
+          endAttempt(c, job, JobState.FAILED, "lost: " + u.reason(), now);
+          retryOrFinish(job, JobState.FAILED, null, "lost: cluster '" + c.name
+              + "' could not account for the job for " + tuning.lostAfter().toSeconds() + "s ("
+              + u.reason() + ")");
+        }
+        continue;
+      }
+      job.unknownSince = 0;
+      var changed = !status.nativeState().equals(job.nativeState);
+      job.nativeState = status.nativeState();
+      switch (status) {
+        case JobStatus.Pending p -> observe(c, job, JobState.PENDING, p.reason(), changed, now);
+        case JobStatus.Running r -> observe(c, job, JobState.RUNNING, null, changed, now);
+        case JobStatus.Held h -> observe(c, job, JobState.PAUSED, h.reason(), changed, now);
+        case JobStatus.Exited x -> collect(c, job, status);
+        case JobStatus.Failed f -> collect(c, job, status);
+        case JobStatus.Cancelled x -> collect(c, job, status);
+        case JobStatus.Unknown u -> { }
+      }
+    }
+    if (c.pollWanted) {
+      afterCommit.add(() -> {
+        if (!c.pollInFlight) {
+          dispatchPoll(c);
+        }
+      });
+    }
+  }
+
+  private void observe(Cluster c, Job job, JobState state, String reason, boolean changed,
+      Instant now) {
+    if (job.state == JobState.CANCELLING) {
+      if (changed) {
+        job.attemptState = state;
+        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, null, now)));
+      }
+      return;
+    }
+    if (job.state != state && job.state.canMoveTo(state)) {
+      job.attemptState = state;
+      changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
+          toJson(job.ref.attributes()), now)));
+      move(job, state, reason);
+    } else if (changed) {
+      changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
+          toJson(job.ref.attributes()), now)));
+    }
+  }
+
+  private void collect(Cluster c, Job job, JobStatus status) {
+    job.collecting = true;
+    var ref = job.ref;
+    var spec = job.spec;
+    inFlight++;
+    var inc = incarnation;
+    c.execute(() -> {
+      BackendException error = null;
+      try {
+        c.backend.collect(ref, spec);
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException("collecting outputs failed: " + e, false, e);
+      }
+      mailbox.add(new Message.Collected(inc, ref.jobId(), status, error));
+    });
+  }
+
+  private void onCollected(Message.Collected m) {
+    inFlight--;
+    var job = jobs.get(m.jobId());
+    if (job == null) {
+      return;
+    }
+    job.collecting = false;
+    var c = clusters.get(job.cluster);
+    var now = Instant.now();
+    if (m.error() != null && m.error().isRetryable()) {
+      LOG.warn("job {}: outputs not collected yet, will retry: {}", job.id,
+          m.error().getMessage());
+      return; // the next poll sees the end again and retries
+    }
+    var outputProblem = m.error() == null ? null : "outputs not collected: "
+        + m.error().getMessage();
+    switch (m.status()) {
+      case JobStatus.Exited x -> {
+        job.exitCode = x.exitCode();
+        if (x.succeeded() && outputProblem == null) {
+          endAttempt(c, job, JobState.SUCCEEDED, x.reason(), now);
+          finish(job, JobState.SUCCEEDED, 0, null);
+        } else {
+          var reason = x.succeeded() ? outputProblem : "exited with code " + x.exitCode()
+              + (x.reason() == null ? "" : " (" + x.reason() + ")");
+          endAttempt(c, job, JobState.FAILED, reason, now);
+          retryOrFinish(job, JobState.FAILED, x.exitCode(), reason);
+        }
+      }
+      case JobStatus.Failed f -> {
+        job.exitCode = f.exitCode() < 0 ? null : f.exitCode();
+        endAttempt(c, job, JobState.FAILED, f.reason(), now);
+        retryOrFinish(job, JobState.FAILED, job.exitCode, f.reason());
+      }
+      case JobStatus.Cancelled x -> {
+        endAttempt(c, job, JobState.CANCELLED, x.reason(), now);
+        if (job.desired == JobRow.Desired.CANCEL) {
+          finish(job, JobState.CANCELLED, null, x.reason() == null ? "cancelled" : x.reason());
+        } else {
+          finish(job, JobState.CANCELLED, null, "cancelled outside Jobyard"
+              + (x.reason() == null ? "" : ": " + x.reason()));
+        }
+      }
+      default -> { }
+    }
+  }
+
+  private void retryOrFinish(Job job, JobState state, Integer exitCode, String reason) {
+    clusters.get(job.cluster).live.remove(job.id);
+    if (job.desired == JobRow.Desired.RUN && job.retriesLeft > 0) {
+      job.retriesLeft--;
+      job.exitCode = exitCode;
+      move(job, JobState.QUEUED, reason + "; retrying (" + job.retriesLeft + " retries left)");
+      clusters.get(job.currentCluster()).queue.add(job);
+    } else {
+      finish(job, state, exitCode, reason);
+    }
+  }
+
+  private void endAttempt(Cluster c, Job job, JobState state, String reason, Instant now) {
+    job.attemptState = state;
+    var saved = job.reason;
+    job.reason = reason;
+    changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
+        job.ref == null ? null : toJson(job.ref.attributes()), now)));
+    job.reason = saved;
+  }
+
+  private void dispatchCancel(Cluster c, List<JobRef> refs) {
+    inFlight++;
+    var inc = incarnation;
+    var now = System.currentTimeMillis();
+    for (var r : refs) {
+      var j = jobs.get(r.jobId());
+      if (j != null) {
+        j.cancelSentAt = now;
+      }
+    }
+    c.execute(() -> {
+      BackendException error = null;
+      try {
+        c.backend.cancel(refs);
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException("cancel failed: " + e, true, e);
+      }
+      mailbox.add(new Message.CancelSent(inc, c.name, refs.stream().map(JobRef::jobId).toList(),
+          error));
+    });
+  }
+
+  private void onCancelSent(Message.CancelSent m) {
+    inFlight--;
+    var c = clusters.get(m.cluster());
+    if (m.error() != null) {
+      LOG.warn("cancel on cluster {} failed, will retry: {}", c.name, m.error().getMessage());
+      c.lastError = m.error().getMessage();
+      for (var id : m.jobIds()) {
+        var j = jobs.get(id);
+        if (j != null) {
+          j.cancelSentAt = 1; // resend at the next tick after the back-off
+        }
+      }
+      return;
+    }
+    c.pollWanted = true;
+  }
+
+  // ---------------------------------------------------------------- state changes
+
+  private void move(Job job, JobState to, String reason) {
+    var from = job.state;
+    if (from == to && reason == null) {
+      changes.add(new Change.UpdateJob(job.row(Instant.now())));
+      return;
+    }
+    if (!from.canMoveTo(to)) {
+      LOG.warn("job {}: ignored a move from {} to {}", job.id, from, to);
+      return;
+    }
+    job.state = to;
+    if (reason != null) {
+      job.reason = reason;
+    }
+    changes.add(new Change.UpdateJob(job.row(Instant.now())));
+    if (from != to) {
+      events.add(event(job, from));
+    }
+  }
+
+  private void finish(Job job, JobState to, Integer exitCode, String reason) {
+    if (job.cluster != null) {
+      var c = clusters.get(job.cluster);
+      if (c != null) {
+        c.live.remove(job.id);
+      }
+    }
+    job.exitCode = exitCode;
+    move(job, to, reason);
+    jobs.remove(job.id);
+    MDC.put("job", job.id);
+    LOG.info("job {} ('{}') {}{}", job.id, job.spec.name(), to.name().toLowerCase(),
+        reason == null ? "" : ": " + reason);
+    MDC.remove("job");
+  }
+
+  private JobEvent event(Job job, JobState from) {
+    return new JobEvent(job.id, job.spec.name(), job.owner, job.spec.session(), job.cluster, from,
+        job.state, job.exitCode, job.reason);
+  }
+
+  /** Hands this turn's changes to the writer; what waited for them runs once they are durable. */
+  private void flush() {
+    if (changes.isEmpty() && afterCommit.isEmpty() && events.isEmpty()) {
+      return;
+    }
+    var actions = new ArrayList<>(afterCommit);
+    var published = new ArrayList<>(events);
+    if (!published.isEmpty() && !listeners.isEmpty()) {
+      actions.add(() -> published.forEach(ev -> listeners.forEach(l -> {
+        try {
+          l.changed(ev);
+        } catch (RuntimeException e) {
+          LOG.warn("a job listener failed: {}", e.toString());
+        }
+      })));
+    }
+    var batch = List.copyOf(changes);
+    changes.clear();
+    afterCommit.clear();
+    events.clear();
+    if (batch.isEmpty()) {
+      actions.forEach(Runnable::run);
+      if (!changes.isEmpty() || !afterCommit.isEmpty()) {
+        flush();
+      }
+      return;
+    }
+    writer.submit(new StoreWriter.Batch(batch,
+        () -> mailbox.add(new Message.Committed(actions)),
+        e -> mailbox.add(new Message.StoreFailed(e))));
+  }
+
+  private void publishStats() {
+    var byCluster = new LinkedHashMap<String, Integer>();
+    clusters.values().forEach(c -> byCluster.put(c.name, c.live.size()));
+    stats = new Stats(jobs.size(), byCluster, stats.turns() + 1);
+  }
+
+  // ---------------------------------------------------------------- recovery
+
+  /** Rebuilds the live jobs from the store; jobs caught mid-submission are looked up first. */
+  private void recover() {
+    seq = store.maxSeq();
+    var rows = store.liveJobs();
+    var attempts = new HashMap<String, AttemptRow>();
+    for (var a : store.currentAttempts(rows.stream().filter(r -> r.attempt() > 0)
+        .map(JobRow::id).toList())) {
+      attempts.put(a.jobId(), a);
+    }
+    int adopted = 0;
+    for (var row : rows) {
+      JobSpec spec;
+      try {
+        spec = JSON.readValue(row.spec(), JobSpec.class);
+      } catch (JsonProcessingException e) {
+        LOG.error("job {}: stored spec unreadable, marking failed: {}", row.id(), e.getMessage());
+        changes.add(new Change.UpdateJob(new JobRow(row.id(), row.seq(), row.name(), row.owner(),
+            row.session(), row.spec(), row.desired(), JobState.FAILED, row.attempt(),
+            row.clusterIndex(), row.retriesLeft(), null, "stored spec unreadable",
+            row.createdAt(), Instant.now())));
+        continue;
+      }
+      var clusterList = spec.clusters().isEmpty() ? defaultClusters : spec.clusters();
+      var job = new Job(row.id(), row.seq(), row.owner(), spec, row.spec(), clusterList,
+          row.createdAt());
+      job.desired = row.desired();
+      job.state = row.state();
+      job.attempt = row.attempt();
+      job.clusterIndex = row.clusterIndex();
+      job.retriesLeft = row.retriesLeft();
+      job.exitCode = row.exitCode();
+      job.reason = row.reason();
+      var a = attempts.get(row.id());
+      var cluster = a == null ? null : clusters.get(a.cluster());
+      if (row.state() == JobState.QUEUED || a == null) {
+        var target = job.currentCluster() == null ? null : clusters.get(job.currentCluster());
+        if (target == null) {
+          job.state = JobState.FAILED;
+          job.reason = "cluster '" + job.currentCluster() + "' is no longer configured";
+          changes.add(new Change.UpdateJob(job.row(Instant.now())));
+          continue;
+        }
+        if (job.state != JobState.QUEUED) {
+          job.state = JobState.QUEUED;
+          changes.add(new Change.UpdateJob(job.row(Instant.now())));
+        }
+        jobs.put(job.id, job);
+        target.queue.add(job);
+        continue;
+      }
+      if (cluster == null) {
+        job.state = JobState.FAILED;
+        job.reason = "cluster '" + a.cluster() + "' is no longer configured; the job's state "
+            + "there is unknown";
+        changes.add(new Change.UpdateJob(job.row(Instant.now())));
+        continue;
+      }
+      job.cluster = a.cluster();
+      job.attemptState = a.state();
+      job.attemptCreatedAt = a.createdAt();
+      job.nativeState = a.nativeState();
+      if (a.nativeId() != null) {
+        job.ref = new JobRef(job.id, a.nativeId(), readAttributes(a.attributes()));
+      }
+      jobs.put(job.id, job);
+      cluster.live.add(job.id);
+      if (job.ref == null) {
+        // intent committed, outcome unknown: ask the batch system by tag
+        job.lookupNeeded = true;
+        if (job.state != JobState.CANCELLING) {
+          job.state = JobState.SUBMITTING;
+        }
+      } else if (job.state == JobState.CANCELLING) {
+        job.cancelSentAt = 1;
+      }
+      cluster.pollWanted = true;
+      adopted++;
+    }
+    if (!rows.isEmpty()) {
+      LOG.info("recovered {} live job(s), {} with a backend attempt", jobs.size(), adopted);
+    }
+  }
+
+  private static Map<String, String> readAttributes(String json) {
+    if (json == null || json.isBlank()) {
+      return Map.of();
+    }
+    try {
+      return JSON.readValue(json, new TypeReference<Map<String, String>>() {});
+    } catch (JsonProcessingException e) {
+      return Map.of();
+    }
+  }
+
+  static String toJson(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialize " + value.getClass().getSimpleName(), e);
+    }
+  }
+
+  static String newId() {
+    var chars = new char[12];
+    for (int i = 0; i < chars.length; i++) {
+      chars[i] = ID_CHARS[RANDOM.nextInt(ID_CHARS.length)];
+    }
+    return "jy-" + new String(chars);
+  }
+
+}

@@ -1,0 +1,55 @@
+package org.jobyard.engine.manager;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.SubmitOutcome;
+
+/**
+ * What the job manager's mailbox holds: commands from users, each with a reply that always
+ * completes, and reports from the slow work it handed out. Handled one at a time, in order.
+ */
+sealed interface Message {
+
+  /** Something that must be answered: the reply is failed if the manager stops first. */
+  sealed interface Command extends Message {
+    CompletableFuture<?> reply();
+  }
+
+  record Submit(String owner, List<JobSpec> specs, CompletableFuture<List<String>> reply)
+      implements Command {}
+
+  record Cancel(List<String> jobIds, CompletableFuture<List<String>> reply) implements Command {}
+
+  record Stop(CompletableFuture<Void> reply) implements Command {}
+
+  /** Periodic: time to poll clusters whose interval elapsed, retry what waited. */
+  record Tick() implements Message {}
+
+  /** A backend said a poll would find news. */
+  record PollSoon(String cluster) implements Message {}
+
+  /** Changes written by the store: run what waited for them. */
+  record Committed(List<Runnable> actions) implements Message {}
+
+  record StoreFailed(Throwable error) implements Message {}
+
+  record Submitted(long incarnation, String cluster, List<String> jobIds,
+      List<SubmitOutcome> outcomes, BackendException error) implements Message {}
+
+  record Polled(long incarnation, String cluster, Map<String, JobStatus> statuses,
+      BackendException error) implements Message {}
+
+  record LookedUp(long incarnation, String cluster, List<String> jobIds,
+      Map<String, JobRef> found, BackendException error) implements Message {}
+
+  record Collected(long incarnation, String jobId, JobStatus status, BackendException error)
+      implements Message {}
+
+  record CancelSent(long incarnation, String cluster, List<String> jobIds,
+      BackendException error) implements Message {}
+}

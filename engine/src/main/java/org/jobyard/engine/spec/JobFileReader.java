@@ -1,0 +1,539 @@
+package org.jobyard.engine.spec;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.jobyard.api.Durations;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobSpec.FileTransfer;
+import org.jobyard.api.JobSpec.Step;
+import org.jobyard.api.Resources;
+import org.jobyard.api.ShellQuoting;
+
+/**
+ * Reads the job format: one job (a mapping), a list of jobs, {@code {jobs: [...]}}, or a parameter
+ * sweep {@code {sweep: {x: [1, 2], y: [a, b]}, job: {...${x}...${y}...}}} that expands to one job
+ * per combination. YAML and JSON alike. Unknown fields are errors, so a typo never passes silently;
+ * every problem of the file is reported at once and nothing is accepted unless all is valid.
+ */
+public final class JobFileReader {
+  /** Above this a sweep is almost certainly a mistake. */
+  public static final int MAX_JOBS_PER_FILE = 100_000;
+
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
+      "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
+      "account", "inputs", "outputs", "clusters", "retries", "native");
+  private static final Set<String> RESOURCE_FIELDS =
+      Set.of("cores", "memory", "walltime", "nodes", "gpus");
+  private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+  private static final Pattern SIZE =
+      Pattern.compile("(\\d+)\\s*([kmgt]i?b?|b)?", Pattern.CASE_INSENSITIVE);
+
+  private JobFileReader() {}
+
+  public static List<JobSpec> read(Path file) throws JobFileException {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new JobFileException(List.of(file + ": cannot read: " + e.getMessage()));
+    }
+    var json = file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".json");
+    return parse(file.toString(), text, json);
+  }
+
+  /** Parses a document; {@code source} names it in messages (a file name, "request body"). */
+  public static List<JobSpec> parse(String source, String text, boolean json)
+      throws JobFileException {
+    JsonNode root;
+    try {
+      root = (json ? JSON : YAML).readTree(text);
+    } catch (JsonProcessingException e) {
+      var loc = e.getLocation();
+      throw new JobFileException(List.of(source + (loc == null ? "" : ":" + loc.getLineNr())
+          + ": not valid " + (json ? "JSON" : "YAML") + ": " + e.getOriginalMessage()));
+    }
+    return fromTree(source, root);
+  }
+
+  public static List<JobSpec> fromTree(String source, JsonNode root) throws JobFileException {
+    var problems = new ArrayList<String>();
+    var specs = new ArrayList<JobSpec>();
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      throw new JobFileException(List.of(source + ": empty; expected a job, a list of jobs, "
+          + "or a sweep"));
+    }
+    var jobs = new ArrayList<JsonNode>();
+    if (root.isArray()) {
+      root.forEach(jobs::add);
+    } else if (root.isObject() && root.has("sweep")) {
+      expandSweep(source, (ObjectNode) root, jobs, problems);
+    } else if (root.isObject() && root.has("jobs") && !root.has("executable")) {
+      if (!root.path("jobs").isArray()) {
+        problems.add(source + ": field 'jobs': expected a list of jobs");
+      } else {
+        root.path("jobs").forEach(jobs::add);
+      }
+      root.fieldNames().forEachRemaining(f -> {
+        if (!f.equals("jobs")) {
+          problems.add(source + ": unknown field '" + f + "' beside 'jobs'");
+        }
+      });
+    } else if (root.isObject()) {
+      jobs.add(root);
+    } else {
+      problems.add(source + ": expected a job (mapping), a list of jobs, or a sweep; got "
+          + root.getNodeType().toString().toLowerCase(Locale.ROOT));
+    }
+    if (jobs.isEmpty() && problems.isEmpty()) {
+      problems.add(source + ": no jobs in the file");
+    }
+    if (jobs.size() > MAX_JOBS_PER_FILE) {
+      problems.add(source + ": " + jobs.size() + " jobs; at most " + MAX_JOBS_PER_FILE
+          + " per file");
+      throw new JobFileException(problems);
+    }
+    for (int i = 0; i < jobs.size(); i++) {
+      var where = new Where(source, jobs.size() == 1 && !root.isArray() && !root.has("sweep")
+          ? null : i + 1, jobs.get(i).path("name").asText(null));
+      var spec = job(jobs.get(i), where, problems);
+      if (spec != null) {
+        specs.add(spec);
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new JobFileException(problems);
+    }
+    return List.copyOf(specs);
+  }
+
+  private record Where(String source, Integer index, String name) {
+    String at(String field) {
+      var sb = new StringBuilder(source).append(": ");
+      if (index != null) {
+        sb.append("job ").append(index);
+        if (name != null) {
+          sb.append(" ('").append(name).append("')");
+        }
+        sb.append(", ");
+      } else if (name != null) {
+        sb.append("job '").append(name).append("', ");
+      }
+      return sb.append("field '").append(field).append("'").toString();
+    }
+  }
+
+  private static void expandSweep(String source, ObjectNode root, List<JsonNode> out,
+      List<String> problems) {
+    root.fieldNames().forEachRemaining(f -> {
+      if (!f.equals("sweep") && !f.equals("job")) {
+        problems.add(source + ": unknown field '" + f + "' in a sweep (expected 'sweep' and "
+            + "'job')");
+      }
+    });
+    var sweep = root.path("sweep");
+    var template = root.path("job");
+    if (!sweep.isObject() || sweep.isEmpty()) {
+      problems.add(source + ": field 'sweep': expected a mapping of parameter names to lists of "
+          + "values, e.g. {n: [1, 2, 3]}");
+      return;
+    }
+    if (!template.isObject()) {
+      problems.add(source + ": field 'job': a sweep needs a job template with ${parameter} "
+          + "placeholders");
+      return;
+    }
+    var names = new ArrayList<String>();
+    var values = new ArrayList<List<String>>();
+    long combinations = 1;
+    var it = sweep.fields();
+    while (it.hasNext()) {
+      var e = it.next();
+      if (!PLACEHOLDER.matcher("${" + e.getKey() + "}").matches()) {
+        problems.add(source + ": field 'sweep." + e.getKey() + "': a parameter name may hold "
+            + "letters, digits and '_'");
+        return;
+      }
+      var list = new ArrayList<String>();
+      if (e.getValue().isArray()) {
+        e.getValue().forEach(v -> list.add(v.asText()));
+      } else if (e.getValue().isObject() && e.getValue().has("from")) {
+        var from = e.getValue().path("from").asLong();
+        var to = e.getValue().path("to").asLong();
+        var step = e.getValue().path("step").asLong(1);
+        if (step <= 0 || to < from || (to - from) / step > MAX_JOBS_PER_FILE) {
+          problems.add(source + ": field 'sweep." + e.getKey() + "': expected {from: A, to: B, "
+              + "step: S} with A <= B, S > 0 and at most " + MAX_JOBS_PER_FILE + " values");
+          return;
+        }
+        for (long v = from; v <= to; v += step) {
+          list.add(Long.toString(v));
+        }
+      } else {
+        problems.add(source + ": field 'sweep." + e.getKey() + "': expected a list of values or "
+            + "{from: 1, to: 10}");
+        return;
+      }
+      if (list.isEmpty()) {
+        problems.add(source + ": field 'sweep." + e.getKey() + "': no values");
+        return;
+      }
+      names.add(e.getKey());
+      values.add(list);
+      combinations *= list.size();
+      if (combinations > MAX_JOBS_PER_FILE) {
+        problems.add(source + ": the sweep makes more than " + MAX_JOBS_PER_FILE + " jobs");
+        return;
+      }
+    }
+    var templateText = template.toString();
+    var usesAll = names.stream().allMatch(n -> templateText.contains("${" + n + "}"));
+    if (!usesAll) {
+      problems.add(source + ": field 'job': every sweep parameter must appear as ${name} in the "
+          + "job template; unused: " + names.stream()
+              .filter(n -> !templateText.contains("${" + n + "}")).toList());
+      return;
+    }
+    var index = new int[names.size()];
+    for (long c = 0; c < combinations; c++) {
+      var binding = new LinkedHashMap<String, String>();
+      for (int k = 0; k < names.size(); k++) {
+        binding.put(names.get(k), values.get(k).get(index[k]));
+      }
+      var job = (ObjectNode) substitute(template, binding);
+      var name = job.path("name").asText("job");
+      if (name.equals(template.path("name").asText("job"))) {
+        job.put("name", name + "-" + (c + 1));
+      }
+      out.add(job);
+      for (int k = names.size() - 1; k >= 0; k--) {
+        if (++index[k] < values.get(k).size()) {
+          break;
+        }
+        index[k] = 0;
+      }
+    }
+  }
+
+  private static JsonNode substitute(JsonNode node, Map<String, String> binding) {
+    if (node.isTextual()) {
+      Matcher m = PLACEHOLDER.matcher(node.asText());
+      var sb = new StringBuilder();
+      while (m.find()) {
+        var v = binding.get(m.group(1));
+        m.appendReplacement(sb, Matcher.quoteReplacement(v == null ? m.group() : v));
+      }
+      m.appendTail(sb);
+      return TextNode.valueOf(sb.toString());
+    }
+    var copy = node.deepCopy();
+    if (copy.isObject()) {
+      var o = (ObjectNode) copy;
+      var names = new ArrayList<String>();
+      o.fieldNames().forEachRemaining(names::add);
+      for (var f : names) {
+        o.set(f, substitute(o.get(f), binding));
+      }
+    } else if (copy.isArray()) {
+      var a = (com.fasterxml.jackson.databind.node.ArrayNode) copy;
+      for (int i = 0; i < a.size(); i++) {
+        a.set(i, substitute(a.get(i), binding));
+      }
+    }
+    return copy;
+  }
+
+  private static JobSpec job(JsonNode n, Where w, List<String> problems) {
+    int before = problems.size();
+    if (!n.isObject()) {
+      problems.add(w.at("(job)").replace("field '(job)'", "expected a mapping"));
+      return null;
+    }
+    n.fieldNames().forEachRemaining(f -> {
+      if (!JOB_FIELDS.contains(f)) {
+        problems.add(w.at(f) + ": unknown field; known fields: " + new java.util.TreeSet<>(JOB_FIELDS));
+      }
+    });
+    var name = string(n, "name", w, problems);
+    if (name == null) {
+      problems.add(w.at("name") + ": required");
+    } else if (name.isBlank() || name.length() > 200 || name.chars().anyMatch(Character::isISOControl)) {
+      problems.add(w.at("name") + ": expected 1 to 200 printable characters");
+    }
+    var steps = new ArrayList<Step>();
+    var hasExec = n.has("executable");
+    var hasSteps = n.has("steps");
+    if (hasExec && hasSteps) {
+      problems.add(w.at("steps") + ": give either 'executable' (with 'arguments') or 'steps', "
+          + "not both");
+    } else if (hasExec) {
+      var exe = string(n, "executable", w, problems);
+      var args = stringList(n, "arguments", w, problems);
+      if (exe != null && exe.isEmpty()) {
+        problems.add(w.at("executable") + ": empty");
+      } else if (exe != null) {
+        steps.add(new Step(exe, args));
+      }
+    } else if (hasSteps) {
+      if (n.has("arguments")) {
+        problems.add(w.at("arguments") + ": belongs inside each step when 'steps' is used");
+      }
+      var sn = n.path("steps");
+      if (!sn.isArray() || sn.isEmpty()) {
+        problems.add(w.at("steps") + ": expected a non-empty list of {executable, arguments}");
+      } else {
+        for (int i = 0; i < sn.size(); i++) {
+          var s = sn.get(i);
+          var field = "steps[" + i + "]";
+          if (!s.isObject()) {
+            problems.add(w.at(field) + ": expected {executable: ..., arguments: [...]}");
+            continue;
+          }
+          s.fieldNames().forEachRemaining(f -> {
+            if (!f.equals("executable") && !f.equals("arguments")) {
+              problems.add(w.at(field + "." + f) + ": unknown field; a step has 'executable' "
+                  + "and 'arguments'");
+            }
+          });
+          var exe = s.path("executable");
+          if (!exe.isTextual() || exe.asText().isEmpty()) {
+            problems.add(w.at(field + ".executable") + ": required, a program name or path");
+            continue;
+          }
+          steps.add(new Step(exe.asText(),
+              stringList(s, "arguments", w, problems, field + ".arguments")));
+        }
+      }
+    } else {
+      problems.add(w.at("executable") + ": required (or 'steps')");
+    }
+    var env = new LinkedHashMap<String, String>();
+    var en = n.path("environment");
+    if (!en.isMissingNode() && !en.isNull()) {
+      if (!en.isObject()) {
+        problems.add(w.at("environment") + ": expected a mapping of NAME: value");
+      } else {
+        en.fields().forEachRemaining(e -> {
+          if (!ShellQuoting.isValidVariableName(e.getKey())) {
+            problems.add(w.at("environment." + e.getKey()) + ": not a valid variable name "
+                + "(letters, digits, '_', not starting with a digit)");
+          } else if (e.getValue().isContainerNode()) {
+            problems.add(w.at("environment." + e.getKey()) + ": expected a plain value");
+          } else if (e.getValue().asText().indexOf('\0') >= 0) {
+            problems.add(w.at("environment." + e.getKey()) + ": contains a NUL character");
+          } else {
+            env.put(e.getKey(), e.getValue().isNull() ? "" : e.getValue().asText());
+          }
+        });
+      }
+    }
+    for (var s : steps) {
+      for (var a : s.argv()) {
+        if (a.indexOf('\0') >= 0) {
+          problems.add(w.at("arguments") + ": contains a NUL character, which no program can "
+              + "receive");
+        }
+      }
+    }
+    var resources = resources(n.path("resources"), w, problems);
+    var retries = 0;
+    var rn = n.path("retries");
+    if (!rn.isMissingNode() && !rn.isNull()) {
+      if (!rn.isIntegralNumber() || rn.asInt() < 0 || rn.asInt() > 100) {
+        problems.add(w.at("retries") + ": expected a whole number from 0 to 100, got '"
+            + rn.asText() + "'");
+      } else {
+        retries = rn.asInt();
+      }
+    }
+    var clusters = stringList(n, "clusters", w, problems);
+    var inputs = transfers(n, "inputs", w, problems);
+    var outputs = transfers(n, "outputs", w, problems);
+    var nativeOptions = new LinkedHashMap<String, Map<String, String>>();
+    var nn = n.path("native");
+    if (!nn.isMissingNode() && !nn.isNull()) {
+      if (!nn.isObject()) {
+        problems.add(w.at("native") + ": expected {backend: {option: value}}");
+      } else {
+        nn.fields().forEachRemaining(e -> {
+          if (!e.getValue().isObject()) {
+            problems.add(w.at("native." + e.getKey()) + ": expected a mapping of option: value");
+            return;
+          }
+          var opts = new LinkedHashMap<String, String>();
+          e.getValue().fields().forEachRemaining(o -> opts.put(o.getKey(), o.getValue().asText()));
+          nativeOptions.put(e.getKey(), opts);
+        });
+      }
+    }
+    var session = string(n, "session", w, problems);
+    var directory = string(n, "directory", w, problems);
+    var stdout = string(n, "stdout", w, problems);
+    var stderr = string(n, "stderr", w, problems);
+    var queue = string(n, "queue", w, problems);
+    var account = string(n, "account", w, problems);
+    if (problems.size() > before) {
+      return null;
+    }
+    return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
+        queue, account, inputs, outputs, clusters, retries, nativeOptions);
+  }
+
+  private static Resources resources(JsonNode r, Where w, List<String> problems) {
+    if (r.isMissingNode() || r.isNull()) {
+      return Resources.NONE;
+    }
+    if (!r.isObject()) {
+      problems.add(w.at("resources") + ": expected {cores, memory, walltime, nodes, gpus}");
+      return Resources.NONE;
+    }
+    r.fieldNames().forEachRemaining(f -> {
+      if (!RESOURCE_FIELDS.contains(f)) {
+        problems.add(w.at("resources." + f) + ": unknown field; known: "
+            + new java.util.TreeSet<>(RESOURCE_FIELDS));
+      }
+    });
+    int cores = count(r, "cores", w, problems);
+    int nodes = count(r, "nodes", w, problems);
+    int gpus = count(r, "gpus", w, problems);
+    long memory = 0;
+    var m = r.path("memory");
+    if (!m.isMissingNode() && !m.isNull()) {
+      var mb = memoryMb(m.asText());
+      if (mb < 0) {
+        problems.add(w.at("resources.memory") + ": expected a size like 512MB, 2GB or 1.5G... "
+            + "in whole units, got '" + m.asText() + "'");
+      } else {
+        memory = mb;
+      }
+    }
+    Duration walltime = null;
+    var wt = r.path("walltime");
+    if (!wt.isMissingNode() && !wt.isNull()) {
+      var d = Durations.parse(wt.asText());
+      if (d.isEmpty() || d.get().isZero()) {
+        problems.add(w.at("resources.walltime") + ": expected a duration like 90s, 30m, 2h or "
+            + "01:30:00, got '" + wt.asText() + "'");
+      } else {
+        walltime = d.get();
+      }
+    }
+    return new Resources(cores, memory, walltime, nodes, gpus);
+  }
+
+  /** Megabytes from {@code 512MB}, {@code 2G}, {@code 1024} (plain numbers are MB); -1 if bad. */
+  static long memoryMb(String text) {
+    var m = SIZE.matcher(text.trim());
+    if (!m.matches()) {
+      return -1;
+    }
+    long n = Long.parseLong(m.group(1));
+    var unit = m.group(2) == null ? "m" : m.group(2).toLowerCase(Locale.ROOT);
+    return switch (unit.charAt(0)) {
+      case 'b' -> Math.max(1, n / (1024 * 1024));
+      case 'k' -> Math.max(1, n / 1024);
+      case 'm' -> n;
+      case 'g' -> n * 1024;
+      case 't' -> n * 1024 * 1024;
+      default -> -1;
+    };
+  }
+
+  private static int count(JsonNode r, String field, Where w, List<String> problems) {
+    var v = r.path(field);
+    if (v.isMissingNode() || v.isNull()) {
+      return 0;
+    }
+    if (!v.isIntegralNumber() || v.asInt() < 0 || v.asLong() > 1_000_000) {
+      problems.add(w.at("resources." + field) + ": expected a whole number >= 0, got '"
+          + v.asText() + "'");
+      return 0;
+    }
+    return v.asInt();
+  }
+
+  private static String string(JsonNode n, String field, Where w, List<String> problems) {
+    var v = n.path(field);
+    if (v.isMissingNode() || v.isNull()) {
+      return null;
+    }
+    if (v.isContainerNode()) {
+      problems.add(w.at(field) + ": expected text, got a " + (v.isArray() ? "list" : "mapping"));
+      return null;
+    }
+    return v.asText();
+  }
+
+  private static List<String> stringList(JsonNode n, String field, Where w,
+      List<String> problems) {
+    return stringList(n, field, w, problems, field);
+  }
+
+  private static List<String> stringList(JsonNode n, String field, Where w,
+      List<String> problems, String label) {
+    var v = n.path(field);
+    if (v.isMissingNode() || v.isNull()) {
+      return List.of();
+    }
+    if (!v.isArray()) {
+      problems.add(w.at(label) + ": expected a list, e.g. [a, b]; a single string is not split "
+          + "into words");
+      return List.of();
+    }
+    var out = new ArrayList<String>();
+    for (int i = 0; i < v.size(); i++) {
+      var e = v.get(i);
+      if (e.isContainerNode() || e.isNull()) {
+        problems.add(w.at(label + "[" + i + "]") + ": expected text or a number");
+      } else {
+        out.add(e.asText());
+      }
+    }
+    return out;
+  }
+
+  private static List<FileTransfer> transfers(JsonNode n, String field, Where w,
+      List<String> problems) {
+    var v = n.path(field);
+    if (v.isMissingNode() || v.isNull()) {
+      return List.of();
+    }
+    if (!v.isArray()) {
+      problems.add(w.at(field) + ": expected a list of {source, destination} or file names");
+      return List.of();
+    }
+    var out = new ArrayList<FileTransfer>();
+    for (int i = 0; i < v.size(); i++) {
+      var e = v.get(i);
+      if (e.isTextual()) {
+        var name = Path.of(e.asText()).getFileName();
+        out.add(new FileTransfer(e.asText(), name == null ? e.asText() : name.toString()));
+      } else if (e.isObject() && e.path("source").isTextual()) {
+        var dst = e.path("destination").asText(Path.of(e.path("source").asText()).getFileName()
+            .toString());
+        out.add(new FileTransfer(e.path("source").asText(), dst));
+      } else {
+        problems.add(w.at(field + "[" + i + "]") + ": expected a file name or {source, "
+            + "destination}");
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,67 @@
+package org.jobyard.engine.store;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import org.flywaydb.core.Flyway;
+import org.jdbi.v3.core.Jdbi;
+import org.jobyard.engine.config.EngineConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The connection pool, migrated to the current schema. Embedded H2 or PostgreSQL. */
+public final class Database implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+  private final HikariDataSource dataSource;
+  private final Jdbi jdbi;
+
+  public Database(EngineConfig.Database config) {
+    var url = config.url();
+    if (url.startsWith("jdbc:h2:file:") && !url.contains(";")) {
+      // One engine per H2 file: a second one gets a clear "file is locked" error.
+      url = url + ";DB_CLOSE_ON_EXIT=FALSE";
+    }
+    var hc = new HikariConfig();
+    hc.setJdbcUrl(url);
+    hc.setUsername(config.user());
+    hc.setPassword(config.password());
+    hc.setMaximumPoolSize(Math.max(2, config.poolSize()));
+    hc.setPoolName("jobyard-db");
+    hc.setInitializationFailTimeout(-1);
+    try {
+      this.dataSource = new HikariDataSource(hc);
+      Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+          .load().migrate();
+    } catch (RuntimeException e) {
+      throw new StoreException("cannot open the job store at " + config.url() + ": "
+          + rootMessage(e) + (config.url().startsWith("jdbc:h2:file:")
+              ? " (is another Jobyard engine using it? stop it, or use 'jobyard submit')"
+              : ""), e);
+    }
+    this.jdbi = Jdbi.create(dataSource);
+    LOG.debug("job store ready at {}", config.url());
+  }
+
+  public Jdbi jdbi() {
+    return jdbi;
+  }
+
+  static String rootMessage(Throwable e) {
+    var t = e;
+    while (t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t.getMessage();
+  }
+
+  @Override
+  public void close() {
+    if (dataSource.getJdbcUrl().startsWith("jdbc:h2:")) {
+      try (var c = dataSource.getConnection(); var s = c.createStatement()) {
+        s.execute("SHUTDOWN");
+      } catch (Exception e) {
+        LOG.debug("H2 shutdown: {}", e.toString());
+      }
+    }
+    dataSource.close();
+  }
+}

@@ -1,0 +1,242 @@
+package org.jobyard.engine.store;
+
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.jdbi.v3.core.Jdbi;
+import org.jdbi.v3.core.statement.PreparedBatch;
+import org.jdbi.v3.core.statement.StatementContext;
+import org.jobyard.api.JobState;
+
+/**
+ * Every SQL statement of the job tables, in one place. Writes go only through {@link #apply},
+ * one transaction per call: the job manager hands it all the changes that arrived together
+ * (group commit), each job's changes still atomic.
+ */
+public final class JobStore {
+  private static final String JOB_COLUMNS = "id, seq, name, owner, session, spec, desired, state,"
+      + " attempt, cluster_index, retries_left, exit_code, reason, created_at, updated_at";
+  private static final String ATTEMPT_COLUMNS = "job_id, attempt, cluster, backend, native_id,"
+      + " native_state, state, exit_code, reason, attributes, created_at, updated_at";
+
+  private final Jdbi jdbi;
+
+  public JobStore(Database database) {
+    this.jdbi = database.jdbi();
+  }
+
+  /** Writes the changes in one transaction, in an order that respects their dependencies. */
+  public void apply(List<? extends Change> changes) {
+    if (changes.isEmpty()) {
+      return;
+    }
+    try {
+      jdbi.useTransaction(h -> {
+        var insertJobs = h.prepareBatch("INSERT INTO jobs (" + JOB_COLUMNS + ") VALUES (:id, :seq,"
+            + " :name, :owner, :session, :spec, :desired, :state, :attempt, :clusterIndex,"
+            + " :retriesLeft, :exitCode, :reason, :createdAt, :updatedAt)");
+        var insertAttempts = h.prepareBatch("INSERT INTO attempts (" + ATTEMPT_COLUMNS + ") VALUES"
+            + " (:jobId, :attempt, :cluster, :backend, :nativeId, :nativeState, :state, :exitCode,"
+            + " :reason, :attributes, :createdAt, :updatedAt)");
+        var updateJobs = h.prepareBatch("UPDATE jobs SET desired = :desired, state = :state,"
+            + " attempt = :attempt, cluster_index = :clusterIndex, retries_left = :retriesLeft,"
+            + " exit_code = :exitCode, reason = :reason, updated_at = :updatedAt WHERE id = :id");
+        var updateAttempts = h.prepareBatch("UPDATE attempts SET native_id = :nativeId,"
+            + " native_state = :nativeState, state = :state, exit_code = :exitCode,"
+            + " reason = :reason, attributes = :attributes, updated_at = :updatedAt"
+            + " WHERE job_id = :jobId AND attempt = :attempt");
+        var insertOutbox = h.prepareBatch("INSERT INTO outbox (id, job_id, action, payload,"
+            + " created_at) VALUES (:id, :jobId, :action, :payload, :createdAt)");
+        var deleteOutbox = h.prepareBatch("DELETE FROM outbox WHERE id = :id");
+        var deleteJobs = h.prepareBatch("DELETE FROM jobs WHERE id = :id");
+        var now = Timestamp.from(Instant.now());
+        for (var change : changes) {
+          switch (change) {
+            case Change.InsertJob(var r) -> bindJob(insertJobs, r).add();
+            case Change.UpdateJob(var r) -> bindJob(updateJobs, r).add();
+            case Change.InsertAttempt(var r) -> bindAttempt(insertAttempts, r).add();
+            case Change.UpdateAttempt(var r) -> bindAttempt(updateAttempts, r).add();
+            case Change.DeleteJob(var id) -> deleteJobs.bind("id", id).add();
+            case Change.InsertOutbox(var id, var jobId, var action, var payload) ->
+                insertOutbox.bind("id", id).bind("jobId", jobId).bind("action", action)
+                    .bind("payload", payload).bind("createdAt", now).add();
+            case Change.DeleteOutbox(var id) -> deleteOutbox.bind("id", id).add();
+          }
+        }
+        for (var batch : List.of(insertJobs, insertAttempts, updateJobs, updateAttempts,
+            insertOutbox, deleteOutbox, deleteJobs)) {
+          if (batch.size() > 0) {
+            batch.execute();
+          }
+        }
+      });
+    } catch (RuntimeException e) {
+      throw new StoreException("cannot write " + changes.size() + " job change(s): "
+          + Database.rootMessage(e), e);
+    }
+  }
+
+  private static PreparedBatch bindJob(PreparedBatch b, JobRow r) {
+    return b.bind("id", r.id()).bind("seq", r.seq()).bind("name", r.name())
+        .bind("owner", r.owner()).bind("session", r.session()).bind("spec", r.spec())
+        .bind("desired", r.desired().name()).bind("state", r.state().name())
+        .bind("attempt", r.attempt()).bind("clusterIndex", r.clusterIndex())
+        .bind("retriesLeft", r.retriesLeft()).bind("exitCode", r.exitCode())
+        .bind("reason", clip(r.reason())).bind("createdAt", Timestamp.from(r.createdAt()))
+        .bind("updatedAt", Timestamp.from(r.updatedAt()));
+  }
+
+  private static PreparedBatch bindAttempt(PreparedBatch b, AttemptRow r) {
+    return b.bind("jobId", r.jobId()).bind("attempt", r.attempt()).bind("cluster", r.cluster())
+        .bind("backend", r.backend()).bind("nativeId", r.nativeId())
+        .bind("nativeState", clip64(r.nativeState())).bind("state", r.state().name())
+        .bind("exitCode", r.exitCode()).bind("reason", clip(r.reason()))
+        .bind("attributes", r.attributes()).bind("createdAt", Timestamp.from(r.createdAt()))
+        .bind("updatedAt", Timestamp.from(r.updatedAt()));
+  }
+
+  private static String clip(String s) {
+    return s == null || s.length() <= 2000 ? s : s.substring(0, 1997) + "...";
+  }
+
+  private static String clip64(String s) {
+    return s == null || s.length() <= 64 ? s : s.substring(0, 64);
+  }
+
+  /** Jobs that are not finished, oldest first: what the engine must keep working on. */
+  public List<JobRow> liveJobs() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM jobs WHERE state"
+        + " NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY seq").map(JobStore::job).list());
+  }
+
+  /** The current attempt of each given job that has one. */
+  public List<AttemptRow> currentAttempts(List<String> jobIds) {
+    if (jobIds.isEmpty()) {
+      return List.of();
+    }
+    var out = new ArrayList<AttemptRow>();
+    // bounded IN lists: some databases limit the number of parameters
+    for (int i = 0; i < jobIds.size(); i += 1000) {
+      var part = jobIds.subList(i, Math.min(jobIds.size(), i + 1000));
+      out.addAll(jdbi.withHandle(h -> h.createQuery("SELECT a.job_id, a.attempt, a.cluster,"
+          + " a.backend, a.native_id, a.native_state, a.state, a.exit_code, a.reason, a.attributes,"
+          + " a.created_at, a.updated_at FROM attempts a JOIN jobs j ON j.id = a.job_id AND"
+          + " j.attempt = a.attempt WHERE a.job_id IN (<ids>)").bindList("ids", part)
+          .map(JobStore::attempt).list()));
+    }
+    return out;
+  }
+
+  public List<AttemptRow> attempts(String jobId) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + ATTEMPT_COLUMNS + " FROM attempts"
+        + " WHERE job_id = :id ORDER BY attempt").bind("id", jobId).map(JobStore::attempt).list());
+  }
+
+  public Optional<JobRow> job(String id) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = :id")
+        .bind("id", id).map(JobStore::job).findOne());
+  }
+
+  /** Jobs matching the query, oldest first. */
+  public List<JobRow> find(JobQuery q) {
+    var sql = new StringBuilder("SELECT " + JOB_COLUMNS + " FROM jobs WHERE 1 = 1");
+    if (!q.selectsAll()) {
+      var any = new ArrayList<String>();
+      if (!q.ids().isEmpty()) {
+        any.add("id IN (<ids>)");
+      }
+      if (!q.names().isEmpty()) {
+        any.add("name IN (<names>)");
+      }
+      if (!q.users().isEmpty()) {
+        any.add("owner IN (<users>)");
+      }
+      if (!q.sessions().isEmpty()) {
+        any.add("session IN (<sessions>)");
+      }
+      sql.append(" AND (").append(String.join(" OR ", any)).append(')');
+    }
+    if (!q.states().isEmpty()) {
+      sql.append(" AND state IN (<states>)");
+    }
+    if (!q.visibleTo().isEmpty()) {
+      sql.append(" AND owner IN (<visible>)");
+    }
+    sql.append(" ORDER BY seq");
+    if (q.limit() > 0) {
+      sql.append(" LIMIT ").append(q.limit());
+    }
+    return jdbi.withHandle(h -> {
+      var query = h.createQuery(sql.toString());
+      if (!q.ids().isEmpty()) {
+        query.bindList("ids", q.ids());
+      }
+      if (!q.names().isEmpty()) {
+        query.bindList("names", q.names());
+      }
+      if (!q.users().isEmpty()) {
+        query.bindList("users", q.users());
+      }
+      if (!q.sessions().isEmpty()) {
+        query.bindList("sessions", q.sessions());
+      }
+      if (!q.states().isEmpty()) {
+        query.bindList("states", q.states().stream().map(Enum::name).toList());
+      }
+      if (!q.visibleTo().isEmpty()) {
+        query.bindList("visible", List.copyOf(q.visibleTo()));
+      }
+      return query.map(JobStore::job).list();
+    });
+  }
+
+  public long maxSeq() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM jobs")
+        .mapTo(Long.class).one());
+  }
+
+  public long maxOutboxId() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT COALESCE(MAX(id), 0) FROM outbox")
+        .mapTo(Long.class).one());
+  }
+
+  /** A pending side effect. */
+  public record OutboxEntry(long id, String jobId, String action, String payload) {}
+
+  public List<OutboxEntry> outbox() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT id, job_id, action, payload FROM outbox"
+        + " ORDER BY id").map((rs, ctx) -> new OutboxEntry(rs.getLong(1), rs.getString(2),
+            rs.getString(3), rs.getString(4))).list());
+  }
+
+  /** Counts of jobs per state (for progress and health). */
+  public java.util.Map<JobState, Long> countByState() {
+    var out = new java.util.EnumMap<JobState, Long>(JobState.class);
+    jdbi.useHandle(h -> h.createQuery("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+        .map((rs, ctx) -> java.util.Map.entry(JobState.valueOf(rs.getString(1)), rs.getLong(2)))
+        .forEach(e -> out.put(e.getKey(), e.getValue())));
+    return out;
+  }
+
+  private static JobRow job(ResultSet rs, StatementContext ctx) throws SQLException {
+    return new JobRow(rs.getString("id"), rs.getLong("seq"), rs.getString("name"),
+        rs.getString("owner"), rs.getString("session"), rs.getString("spec"),
+        JobRow.Desired.valueOf(rs.getString("desired")), JobState.valueOf(rs.getString("state")),
+        rs.getInt("attempt"), rs.getInt("cluster_index"), rs.getInt("retries_left"),
+        (Integer) rs.getObject("exit_code", Integer.class), rs.getString("reason"),
+        rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
+  }
+
+  private static AttemptRow attempt(ResultSet rs, StatementContext ctx) throws SQLException {
+    return new AttemptRow(rs.getString("job_id"), rs.getInt("attempt"), rs.getString("cluster"),
+        rs.getString("backend"), rs.getString("native_id"), rs.getString("native_state"),
+        JobState.valueOf(rs.getString("state")), (Integer) rs.getObject("exit_code", Integer.class),
+        rs.getString("reason"), rs.getString("attributes"),
+        rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
+  }
+
+}

@@ -1,0 +1,101 @@
+package org.jobyard.engine.manager;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+
+/**
+ * An in-memory batch system for testing the engine's bookkeeping (not a backend's proof): a job
+ * whose executable is "ok" exits 0, "fail" exits 3, "hang" runs until cancelled, "reject" is
+ * refused. Shared between "engine restarts" to play a batch system that outlives the engine.
+ */
+final class FakeBackend implements Backend {
+  final Map<String, String> jobs = new ConcurrentHashMap<>(); // tag -> executable
+  final Map<String, Boolean> cancelled = new ConcurrentHashMap<>();
+  final AtomicInteger submits = new AtomicInteger();
+  final AtomicInteger polls = new AtomicInteger();
+  final AtomicInteger submitCalls = new AtomicInteger();
+  volatile boolean down;
+  volatile boolean failAfterSubmit;
+
+  @Override
+  public Set<Capability> capabilities() {
+    return Set.of(Capability.BULK_SUBMIT);
+  }
+
+  @Override
+  public List<SubmitOutcome> submit(List<SubmitRequest> requests) throws BackendException {
+    submitCalls.incrementAndGet();
+    if (down) {
+      throw BackendException.unavailable("fake cluster is down", null);
+    }
+    var out = new ArrayList<SubmitOutcome>();
+    for (var r : requests) {
+      var exe = r.spec().steps().getFirst().executable();
+      if (exe.equals("reject")) {
+        out.add(new SubmitOutcome.Rejected(r.jobId(), BackendException.rejected("no such queue")));
+        continue;
+      }
+      if (jobs.putIfAbsent(r.tag(), exe) == null) {
+        submits.incrementAndGet();
+      }
+      out.add(new SubmitOutcome.Accepted(new JobRef(r.jobId(), r.tag(), Map.of("tag", r.tag()))));
+    }
+    if (failAfterSubmit) {
+      // the batch system took them, but the answer is lost
+      throw BackendException.unavailable("connection lost after submit", null);
+    }
+    return out;
+  }
+
+  @Override
+  public Map<String, JobStatus> poll(List<JobRef> refs) throws BackendException {
+    polls.incrementAndGet();
+    if (down) {
+      throw BackendException.unavailable("fake cluster is down", null);
+    }
+    var out = new HashMap<String, JobStatus>();
+    for (var ref : refs) {
+      var exe = jobs.get(ref.nativeId());
+      if (exe == null) {
+        out.put(ref.jobId(), new JobStatus.Unknown("not in listing"));
+      } else if (cancelled.containsKey(ref.nativeId())) {
+        out.put(ref.jobId(), new JobStatus.Cancelled("CANCELLED", null));
+      } else {
+        out.put(ref.jobId(), switch (exe) {
+          case "ok" -> new JobStatus.Exited(0, "COMPLETED", null);
+          case "fail" -> new JobStatus.Exited(3, "FAILED", null);
+          default -> new JobStatus.Running("RUNNING");
+        });
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void cancel(List<JobRef> refs) {
+    refs.forEach(r -> cancelled.put(r.nativeId(), true));
+  }
+
+  @Override
+  public Map<String, JobRef> lookup(List<SubmitRequest> attempts) {
+    var out = new HashMap<String, JobRef>();
+    for (var a : attempts) {
+      if (jobs.containsKey(a.tag())) {
+        out.put(a.jobId(), new JobRef(a.jobId(), a.tag(), Map.of("tag", a.tag())));
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,200 @@
+package org.jobyard.engine.manager;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobState;
+import org.jobyard.engine.config.ConfigLoader;
+import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.store.Database;
+import org.jobyard.engine.store.JobQuery;
+import org.jobyard.engine.store.JobStore;
+import org.jobyard.engine.store.StoreWriter;
+import org.jobyard.engine.transport.local.LocalTransport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobManagerTest {
+  @TempDir
+  Path home;
+  final FakeBackend backend = new FakeBackend();
+  Running running;
+
+  record Running(Database db, JobStore store, StoreWriter writer, JobManager manager,
+      Thread writerThread, Thread managerThread, Cluster cluster) {
+    void stop() throws Exception {
+      manager.stop().get(30, TimeUnit.SECONDS);
+      managerThread.join(10_000);
+      writer.stop();
+      writerThread.join(10_000);
+      db.close();
+    }
+
+    /** A crash: the threads die without any orderly stop. */
+    void kill() throws Exception {
+      managerThread.interrupt();
+      managerThread.join(10_000);
+      writerThread.interrupt();
+      writerThread.join(10_000);
+      db.close();
+    }
+  }
+
+  Running start() {
+    EngineConfig config = ConfigLoader.defaults(home);
+    var tuning = new EngineConfig.Tuning(Duration.ofMillis(50), 100, Duration.ofSeconds(2),
+        Duration.ofMillis(100));
+    var db = new Database(config.database());
+    var store = new JobStore(db);
+    var writer = new StoreWriter(store);
+    var cluster = new Cluster("fake", "fake", backend, new LocalTransport(), 0,
+        Duration.ofMillis(50));
+    var manager = new JobManager(store, writer, tuning, List.of(cluster), List.of("fake"));
+    var wt = Thread.ofPlatform().start(writer);
+    var mt = Thread.ofPlatform().start(manager);
+    await().until(manager::isReady);
+    running = new Running(db, store, writer, manager, wt, mt, cluster);
+    return running;
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (running != null && running.managerThread().isAlive()) {
+      running.stop();
+    }
+  }
+
+  JobState stateOf(Running r, String id) {
+    return r.store().job(id).orElseThrow().state();
+  }
+
+  @Test
+  void runsJobsToTheirEndAndRecordsExitCodes() throws Exception {
+    var r = start();
+    var ids = r.manager().submit("alice", List.of(JobSpec.of("good", "ok"),
+        JobSpec.of("bad", "fail"))).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(0)).isTerminal()
+        && stateOf(r, ids.get(1)).isTerminal());
+    assertThat(stateOf(r, ids.get(0))).isEqualTo(JobState.SUCCEEDED);
+    var bad = r.store().job(ids.get(1)).orElseThrow();
+    assertThat(bad.state()).isEqualTo(JobState.FAILED);
+    assertThat(bad.exitCode()).isEqualTo(3);
+    assertThat(bad.reason()).contains("exited with code 3");
+    assertThat(r.store().attempts(ids.get(1))).singleElement()
+        .satisfies(a -> assertThat(a.nativeId()).isEqualTo(ids.get(1) + ".1"));
+  }
+
+  @Test
+  void acknowledgedJobsAreInTheStoreBeforeTheReply() throws Exception {
+    var r = start();
+    backend.down = true; // nothing can progress past QUEUED/SUBMITTING
+    var ids = r.manager().submit("alice", List.of(JobSpec.of("a", "ok"))).get(10,
+        TimeUnit.SECONDS);
+    assertThat(r.store().job(ids.getFirst())).isPresent();
+  }
+
+  @Test
+  void retriesAFailedJobAsANewAttempt() throws Exception {
+    var r = start();
+    var spec = JobSpec.of("flaky", "fail");
+    spec = new JobSpec(spec.name(), null, null, spec.steps(), spec.environment(), null, null,
+        null, null, null, null, List.of(), List.of(), List.of(), 2, java.util.Map.of());
+    var id = r.manager().submit("alice", List.of(spec)).get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id).isTerminal());
+    assertThat(stateOf(r, id)).isEqualTo(JobState.FAILED);
+    assertThat(r.store().attempts(id)).hasSize(3);
+  }
+
+  @Test
+  void cancelsARunningJob() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("long", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    assertThat(r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS)).containsExactly(id);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.CANCELLED);
+  }
+
+  @Test
+  void aClusterThatIsDownFailsNoJob() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("long", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    backend.down = true;
+    var polls = backend.polls.get();
+    await().until(() -> backend.polls.get() > polls + 5);
+    assertThat(stateOf(r, id)).isEqualTo(JobState.RUNNING);
+    backend.down = false;
+    backend.jobs.put(id + ".1", "ok");
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+  }
+
+  @Test
+  void aRejectedJobFailsWithTheBackendsReason() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("r", "reject"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("no such queue");
+  }
+
+  @Test
+  void rejectsAnUnknownClusterWithoutStoringAnything() throws Exception {
+    var r = start();
+    var spec = JobSpec.of("x", "ok");
+    spec = new JobSpec("x", null, null, spec.steps(), java.util.Map.of(), null, null, null, null,
+        null, null, List.of(), List.of(), List.of("nowhere"), 0, java.util.Map.of());
+    var future = r.manager().submit("alice", List.of(JobSpec.of("fine", "ok"), spec));
+    assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS))
+        .isInstanceOf(ExecutionException.class).hasMessageContaining("nowhere");
+    assertThat(r.store().find(JobQuery.all())).isEmpty();
+  }
+
+  @Test
+  void aSubmissionWhoseAnswerWasLostIsLookedUpNotRepeated() throws Exception {
+    var r = start();
+    backend.failAfterSubmit = true;
+    var id = r.manager().submit("alice", List.of(JobSpec.of("once", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> backend.submits.get() == 1);
+    backend.failAfterSubmit = false;
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.RUNNING);
+    assertThat(backend.submits.get()).isEqualTo(1);
+  }
+
+  @Test
+  void afterACrashLiveJobsAreAdoptedAndNothingIsSubmittedTwice() throws Exception {
+    var r = start();
+    var ids = r.manager().submit("alice", List.of(JobSpec.of("a", "hang"),
+        JobSpec.of("b", "hang"))).get(10, TimeUnit.SECONDS);
+    await().until(() -> ids.stream().allMatch(id -> stateOf(r, id) == JobState.RUNNING));
+    r.kill();
+    running = null;
+    // the batch system finished one job while the engine was down
+    backend.jobs.put(ids.getFirst() + ".1", "ok");
+    var r2 = start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r2, ids.getFirst())
+        == JobState.SUCCEEDED);
+    assertThat(stateOf(r2, ids.get(1))).isEqualTo(JobState.RUNNING);
+    assertThat(backend.submits.get()).isEqualTo(2);
+  }
+
+  @Test
+  void repliesFailAfterStopInsteadOfHanging() throws Exception {
+    var r = start();
+    r.stop();
+    running = null;
+    var future = r.manager().submit("alice", List.of(JobSpec.of("late", "ok")));
+    assertThatThrownBy(() -> future.get(5, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(ManagerStoppedException.class);
+  }
+}
