@@ -63,7 +63,7 @@ public final class SshTransport implements Transport, AutoCloseable {
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
   private static final Duration FIRST_BACKOFF = Duration.ofMillis(200);
   /** Attempts to place a command whose channel could not be opened (nothing ran remotely). */
-  private static final int OPEN_ATTEMPTS = 4;
+  private static final int OPEN_ATTEMPTS = 10;
 
   private final SshSettings settings;
   private final String description;
@@ -92,6 +92,7 @@ public final class SshTransport implements Transport, AutoCloseable {
   private long failures;
   private long reconnects;
   private long rotations;
+  private long channelRefusals;
 
   private SshTransport(SshSettings settings, JSch jsch) {
     this.settings = settings;
@@ -150,7 +151,7 @@ public final class SshTransport implements Transport, AutoCloseable {
         open += c.session.isConnected() ? 1 : 0;
       }
       return new SshStats(open, inUse, handshakes, waits, failures, reconnects, rotations,
-          probedChannels);
+          channelRefusals, probedChannels);
     } finally {
       lock.unlock();
     }
@@ -193,11 +194,10 @@ public final class SshTransport implements Transport, AutoCloseable {
         return execute(conn, channel, command, stdin, stdout, stderr, deadline);
       } catch (JSchException e) {
         // The exec request never reached the server, so trying again cannot run it twice.
-        if (notSent(e) && attempt < OPEN_ATTEMPTS) {
-          openFailed(conn, e, attempt);
-          continue;
+        if (!notSent(e) || attempt >= OPEN_ATTEMPTS || System.nanoTime() - deadline >= 0) {
+          throw lostOrFailed(conn, "cannot start " + abbreviate(line), e);
         }
-        throw lostOrFailed(conn, "cannot start " + abbreviate(line), e);
+        openRefused(conn, e, attempt);
       } catch (IOException e) {
         throw lostOrFailed(conn, "cannot start " + abbreviate(line), e);
       } finally {
@@ -206,6 +206,7 @@ public final class SshTransport implements Transport, AutoCloseable {
         }
         release(conn);
       }
+      pause(attempt);
     }
   }
 
@@ -257,7 +258,7 @@ public final class SshTransport implements Transport, AutoCloseable {
       throw timeout(command);
     }
     int exit = channel.getExitStatus();
-    if (exit == -1 && !conn.session.isConnected()) {
+    if (exit == -1 && sessionDying(conn.session)) {
       throw new TransportException(description + ": the connection was lost while running "
           + abbreviate(command.toShellLine()) + "; it may or may not have run", true);
     }
@@ -293,6 +294,24 @@ public final class SshTransport implements Transport, AutoCloseable {
       LockSupport.parkNanos(pause);
       pause = Math.min(pause * 2, 10_000_000);
     }
+  }
+
+  /**
+   * No exit status: the command died of a signal, or the connection is going down. JSch closes
+   * the channels of a dead connection a moment before it marks the session disconnected, so
+   * give it that moment.
+   */
+  private static boolean sessionDying(Session session) {
+    long until = System.nanoTime() + 300_000_000L;
+    long pause = 100_000;
+    while (session.isConnected()) {
+      if (System.nanoTime() - until >= 0) {
+        return false;
+      }
+      LockSupport.parkNanos(pause);
+      pause = Math.min(pause * 2, 20_000_000);
+    }
+    return true;
   }
 
   private TransportException timeout(Command command) {
@@ -361,11 +380,10 @@ public final class SshTransport implements Transport, AutoCloseable {
         log.debug("{} conn#{}: {}", description, conn.id, what);
         return work.apply(channel);
       } catch (JSchException e) {
-        if (notSent(e) && attempt < OPEN_ATTEMPTS) {
-          openFailed(conn, e, attempt);
-          continue;
+        if (!notSent(e) || attempt >= OPEN_ATTEMPTS) {
+          throw lostOrFailed(conn, "cannot " + what, e);
         }
-        throw lostOrFailed(conn, "cannot " + what, e);
+        openRefused(conn, e, attempt);
       } catch (SftpException e) {
         if (!conn.session.isConnected() || e.id == ChannelSftp.SSH_FX_CONNECTION_LOST
             || e.id == ChannelSftp.SSH_FX_NO_CONNECTION) {
@@ -381,6 +399,7 @@ public final class SshTransport implements Transport, AutoCloseable {
         }
         release(conn);
       }
+      pause(attempt);
     }
   }
 
@@ -757,14 +776,24 @@ public final class SshTransport implements Transport, AutoCloseable {
     return n;
   }
 
-  /** A channel could not be opened before anything ran; back off a little and try again. */
-  private void openFailed(Conn conn, JSchException e, int attempt) {
+  /**
+   * A channel could not be opened, so nothing ran. On a live connection the server was full:
+   * sshd frees a closed channel's slot only after the close has been processed, so an open that
+   * follows a close on a busy connection can still meet the old count. Counted, then retried.
+   */
+  private void openRefused(Conn conn, JSchException e, int attempt) {
+    lock.lock();
+    try {
+      channelRefusals++;
+    } finally {
+      lock.unlock();
+    }
     log.debug("{} conn#{}: channel open refused ({}), attempt {}", description, conn.id,
         e.getMessage(), attempt);
-    if (conn.session.isConnected()) {
-      // sshd frees a closed channel's slot a moment after our close reaches it
-      LockSupport.parkNanos(attempt * 2_000_000L);
-    }
+  }
+
+  private static void pause(int attempt) {
+    LockSupport.parkNanos(Math.min(1_000_000L << Math.min(attempt, 6), 50_000_000L));
   }
 
   private static boolean notSent(JSchException e) {
