@@ -1,0 +1,353 @@
+package org.jobyard.plugins.local;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.Command;
+import org.jobyard.api.CommandResult;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.LogStream;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+import org.jobyard.api.Transport;
+import org.jobyard.api.TransportException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs each attempt as a detached process group on the transport's host, in a folder of its own
+ * named after the attempt's tag. All work goes through the {@link Transport} (one shell script per
+ * batch, see {@link Scripts}), so the same code drives this machine and a remote one over SSH;
+ * the folder, not the engine, remembers the job, so jobs outlive the engine and are found again by
+ * {@link #lookup}.
+ */
+public final class LocalBackend implements Backend {
+  private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
+
+  private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
+      Capability.STEPS, Capability.WALLTIME, Capability.LOG_ACCESS, Capability.STAGING);
+
+  private final BackendContext context;
+  private final Transport transport;
+  private final LocalSettings settings;
+  private final boolean shares;
+  private final CompletionWatch watch;
+
+  LocalBackend(BackendContext context, LocalSettings settings) {
+    this.context = requireNonNull(context, "context is null");
+    this.settings = requireNonNull(settings, "settings is null");
+    this.transport = context.transport();
+    this.shares = transport.sharesFilesystem();
+    this.watch = shares
+        ? CompletionWatch.start(Path.of(settings.workdir(), ".done"), context.cluster(),
+            context.events())
+        : null;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  @Override
+  public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
+    var outcomes = new ArrayList<SubmitOutcome>(jobs.size());
+    var ready = new LinkedHashMap<String, SubmitRequest>(); // by tag
+    var launches = new LinkedHashMap<String, Scripts.Launch>();
+    long grace = Math.max(1, settings.killGrace().toSeconds());
+    for (var job : jobs) {
+      try {
+        var tag = JobFiles.checkedTag(job);
+        launches.put(tag, new Scripts.Launch(tag,
+            WrapperScript.build(tag, job.spec(), shares, grace)));
+        ready.put(tag, job);
+      } catch (BackendException e) {
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
+      }
+    }
+    if (ready.isEmpty()) {
+      return outcomes;
+    }
+    stageInputs(ready, launches, outcomes);
+    if (launches.isEmpty()) {
+      return outcomes;
+    }
+    var extraDirs = new LinkedHashSet<String>();
+    for (var job : ready.values()) {
+      if (shares) {
+        for (var path : List.of(nullToEmpty(job.spec().stdout()),
+            nullToEmpty(job.spec().stderr()))) {
+          if (path.startsWith("/") && JobFiles.parentOf(path) != null) {
+            extraDirs.add(JobFiles.parentOf(path));
+          }
+        }
+      }
+    }
+    var script = Scripts.submit(settings.workdir(), extraDirs, List.copyOf(launches.values()));
+    var result = run(Command.of("sh", "-s").withStdin(script)
+        .withTimeout(Command.DEFAULT_TIMEOUT.plusMillis(10L * launches.size())), "submit");
+    var listing = Listings.parseSubmit(result.stdout());
+    if (listing.workdir() == null) {
+      throw submitFailure(result);
+    }
+    for (var tag : launches.keySet()) {
+      var job = ready.get(tag);
+      var pid = listing.pids().get(tag);
+      if (pid != null) {
+        var files = JobFiles.of(listing.workdir(), job, shares);
+        outcomes.add(new SubmitOutcome.Accepted(files.ref(job.jobId(), pid)));
+      } else {
+        var why = listing.errors().getOrDefault(tag, "the submit script did not report it ("
+            + result.summary() + ")");
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), new BackendException(
+            context.cluster() + ": job " + tag + " was not started: " + why, true)));
+      }
+    }
+    log.debug("cluster {}: started {} of {} jobs", context.cluster(), outcomes.stream()
+        .filter(SubmitOutcome.Accepted.class::isInstance).count(), jobs.size());
+    return outcomes;
+  }
+
+  /** Uploads input files into their job folders; a job whose upload fails is not launched. */
+  private void stageInputs(Map<String, SubmitRequest> ready, Map<String, Scripts.Launch> launches,
+      List<SubmitOutcome> outcomes) throws BackendException {
+    var staged = ready.entrySet().stream()
+        .filter(e -> !e.getValue().spec().inputFiles().isEmpty()).map(Map.Entry::getKey).toList();
+    if (staged.isEmpty()) {
+      return;
+    }
+    var result = run(Command.of("sh", "-s").withStdin(Scripts.prepare(settings.workdir(), staged)),
+        "prepare");
+    var workdir = Listings.parseWorkdir(result.stdout());
+    if (workdir == null || !result.succeeded()) {
+      throw submitFailure(result);
+    }
+    for (var tag : staged) {
+      var job = ready.get(tag);
+      var cwd = jobCwd(workdir + "/" + tag, job.spec());
+      try {
+        for (var input : job.spec().inputFiles()) {
+          var destination = input.destination();
+          if (destination.startsWith("/") || List.of(destination.split("/")).contains("..")) {
+            throw BackendException.rejected("input file destination '" + destination
+                + "' must be a path inside the job's directory");
+          }
+          transport.upload(Path.of(input.source()), cwd + "/" + destination);
+        }
+      } catch (BackendException e) {
+        launches.remove(tag);
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
+      }
+    }
+  }
+
+  private BackendException submitFailure(CommandResult result) {
+    var message = context.cluster() + ": cannot start jobs in " + settings.workdir() + " on "
+        + transport.describe() + ": " + result.summary();
+    // 3: no setsid; 4: the workdir cannot be created. Both need someone to fix the host.
+    boolean retryable = result.exitCode() != 3 && result.exitCode() != 4;
+    return new BackendException(message, retryable);
+  }
+
+  @Override
+  public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
+    var result = new HashMap<String, JobStatus>();
+    var asked = new ArrayList<JobRef>();
+    var dirs = new ArrayList<String>();
+    for (var job : jobs) {
+      var files = JobFiles.of(job);
+      if (files == null) {
+        result.put(job.jobId(), new JobStatus.Unknown(
+            "the engine's record of this job has no job folder (attribute 'dir')"));
+      } else {
+        asked.add(job);
+        dirs.add(files.dir());
+      }
+    }
+    if (asked.isEmpty()) {
+      return result;
+    }
+    var out = run(Command.of("sh", "-s").withStdin(Scripts.poll(dirs)), "poll");
+    if (!out.succeeded()) {
+      throw BackendException.unavailable(context.cluster() + ": the poll script failed on "
+          + transport.describe() + ": " + out.summary(), null);
+    }
+    var statuses = Listings.parsePoll(out.stdout());
+    for (int i = 0; i < asked.size(); i++) {
+      result.put(asked.get(i).jobId(), statuses.getOrDefault(i,
+          new JobStatus.Unknown("the poll listing had no line for this job")));
+    }
+    return result;
+  }
+
+  @Override
+  public void cancel(List<JobRef> jobs) throws BackendException {
+    var dirs = new ArrayList<String>();
+    for (var job : jobs) {
+      var files = JobFiles.of(job);
+      if (files != null) {
+        dirs.add(files.dir());
+      }
+    }
+    if (dirs.isEmpty()) {
+      return;
+    }
+    long grace = Math.max(1, settings.killGrace().toSeconds());
+    var out = run(Command.of("sh", "-s").withStdin(Scripts.cancel(dirs, grace)), "cancel");
+    if (!out.succeeded()) {
+      throw BackendException.unavailable(context.cluster() + ": the cancel script failed on "
+          + transport.describe() + ": " + out.summary(), null);
+    }
+  }
+
+  @Override
+  public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
+    var asked = new ArrayList<SubmitRequest>();
+    var tags = new ArrayList<String>();
+    for (var attempt : attempts) {
+      try {
+        tags.add(JobFiles.checkedTag(attempt));
+        asked.add(attempt);
+      } catch (BackendException e) {
+        // a tag that cannot name a folder was never submitted here
+      }
+    }
+    var found = new HashMap<String, JobRef>();
+    if (asked.isEmpty()) {
+      return found;
+    }
+    var out = run(Command.of("sh", "-s").withStdin(Scripts.lookup(settings.workdir(), tags)),
+        "lookup");
+    if (!out.succeeded()) {
+      throw BackendException.unavailable(context.cluster() + ": the lookup script failed on "
+          + transport.describe() + ": " + out.summary(), null);
+    }
+    var workdir = Listings.parseWorkdir(out.stdout());
+    if (workdir == null) {
+      return found; // no workdir at all: nothing was ever started here
+    }
+    for (var e : Listings.parseLookup(out.stdout()).entrySet()) {
+      var attempt = asked.get(e.getKey());
+      var files = JobFiles.of(workdir, attempt, shares);
+      found.put(attempt.jobId(), files.ref(attempt.jobId(), e.getValue().pid()));
+    }
+    return found;
+  }
+
+  @Override
+  public Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
+    var files = JobFiles.of(job);
+    if (files == null) {
+      return Optional.empty();
+    }
+    var path = stream == LogStream.STDOUT ? files.stdout() : files.stderr();
+    var out = run(Command.of("tail", "-n", Integer.toString(Math.max(0, lines)), "--", path),
+        "tail");
+    return out.succeeded() ? Optional.of(out.stdout()) : Optional.empty();
+  }
+
+  @Override
+  public void collect(JobRef job, JobSpec spec) throws BackendException {
+    var files = JobFiles.of(job);
+    if (files == null) {
+      throw BackendException.rejected("cannot collect job " + job.jobId()
+          + ": the engine's record has no job folder");
+    }
+    var problems = new ArrayList<String>();
+    if (!shares) {
+      fetch(files.stdout(), spec.stdout(), problems);
+      fetch(files.stderr(), spec.stderr(), problems);
+    }
+    var cwd = jobCwd(files.dir(), spec);
+    for (var output : spec.outputFiles()) {
+      var source = output.source().startsWith("/") ? output.source() : cwd + "/" + output.source();
+      fetch(source, output.destination(), problems);
+    }
+    if (!problems.isEmpty()) {
+      throw new BackendException(context.cluster() + ": job " + job.jobId()
+          + ": some outputs could not be fetched: " + String.join("; ", problems), false);
+    }
+  }
+
+  private void fetch(String remote, String local, List<String> problems) throws BackendException {
+    if (local == null || local.isBlank()) {
+      return;
+    }
+    try {
+      transport.download(remote, Path.of(local));
+    } catch (TransportException e) {
+      if (e.isRetryable()) {
+        throw BackendException.unavailable(context.cluster() + ": cannot fetch " + remote + ": "
+            + e.getMessage(), e);
+      }
+      problems.add(remote + " -> " + local + ": " + e.getMessage());
+    }
+  }
+
+  @Override
+  public void clean(JobRef job) throws BackendException {
+    var files = JobFiles.of(job);
+    if (files == null) {
+      return;
+    }
+    var done = JobFiles.parentOf(files.dir()) + "/.done/" + files.tag();
+    var out = run(Command.of("rm", "-rf", "--", files.dir(), done), "clean");
+    if (!out.succeeded()) {
+      throw new BackendException(context.cluster() + ": cannot remove " + files.dir() + ": "
+          + out.summary(), true);
+    }
+  }
+
+  @Override
+  public OptionalInt slots() {
+    return OptionalInt.of(settings.slots());
+  }
+
+  @Override
+  public void close() {
+    if (watch != null) {
+      watch.close();
+    }
+  }
+
+  /** The job's working directory on the execution host: its spec's, or its folder. */
+  private static String jobCwd(String dir, JobSpec spec) {
+    var directory = spec.directory();
+    if (directory == null || directory.isBlank()) {
+      return dir;
+    }
+    return directory.startsWith("/") ? directory : dir + "/" + directory;
+  }
+
+  private CommandResult run(Command command, String what) throws BackendException {
+    try {
+      return transport.run(command);
+    } catch (TransportException e) {
+      if (e.isRetryable()) {
+        throw BackendException.unavailable(context.cluster() + ": " + what + " on "
+            + transport.describe() + " failed: " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
+  }
+}

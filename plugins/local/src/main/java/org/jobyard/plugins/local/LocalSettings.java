@@ -1,0 +1,48 @@
+package org.jobyard.plugins.local;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Duration;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.ConfigurationException;
+
+/**
+ * The local backend's settings, checked once.
+ *
+ * @param slots how many jobs the engine should run at once
+ * @param workdir root of the job folders on the execution host; relative paths are relative to the
+ *     transport's starting directory (the remote home over SSH)
+ * @param killGrace how long a cancelled or timed-out job gets between TERM and KILL
+ */
+record LocalSettings(int slots, String workdir, Duration killGrace) {
+
+  /** Where job folders go over a transport that does not share the engine's filesystem. */
+  static final String REMOTE_DEFAULT_WORKDIR = ".jobyard/jobs";
+
+  LocalSettings {
+    requireNonNull(workdir, "workdir is null");
+    requireNonNull(killGrace, "killGrace is null");
+  }
+
+  static LocalSettings from(BackendContext context) throws ConfigurationException {
+    var settings = context.settings();
+    int slots = settings.integer("slots", Runtime.getRuntime().availableProcessors());
+    if (slots < 1) {
+      throw new ConfigurationException(settings.owner() + ": setting 'slots' must be at least 1, got "
+          + slots);
+    }
+    var fallback = context.transport().sharesFilesystem()
+        ? context.workDir().toAbsolutePath().toString()
+        : REMOTE_DEFAULT_WORKDIR;
+    var workdir = settings.string("workdir", fallback).strip();
+    if (workdir.indexOf('\n') >= 0 || workdir.indexOf('\0') >= 0) {
+      throw new ConfigurationException(settings.owner()
+          + ": setting 'workdir' must be a path on one line, got '" + workdir + "'");
+    }
+    while (workdir.length() > 1 && workdir.endsWith("/")) {
+      workdir = workdir.substring(0, workdir.length() - 1);
+    }
+    var grace = settings.duration("kill-grace", Duration.ofSeconds(5));
+    return new LocalSettings(slots, workdir, grace);
+  }
+}

@@ -1,0 +1,176 @@
+package org.jobyard.plugins.local;
+
+import static org.jobyard.api.ShellQuoting.quote;
+
+import java.util.Collection;
+import java.util.List;
+
+/**
+ * The shell scripts the local backend sends through its transport, one per batch whatever the
+ * number of jobs. Each is plain POSIX sh read from standard input ({@code sh -s}), so it has no
+ * command-line length limit and runs the same on this machine and over SSH. Each prints one line
+ * per job, parsed by {@link Listings}. Only shell builtins run per job, except the job itself.
+ */
+final class Scripts {
+
+  private Scripts() {}
+
+  /** One job to launch: its tag (folder name) and the text of its {@code job.sh}. */
+  record Launch(String tag, String wrapper) {}
+
+  /**
+   * Whether a pid ($1) is still the wrapper of the job whose folder is named $2: its command line
+   * must name {@code <tag>/job.sh}, so a recycled pid is not mistaken for the job. Zombies have an
+   * empty command line and count as ended. Without /proc, {@code kill -0} is the best we can do.
+   */
+  private static final String ALIVE = """
+      alive() {
+        if [ -r "/proc/$1/cmdline" ]; then
+          cl=; IFS= read -r cl < "/proc/$1/cmdline" 2>/dev/null
+          case $cl in *"/$2/job.sh"*) return 0 ;; esac
+          return 1
+        fi
+        [ -d /proc/self ] && return 1
+        kill -0 "$1" 2>/dev/null
+      }
+      """;
+
+  /**
+   * Creates the job folders (and the parent folders of output files), writes each wrapper and
+   * starts it detached in its own session. Prints {@code W <absolute workdir>}, then {@code J <tag>
+   * <pid>} per started job or {@code E <tag> <why>}. A tag whose folder already holds a pid or an
+   * exit code is not started again: a repeated submit of the same attempt is harmless.
+   */
+  static String submit(String workdir, Collection<String> extraDirs, List<Launch> launches) {
+    var sb = new StringBuilder(256 + launches.size() * 600);
+    sb.append("command -v setsid >/dev/null 2>&1 || { echo 'setsid is not installed on this host'")
+        .append(" >&2; exit 3; }\n");
+    sb.append("mkdir -p -- ").append(quote(workdir + "/.done")).append(" || exit 4\n");
+    sb.append("W=$(cd -- ").append(quote(workdir)).append(" && pwd) || exit 4\n");
+    sb.append("echo \"W $W\"\n");
+    sb.append("""
+        launch() {
+          d="$W/$1"
+          if [ -s "$d/pid" ] || [ -e "$d/exitcode" ]; then
+            p=; [ -s "$d/pid" ] && read -r p < "$d/pid"
+            echo "J $1 ${p:--}"
+            return
+          fi
+          printf '%s' "$2" > "$d/job.sh" || { echo "E $1 cannot write $d/job.sh"; return; }
+          setsid sh "$d/job.sh" </dev/null >/dev/null 2>&1 &
+          echo "J $1 $!"
+        }
+        """);
+    // mkdir in chunks: one process for many folders, far below any argument-length limit
+    final int chunk = 256;
+    var dirs = new java.util.ArrayList<String>(launches.size() + extraDirs.size());
+    for (var l : launches) {
+      dirs.add("\"$W\"/" + l.tag());
+    }
+    for (var d : extraDirs) {
+      dirs.add(quote(d));
+    }
+    for (int i = 0; i < dirs.size(); i += chunk) {
+      sb.append("mkdir -p --");
+      for (var d : dirs.subList(i, Math.min(dirs.size(), i + chunk))) {
+        sb.append(' ').append(d);
+      }
+      sb.append('\n');
+    }
+    for (var l : launches) {
+      sb.append("launch ").append(l.tag()).append(' ').append(quote(l.wrapper())).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** Only creates job folders (before input files are uploaded into them). */
+  static String prepare(String workdir, Collection<String> tags) {
+    var sb = new StringBuilder();
+    sb.append("mkdir -p -- ").append(quote(workdir + "/.done")).append(" || exit 4\n");
+    sb.append("W=$(cd -- ").append(quote(workdir)).append(" && pwd) || exit 4\n");
+    sb.append("echo \"W $W\"\n");
+    for (var tag : tags) {
+      sb.append("mkdir -p -- \"$W\"/").append(tag).append(" || exit 4\n");
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Prints {@code P <n> missing} for a folder that does not exist, else {@code P <n> <exitcode|->
+   * <pid|-> <alive 0|1> <cancelled 0|1> <walltime 0|1> <reason>}. Liveness is checked before the
+   * exit code is read: the wrapper writes its exit code before it ends, so "not alive and no exit
+   * code" really means the process was lost.
+   */
+  static String poll(List<String> dirs) {
+    var sb = new StringBuilder(512 + dirs.size() * 64);
+    sb.append(ALIVE).append("""
+        p() {
+          d=$2
+          if [ ! -d "$d" ]; then echo "P $1 missing"; return; fi
+          pid=; ec=; a=0; cn=0; wt=0; r=
+          [ -f "$d/pid" ] && read -r pid < "$d/pid"
+          [ -n "$pid" ] && alive "$pid" "${d##*/}" && a=1
+          [ -f "$d/exitcode" ] && read -r ec < "$d/exitcode"
+          [ -e "$d/cancelled" ] && cn=1
+          [ -e "$d/walltime" ] && wt=1
+          [ -f "$d/reason" ] && read -r r < "$d/reason"
+          printf 'P %s %s %s %s %s %s %s\\n' "$1" "${ec:--}" "${pid:--}" $a $cn $wt "$r"
+        }
+        """);
+    for (int i = 0; i < dirs.size(); i++) {
+      sb.append("p ").append(i).append(' ').append(quote(dirs.get(i))).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Marks each live job cancelled and TERMs its process group; a detached helper KILLs what is
+   * still alive after the grace, so the caller does not wait. Ended or unknown jobs are skipped.
+   */
+  static String cancel(List<String> dirs, long graceSeconds) {
+    var sb = new StringBuilder(512 + dirs.size() * 64);
+    sb.append(ALIVE).append("""
+        k=
+        c() {
+          d=$1
+          [ -d "$d" ] || return 0
+          [ -e "$d/exitcode" ] && return 0
+          true > "$d/cancelled"
+          pid=; [ -f "$d/pid" ] && read -r pid < "$d/pid"
+          if [ -n "$pid" ] && alive "$pid" "${d##*/}"; then
+            kill -TERM -"$pid" 2>/dev/null
+            k="$k $pid:${d##*/}"
+          fi
+        }
+        """);
+    for (var d : dirs) {
+      sb.append("c ").append(quote(d)).append('\n');
+    }
+    sb.append("[ -z \"$k\" ] && exit 0\n")
+        .append("( sleep ").append(graceSeconds).append("\n  for e in $k; do\n")
+        .append("    alive \"${e%%:*}\" \"${e#*:}\" && kill -KILL -\"${e%%:*}\" 2>/dev/null\n")
+        .append("  done ) </dev/null >/dev/null 2>&1 &\n")
+        .append("exit 0\n");
+    return sb.toString();
+  }
+
+  /** Prints {@code L <n> <pid|-> <exitcode|->} for each folder holding a pid or an exit code. */
+  static String lookup(String workdir, List<String> tags) {
+    var sb = new StringBuilder(256 + tags.size() * 48);
+    sb.append("W=$(cd -- ").append(quote(workdir)).append(" 2>/dev/null && pwd) || exit 0\n")
+        .append("echo \"W $W\"\n")
+        .append("""
+        l() {
+          d="$W/$2"
+          pid=; ec=
+          [ -f "$d/pid" ] && read -r pid < "$d/pid"
+          [ -f "$d/exitcode" ] && read -r ec < "$d/exitcode"
+          if [ -n "$pid" ] || [ -n "$ec" ]; then echo "L $1 ${pid:--} ${ec:--}"; fi
+        }
+        """);
+    for (int i = 0; i < tags.size(); i++) {
+      sb.append("l ").append(i).append(' ').append(tags.get(i)).append('\n');
+    }
+    return sb.toString();
+  }
+}

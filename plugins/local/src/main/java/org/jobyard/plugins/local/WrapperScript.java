@@ -1,0 +1,129 @@
+package org.jobyard.plugins.local;
+
+import static org.jobyard.api.ShellQuoting.quote;
+
+import java.util.Map;
+import java.util.TreeMap;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Durations;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.ShellQuoting;
+
+/**
+ * Builds {@code job.sh}, the wrapper that runs one attempt. It is started as {@code setsid sh
+ * <dir>/job.sh}, so it leads its own process group (cancel and walltime kill the whole tree), and
+ * it finds its folder from {@code $0}, so the text holds no paths of the engine's choosing.
+ *
+ * <p>What it leaves in its folder: {@code pid} (first thing), {@code exitcode} (written to {@code
+ * exitcode.tmp} then renamed, so a reader never sees half of it), {@code reason} when the job could
+ * not start, {@code walltime} when the limit killed it, and finally {@code ../.done/<tag>}, which
+ * the completion watch sees.
+ *
+ * <p>When the job ends, whatever it left running in its process group is TERMed, as a batch
+ * system ends a job's leftovers (a daemon that must outlive its job has to start its own session).
+ *
+ * <p>Per-job cost matters (a thousand trivial jobs a second on two cores): everything but the
+ * job's own programs and the one {@code mv} is a shell builtin.
+ */
+final class WrapperScript {
+
+  /** Exit code recorded when the job could not start (folder, output files): as sh's 127. */
+  static final int SETUP_FAILED = 127;
+
+  private WrapperScript() {}
+
+  /**
+   * The wrapper's text. Refuses, without retry, a spec no shell can carry: an invalid environment
+   * variable name, a NUL character in an argument or value.
+   */
+  static String build(String tag, JobSpec spec, boolean sharesFilesystem, long killGraceSeconds)
+      throws BackendException {
+    var env = new TreeMap<String, String>(spec.environment());
+    for (var name : env.keySet()) {
+      if (!ShellQuoting.isValidVariableName(name)) {
+        throw BackendException.rejected("environment variable name '" + name + "' is not valid "
+            + "in a POSIX shell (letters, digits and '_', not starting with a digit)");
+      }
+    }
+    for (var step : spec.steps()) {
+      if (step.executable().indexOf('\0') >= 0) {
+        throw BackendException.rejected("job " + tag + ": the executable contains a NUL character");
+      }
+    }
+    try {
+      return text(tag, spec, env, sharesFilesystem, killGraceSeconds);
+    } catch (IllegalArgumentException e) {
+      throw BackendException.rejected("job " + tag + " cannot be run by a shell: " + e.getMessage());
+    }
+  }
+
+  private static String text(String tag, JobSpec spec, Map<String, String> env, boolean shares,
+      long grace) {
+    var out = outputWord(spec.stdout(), "stdout", shares);
+    var err = outputWord(spec.stderr(), "stderr", shares);
+    var sb = new StringBuilder(512);
+    sb.append("#!/bin/sh\n")
+        .append("# Jobyard job ").append(tag).append(" (local backend)\n")
+        .append("d=${0%/*}\n")
+        .append("echo $$ > \"$d/pid\"\n");
+    var walltime = spec.resources().walltime();
+    if (walltime != null) {
+      // Started before any trap is set: a subshell forked while the wrapper traps TERM can drop
+      // a TERM that arrives before it resets its traps (seen with dash), and then outlive the
+      // job. When the time is up it marks the folder, TERMs the group and KILLs what is left
+      // after the grace. It needs no stopping: finish() TERMs the group, watchdog included.
+      sb.append("( sleep ").append(Durations.ceilSeconds(walltime))
+          .append("; trap '' TERM; true > \"$d/walltime\"; kill -TERM -$$ 2>/dev/null; sleep ")
+          .append(grace).append("; kill -KILL -$$ 2>/dev/null ) </dev/null >/dev/null 2>&1 &\n");
+    }
+    sb.append("finish() {\n")
+        .append("  trap '' TERM INT HUP\n")
+        .append("  kill -TERM -$$ 2>/dev/null\n")
+        .append("  echo \"$1\" > \"$d/exitcode.tmp\" && mv -f \"$d/exitcode.tmp\" \"$d/exitcode\"\n")
+        .append("  true > \"${d%/*}/.done/${d##*/}\"\n")
+        .append("  exit \"$1\"\n")
+        .append("}\n")
+        .append("fail() { printf '%s\\n' \"$2\" > \"$d/reason\"; finish \"$1\"; }\n")
+        .append("trap 'finish 143' TERM\ntrap 'finish 130' INT\ntrap 'finish 129' HUP\n")
+        .append("[ -e \"$d/cancelled\" ] && finish 143\n");
+    // `true >` rather than `exec >` first: a failed redirection of a special builtin would end
+    // the shell before it could record why.
+    sb.append("{ true > ").append(out).append(" && true > ").append(err).append("; } 2>/dev/null")
+        .append(" || fail ").append(SETUP_FAILED)
+        .append(" 'cannot create the job'\\''s stdout or stderr file'\n");
+    if (out.equals(err)) {
+      sb.append("exec >").append(out).append(" 2>&1\n");
+    } else {
+      sb.append("exec >").append(out).append(" 2>").append(err).append('\n');
+    }
+    // the job folder first, so that a relative working directory is relative to it
+    sb.append("cd \"$d\" || fail ").append(SETUP_FAILED)
+        .append(" 'cannot change to the job folder'\n");
+    if (spec.directory() != null && !spec.directory().isBlank()) {
+      sb.append("cd ").append(quote(spec.directory())).append(" || fail ").append(SETUP_FAILED)
+          .append(' ').append(quote("cannot change to working directory " + spec.directory()))
+          .append('\n');
+    }
+    for (var e : env.entrySet()) {
+      sb.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+    }
+    for (var step : spec.steps()) {
+      // the program word is always quoted: unquoted, 'done' or 'A=b' would be shell syntax
+      sb.append("'").append(step.executable().replace("'", "'\\''")).append("'");
+      for (var arg : step.arguments()) {
+        sb.append(' ').append(quote(arg));
+      }
+      sb.append(" || finish $?\n");
+    }
+    sb.append("finish 0\n");
+    return sb.toString();
+  }
+
+  /** The shell word for an output file: in the job folder unless the spec names a shared path. */
+  private static String outputWord(String specPath, String defaultName, boolean shares) {
+    if (!shares || specPath == null || specPath.isBlank()) {
+      return "\"$d/" + defaultName + "\"";
+    }
+    return specPath.startsWith("/") ? quote(specPath) : "\"$d\"/" + quote(specPath);
+  }
+}
