@@ -1,0 +1,63 @@
+package org.jobyard.engine.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir
+  Path home;
+
+  @Test
+  void defaultsToH2UnderVarAndOneLocalCluster() {
+    var c = ConfigLoader.defaults(home);
+    assertThat(c.database().url()).startsWith("jdbc:h2:file:").contains(home.resolve("var/db")
+        .toString());
+    assertThat(c.clusters()).containsOnlyKeys("local");
+    assertThat(c.defaultClusters()).containsExactly("local");
+  }
+
+  @Test
+  void readsClustersWithTransportsAndSettings() throws Exception {
+    var f = home.resolve("c.yaml");
+    Files.writeString(f, """
+        engine: {poll_interval: 2s}
+        default_clusters: [hpc]
+        clusters:
+          hpc:
+            backend: slurm
+            partition: debug
+            poll_interval: 30s
+            transport: {type: ssh, host: login, port: 2222, user: alice}
+          local: {backend: local, slots: 3}
+        """);
+    var c = ConfigLoader.load(home, f);
+    assertThat(c.engine().pollInterval()).isEqualTo(Duration.ofSeconds(2));
+    var hpc = c.clusters().get("hpc");
+    assertThat(hpc.transportType()).isEqualTo("ssh");
+    assertThat(hpc.transport()).containsEntry("port", 2222);
+    assertThat(hpc.settings()).containsEntry("partition", "debug").doesNotContainKey("transport");
+    assertThat(hpc.pollInterval()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.clusters().get("local").settings()).containsEntry("slots", "3");
+  }
+
+  @Test
+  void namesTheBadSetting() throws Exception {
+    var f = home.resolve("bad.yaml");
+    Files.writeString(f, "clusters:\n  x: {backend: local, transport: {type: telnet}}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("clusters.x.transport.type").hasMessageContaining("telnet");
+    Files.writeString(f, "engine: {poll_interval: often}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f))
+        .hasMessageContaining("engine.poll_interval").hasMessageContaining("often");
+    Files.writeString(f, "default_clusters: [nowhere]\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f)).hasMessageContaining("nowhere");
+    Files.writeString(f, "databse: {}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f)).hasMessageContaining("databse");
+  }
+}
