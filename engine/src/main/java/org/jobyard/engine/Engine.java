@@ -55,7 +55,15 @@ public final class Engine implements AutoCloseable {
 
   /** Wires an engine for the configuration; nothing runs until {@link #start()}. */
   public static Engine create(EngineConfig config) {
-    return Guice.createInjector(new EngineModule(config)).getInstance(Engine.class);
+    try {
+      return Guice.createInjector(new EngineModule(config)).getInstance(Engine.class);
+    } catch (com.google.inject.ProvisionException e) {
+      // Guice wraps what a provider threw; callers want the engine's own error, with its message.
+      if (e.getCause() instanceof RuntimeException r && e.getErrorMessages().size() == 1) {
+        throw r;
+      }
+      throw e;
+    }
   }
 
   /** Starts the services and waits until the manager has recovered the store's live jobs. */
