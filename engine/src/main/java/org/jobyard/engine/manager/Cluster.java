@@ -36,9 +36,9 @@ public final class Cluster implements AutoCloseable {
   boolean submitInFlight;
   long nextPollAt;
   long unavailableUntil;
-  String lastError;
-  long polls;
-  long submitCalls;
+  volatile String lastError;
+  volatile long polls;
+  volatile long submitCalls;
 
   public Cluster(String name, String backendName, Backend backend, Transport transport,
       int maxJobs, Duration pollInterval) {
@@ -78,6 +78,18 @@ public final class Cluster implements AutoCloseable {
         org.slf4j.MDC.remove("cluster");
       }
     });
+  }
+
+  /** Runs work on this cluster's worker, after the backend calls already queued. */
+  public void call(Runnable work) {
+    execute(work);
+  }
+
+  /** What health reports show of the cluster. */
+  public record Health(String lastError, long polls, long submitCalls) {}
+
+  public Health health() {
+    return new Health(lastError, polls, submitCalls);
   }
 
   boolean hasRoom() {

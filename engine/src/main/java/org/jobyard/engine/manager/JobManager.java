@@ -70,6 +70,7 @@ public final class JobManager implements Runnable {
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
   private long seq;
+  private long outboxSeq;
   private int inFlight;
   private CompletableFuture<Void> stopReply;
   private long stopDeadline;
@@ -101,6 +102,38 @@ public final class JobManager implements Runnable {
   public CompletableFuture<List<String>> cancel(List<String> jobIds) {
     var reply = new CompletableFuture<List<String>>();
     post(new Message.Cancel(jobIds, reply));
+    return reply;
+  }
+
+  /** Runs a dead job again; fails with {@link RejectedException} if it is still live. */
+  public CompletableFuture<String> restart(JobRow row) {
+    var reply = new CompletableFuture<String>();
+    post(new Message.Restart(row, reply));
+    return reply;
+  }
+
+  /**
+   * Removes dead jobs (live ones are refused with {@link RejectedException}, and then nothing is
+   * removed); each attempt's cluster cleans up after the removal is committed.
+   */
+  public CompletableFuture<List<String>> flush(List<JobRow> rows,
+      Map<String, List<AttemptRow>> attempts) {
+    var reply = new CompletableFuture<List<String>>();
+    post(new Message.Flush(rows, attempts, reply));
+    return reply;
+  }
+
+  /** Pauses live jobs: queued ones wait, pending ones are held, running ones stopped. */
+  public CompletableFuture<List<String>> pause(List<String> jobIds) {
+    var reply = new CompletableFuture<List<String>>();
+    post(new Message.Pause(jobIds, reply));
+    return reply;
+  }
+
+  /** Resumes paused jobs: held ones are released, stopped ones queued as a new attempt. */
+  public CompletableFuture<List<String>> resume(List<String> jobIds) {
+    var reply = new CompletableFuture<List<String>>();
+    post(new Message.Resume(jobIds, reply));
     return reply;
   }
 
@@ -229,6 +262,15 @@ public final class JobManager implements Runnable {
       case Message.Submit m -> onSubmit(m);
       case Message.Cancel m -> onCancel(m);
       case Message.Stop m -> onStop(m);
+      case Message.Restart m -> onRestart(m);
+      case Message.Flush m -> onFlush(m);
+      case Message.Pause m -> onPause(m);
+      case Message.Resume m -> onResume(m);
+      case Message.Cleaned m -> {
+        if (m.incarnation() == incarnation) {
+          onCleaned(m);
+        }
+      }
       case Message.Tick t -> onTick();
       case Message.PollSoon m -> {
         var c = clusters.get(m.cluster());
@@ -335,6 +377,192 @@ public final class JobManager implements Runnable {
     }
     toSend.forEach((cluster, refs) -> afterCommit.add(() -> dispatchCancel(cluster, refs)));
     afterCommit.add(() -> m.reply().complete(List.copyOf(cancelled)));
+  }
+
+  private void onRestart(Message.Restart m) {
+    var row = m.row();
+    if (jobs.containsKey(row.id()) || !row.state().isTerminal()) {
+      throw new RejectedException("job " + row.id() + " is still " + row.state().name()
+          .toLowerCase(java.util.Locale.ROOT) + "; only a finished job can be restarted (kill it "
+          + "first)");
+    }
+    JobSpec spec = readSpec(row);
+    var job = new Job(row.id(), row.seq(), row.owner(), spec, row.spec(),
+        spec.clusters().isEmpty() ? defaultClusters : spec.clusters(), row.createdAt());
+    if (job.currentCluster() == null || !clusters.containsKey(job.clusters.getFirst())) {
+      throw new RejectedException("job " + row.id() + " names cluster '"
+          + job.clusters.getFirst() + "', which is not configured; configured: "
+          + clusters.keySet());
+    }
+    job.desired = JobRow.Desired.RUN;
+    job.state = row.state();
+    job.attempt = row.attempt();
+    job.clusterIndex = 0;
+    job.retriesLeft = spec.retries();
+    jobs.put(job.id, job);
+    move(job, JobState.QUEUED, "restarted");
+    job.exitCode = null;
+    clusters.get(job.currentCluster()).queue.add(job);
+    afterCommit.add(() -> m.reply().complete(job.id));
+  }
+
+  private void onFlush(Message.Flush m) {
+    var live = m.rows().stream().filter(r -> jobs.containsKey(r.id()) || !r.state().isTerminal())
+        .map(JobRow::id).toList();
+    if (!live.isEmpty()) {
+      throw new RejectedException("flush removes finished jobs only; still live: " + live
+          + " (kill them first); nothing was removed");
+    }
+    var ids = new ArrayList<String>();
+    for (var row : m.rows()) {
+      changes.add(new Change.DeleteJob(row.id()));
+      ids.add(row.id());
+      for (var a : m.attempts().getOrDefault(row.id(), List.of())) {
+        if (a.nativeId() == null || !clusters.containsKey(a.cluster())) {
+          continue;
+        }
+        // written with the removal, carried out after it: a crash in between re-runs it at start
+        var entry = new JobStore.OutboxEntry(++outboxSeq, row.id(), "clean", toJson(Map.of(
+            "cluster", a.cluster(), "nativeId", a.nativeId(),
+            "attributes", a.attributes() == null ? "{}" : a.attributes())));
+        changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
+            entry.payload()));
+        afterCommit.add(() -> runCleanup(entry));
+      }
+    }
+    LOG.info("flushed {} job(s)", ids.size());
+    afterCommit.add(() -> m.reply().complete(List.copyOf(ids)));
+  }
+
+  private void runCleanup(JobStore.OutboxEntry entry) {
+    Map<String, String> payload;
+    try {
+      payload = JSON.readValue(entry.payload(), new TypeReference<Map<String, String>>() {});
+    } catch (JsonProcessingException e) {
+      LOG.warn("outbox entry {} unreadable, dropped: {}", entry.id(), e.getMessage());
+      changes.add(new Change.DeleteOutbox(entry.id()));
+      return;
+    }
+    var c = clusters.get(payload.get("cluster"));
+    if (c == null) {
+      LOG.warn("cleanup of job {} skipped: cluster '{}' is no longer configured", entry.jobId(),
+          payload.get("cluster"));
+      changes.add(new Change.DeleteOutbox(entry.id()));
+      return;
+    }
+    var ref = new JobRef(entry.jobId(), payload.get("nativeId"),
+        readAttributes(payload.get("attributes")));
+    inFlight++;
+    var inc = incarnation;
+    c.execute(() -> {
+      BackendException error = null;
+      try {
+        c.backend.clean(ref);
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException("clean failed: " + e, true, e);
+      }
+      mailbox.add(new Message.Cleaned(inc, entry.id(), error));
+    });
+  }
+
+  private void onCleaned(Message.Cleaned m) {
+    inFlight--;
+    if (m.error() != null) {
+      LOG.warn("cleanup {} failed, will retry at the next start: {}", m.outboxId(),
+          m.error().getMessage());
+      return;
+    }
+    changes.add(new Change.DeleteOutbox(m.outboxId()));
+  }
+
+  private void onPause(Message.Pause m) {
+    var paused = new ArrayList<String>();
+    var toHold = new HashMap<Cluster, List<JobRef>>();
+    var toStop = new HashMap<Cluster, List<JobRef>>();
+    for (var id : m.jobIds()) {
+      var job = jobs.get(id);
+      if (job == null || job.state.isTerminal() || job.desired == JobRow.Desired.CANCEL
+          || job.state == JobState.PAUSED) {
+        continue;
+      }
+      switch (job.state) {
+        case QUEUED -> {
+          clusters.get(job.currentCluster()).queue.remove(job);
+          job.desired = JobRow.Desired.PAUSE;
+          move(job, JobState.PAUSED, "paused before submission");
+          paused.add(id);
+        }
+        case PENDING, RUNNING -> {
+          if (job.ref == null) {
+            continue;
+          }
+          var c = clusters.get(job.cluster);
+          job.desired = JobRow.Desired.PAUSE;
+          changes.add(new Change.UpdateJob(job.row(Instant.now())));
+          if (job.state == JobState.PENDING
+              && c.capabilities.contains(org.jobyard.api.Capability.HOLD_RELEASE)) {
+            toHold.computeIfAbsent(c, k -> new ArrayList<>()).add(job.ref);
+          } else {
+            // a paused job holds no resources: stop it, and resume from the first step
+            toStop.computeIfAbsent(c, k -> new ArrayList<>()).add(job.ref);
+          }
+          paused.add(id);
+        }
+        default -> { }
+      }
+    }
+    toHold.forEach((c, refs) -> afterCommit.add(() -> dispatchHold(c, refs, true)));
+    toStop.forEach((c, refs) -> afterCommit.add(() -> dispatchCancel(c, refs)));
+    afterCommit.add(() -> m.reply().complete(List.copyOf(paused)));
+  }
+
+  private void onResume(Message.Resume m) {
+    var resumed = new ArrayList<String>();
+    var toRelease = new HashMap<Cluster, List<JobRef>>();
+    for (var id : m.jobIds()) {
+      var job = jobs.get(id);
+      if (job == null || job.desired != JobRow.Desired.PAUSE && job.state != JobState.PAUSED) {
+        continue;
+      }
+      job.desired = JobRow.Desired.RUN;
+      resumed.add(id);
+      if (job.ref != null && job.cluster != null && clusters.get(job.cluster).live.contains(id)) {
+        changes.add(new Change.UpdateJob(job.row(Instant.now())));
+        if (job.state == JobState.PAUSED) {
+          toRelease.computeIfAbsent(clusters.get(job.cluster), k -> new ArrayList<>())
+              .add(job.ref);
+        }
+      } else {
+        job.ref = null;
+        move(job, JobState.QUEUED, "resumed");
+        clusters.get(job.currentCluster()).queue.add(job);
+      }
+    }
+    toRelease.forEach((c, refs) -> afterCommit.add(() -> dispatchHold(c, refs, false)));
+    afterCommit.add(() -> m.reply().complete(List.copyOf(resumed)));
+  }
+
+  private void dispatchHold(Cluster c, List<JobRef> refs, boolean hold) {
+    inFlight++;
+    var inc = incarnation;
+    c.execute(() -> {
+      BackendException error = null;
+      try {
+        if (hold) {
+          c.backend.hold(refs);
+        } else {
+          c.backend.release(refs);
+        }
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException((hold ? "hold" : "release") + " failed: " + e, true, e);
+      }
+      mailbox.add(new Message.CancelSent(inc, c.name, refs.stream().map(JobRef::jobId).toList(),
+          error));
+    });
   }
 
   private void onStop(Message.Stop m) {
@@ -768,7 +996,11 @@ public final class JobManager implements Runnable {
       }
       case JobStatus.Cancelled x -> {
         endAttempt(c, job, JobState.CANCELLED, x.reason(), now);
-        if (job.desired == JobRow.Desired.CANCEL) {
+        if (job.desired == JobRow.Desired.PAUSE) {
+          c.live.remove(job.id);
+          job.ref = null;
+          move(job, JobState.PAUSED, "paused: stopped on cluster '" + c.name + "'");
+        } else if (job.desired == JobRow.Desired.CANCEL) {
           finish(job, JobState.CANCELLED, null, x.reason() == null ? "cancelled" : x.reason());
         } else {
           finish(job, JobState.CANCELLED, null, "cancelled outside Jobyard"
@@ -927,6 +1159,9 @@ public final class JobManager implements Runnable {
   /** Rebuilds the live jobs from the store; jobs caught mid-submission are looked up first. */
   private void recover() {
     seq = store.maxSeq();
+    outboxSeq = store.maxOutboxId();
+    // cleanups committed before a crash but not carried out: do them now, once
+    store.outbox().forEach(this::runCleanup);
     var rows = store.liveJobs();
     var attempts = new HashMap<String, AttemptRow>();
     for (var a : store.currentAttempts(rows.stream().filter(r -> r.attempt() > 0)
@@ -937,8 +1172,8 @@ public final class JobManager implements Runnable {
     for (var row : rows) {
       JobSpec spec;
       try {
-        spec = JSON.readValue(row.spec(), JobSpec.class);
-      } catch (JsonProcessingException e) {
+        spec = readSpec(row);
+      } catch (IllegalStateException e) {
         LOG.error("job {}: stored spec unreadable, marking failed: {}", row.id(), e.getMessage());
         changes.add(new Change.UpdateJob(new JobRow(row.id(), row.seq(), row.name(), row.owner(),
             row.session(), row.spec(), row.desired(), JobState.FAILED, row.attempt(),
@@ -1004,6 +1239,15 @@ public final class JobManager implements Runnable {
     }
     if (!rows.isEmpty()) {
       LOG.info("recovered {} live job(s), {} with a backend attempt", jobs.size(), adopted);
+    }
+  }
+
+  private static JobSpec readSpec(JobRow row) {
+    try {
+      return JSON.readValue(row.spec(), JobSpec.class);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("job " + row.id() + ": stored spec unreadable: "
+          + e.getOriginalMessage(), e);
     }
   }
 

@@ -27,6 +27,22 @@ sealed interface Message {
 
   record Stop(CompletableFuture<Void> reply) implements Command {}
 
+  /** Runs a dead job again from its first step, as a new attempt with its retries renewed. */
+  record Restart(org.jobyard.engine.store.JobRow row, CompletableFuture<String> reply)
+      implements Command {}
+
+  /** Removes dead jobs; their clusters clean up after the removal is committed. */
+  record Flush(List<org.jobyard.engine.store.JobRow> rows,
+      Map<String, List<org.jobyard.engine.store.AttemptRow>> attempts,
+      CompletableFuture<List<String>> reply) implements Command {}
+
+  record Pause(List<String> jobIds, CompletableFuture<List<String>> reply) implements Command {}
+
+  record Resume(List<String> jobIds, CompletableFuture<List<String>> reply) implements Command {}
+
+  /** A cleanup from the outbox finished (or failed, to be tried at the next start). */
+  record Cleaned(long incarnation, long outboxId, BackendException error) implements Message {}
+
   /** Periodic: time to poll clusters whose interval elapsed, retry what waited. */
   record Tick() implements Message {}
 

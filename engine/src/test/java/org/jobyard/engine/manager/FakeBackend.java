@@ -26,6 +26,8 @@ final class FakeBackend implements Backend {
   final AtomicInteger submits = new AtomicInteger();
   final AtomicInteger polls = new AtomicInteger();
   final AtomicInteger submitCalls = new AtomicInteger();
+  final Map<String, AtomicInteger> cleaned = new ConcurrentHashMap<>();
+  volatile boolean cleanFails;
   volatile boolean down;
   volatile boolean failAfterSubmit;
 
@@ -86,6 +88,14 @@ final class FakeBackend implements Backend {
   @Override
   public void cancel(List<JobRef> refs) {
     refs.forEach(r -> cancelled.put(r.nativeId(), true));
+  }
+
+  @Override
+  public void clean(JobRef job) throws BackendException {
+    if (cleanFails) {
+      throw BackendException.unavailable("cannot reach the cluster to clean up", null);
+    }
+    cleaned.computeIfAbsent(job.nativeId(), k -> new AtomicInteger()).incrementAndGet();
   }
 
   @Override

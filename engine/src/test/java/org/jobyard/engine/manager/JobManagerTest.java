@@ -27,6 +27,7 @@ class JobManagerTest {
   Path home;
   final FakeBackend backend = new FakeBackend();
   Running running;
+  int limit;
 
   record Running(Database db, JobStore store, StoreWriter writer, JobManager manager,
       Thread writerThread, Thread managerThread, Cluster cluster) {
@@ -55,7 +56,7 @@ class JobManagerTest {
     var db = new Database(config.database());
     var store = new JobStore(db);
     var writer = new StoreWriter(store);
-    var cluster = new Cluster("fake", "fake", backend, new LocalTransport(), 0,
+    var cluster = new Cluster("fake", "fake", backend, new LocalTransport(), limit,
         Duration.ofMillis(50));
     var manager = new JobManager(store, writer, tuning, List.of(cluster), List.of("fake"));
     var wt = Thread.ofPlatform().start(writer);
@@ -196,5 +197,98 @@ class JobManagerTest {
     var future = r.manager().submit("alice", List.of(JobSpec.of("late", "ok")));
     assertThatThrownBy(() -> future.get(5, TimeUnit.SECONDS))
         .hasCauseInstanceOf(ManagerStoppedException.class);
+  }
+
+  @Test
+  void restartsADeadJobAsANewAttemptAndRefusesALiveOne() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "fail"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    backend.jobs.put(id + ".2", "hang");
+    assertThat(r.manager().restart(r.store().job(id).orElseThrow()).get(10, TimeUnit.SECONDS))
+        .isEqualTo(id);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.RUNNING);
+    assertThat(r.store().attempts(id)).hasSize(2);
+    var again = r.manager().restart(r.store().job(id).orElseThrow());
+    assertThatThrownBy(() -> again.get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(RejectedException.class).hasMessageContaining("still running");
+  }
+
+  @Test
+  void flushRemovesDeadJobsAndCleansUpOnceButRefusesLiveOnes() throws Exception {
+    var r = start();
+    var ids = r.manager().submit("alice", List.of(JobSpec.of("done", "ok"),
+        JobSpec.of("live", "hang"))).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(0))
+        == JobState.SUCCEEDED && stateOf(r, ids.get(1)) == JobState.RUNNING);
+    var both = r.store().find(JobQuery.byIds(ids));
+    var refused = r.manager().flush(both, java.util.Map.of());
+    assertThatThrownBy(() -> refused.get(10, TimeUnit.SECONDS))
+        .hasCauseInstanceOf(RejectedException.class).hasMessageContaining(ids.get(1));
+    assertThat(r.store().find(JobQuery.byIds(ids))).hasSize(2);
+
+    var dead = r.store().find(JobQuery.byIds(List.of(ids.get(0))));
+    assertThat(r.manager().flush(dead, java.util.Map.of(ids.get(0),
+        r.store().attempts(ids.get(0)))).get(10, TimeUnit.SECONDS)).containsExactly(ids.get(0));
+    assertThat(r.store().job(ids.get(0))).isEmpty();
+    await().until(() -> backend.cleaned.containsKey(ids.get(0) + ".1")
+        && r.store().outbox().isEmpty());
+    assertThat(backend.cleaned.get(ids.get(0) + ".1").get()).isEqualTo(1);
+  }
+
+  @Test
+  void aCleanupPendingAtACrashStillHappensOnceAfterRestart() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("done", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+    backend.cleanFails = true;
+    r.manager().flush(r.store().find(JobQuery.byIds(List.of(id))),
+        java.util.Map.of(id, r.store().attempts(id))).get(10, TimeUnit.SECONDS);
+    assertThat(r.store().outbox()).hasSize(1);
+    r.kill();
+    running = null;
+    backend.cleanFails = false;
+    var r2 = start();
+    await().atMost(Duration.ofSeconds(10)).until(() -> r2.store().outbox().isEmpty());
+    assertThat(backend.cleaned.get(id + ".1").get()).isEqualTo(1);
+  }
+
+  @Test
+  void pauseStopsARunningJobAndResumeRunsItAgain() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("long", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    assertThat(r.manager().pause(List.of(id)).get(10, TimeUnit.SECONDS)).containsExactly(id);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.PAUSED);
+    assertThat(r.manager().stats().liveByCluster().get("fake")).isZero();
+    backend.jobs.put(id + ".2", "ok");
+    assertThat(r.manager().resume(List.of(id)).get(10, TimeUnit.SECONDS)).containsExactly(id);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+    assertThat(r.store().attempts(id)).hasSize(2);
+  }
+
+  @Test
+  void aPausedQueuedJobIsNotSubmittedUntilResumed() throws Exception {
+    limit = 1;
+    var r = start();
+    var first = r.manager().submit("alice", List.of(JobSpec.of("hog", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, first) == JobState.RUNNING);
+    var id = r.manager().submit("alice", List.of(JobSpec.of("wait", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    assertThat(stateOf(r, id)).isEqualTo(JobState.QUEUED);
+    assertThat(r.manager().pause(List.of(id)).get(10, TimeUnit.SECONDS)).containsExactly(id);
+    assertThat(stateOf(r, id)).isEqualTo(JobState.PAUSED);
+    r.manager().cancel(List.of(first)).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, first) == JobState.CANCELLED);
+    var polls = backend.polls.get();
+    await().until(() -> backend.polls.get() > polls + 3 || r.manager().stats().turns() > 50);
+    assertThat(stateOf(r, id)).isEqualTo(JobState.PAUSED);
+    assertThat(backend.jobs).doesNotContainKey(id + ".1");
+    r.manager().resume(List.of(id)).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
   }
 }

@@ -1,0 +1,321 @@
+package org.jobyard.engine.control;
+
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.LogStream;
+import org.jobyard.engine.Engine;
+import org.jobyard.engine.manager.Cluster;
+import org.jobyard.engine.manager.ManagerStoppedException;
+import org.jobyard.engine.manager.RejectedException;
+import org.jobyard.engine.store.AttemptRow;
+import org.jobyard.engine.store.JobQuery;
+import org.jobyard.engine.store.JobRow;
+
+/**
+ * Everything a user can do to the engine, with who may do it: the one entry point the REST API
+ * (and anything else from outside) uses. Reads go to the store; changes go to the job manager.
+ */
+public final class JobControl {
+  private static final long REPLY_SECONDS = 120;
+  private final Engine engine;
+
+  public JobControl(Engine engine) {
+    this.engine = engine;
+  }
+
+  public List<String> submit(Caller caller, List<JobSpec> specs) {
+    return await(engine.manager().submit(caller.user(), specs));
+  }
+
+  public List<JobView> ps(Caller caller, Selector selector) {
+    var rows = find(caller, selector);
+    var attempts = new LinkedHashMap<String, AttemptRow>();
+    engine.store().currentAttempts(rows.stream().filter(r -> r.attempt() > 0).map(JobRow::id)
+        .toList()).forEach(a -> attempts.put(a.jobId(), a));
+    return rows.stream().map(r -> view(r, attempts.get(r.id()))).toList();
+  }
+
+  public List<String> kill(Caller caller, Selector selector) {
+    var ids = find(caller, selector).stream().map(JobRow::id).toList();
+    return ids.isEmpty() ? List.of() : await(engine.manager().cancel(ids));
+  }
+
+  /** Restarts exactly one dead job. */
+  public String restart(Caller caller, Selector selector) {
+    var row = exactlyOne(caller, selector, "restart");
+    return await(engine.manager().restart(row));
+  }
+
+  /** Removes dead jobs only; a selection with a live job removes nothing. */
+  public List<String> flush(Caller caller, Selector selector) {
+    var rows = find(caller, selector);
+    if (rows.isEmpty()) {
+      return List.of();
+    }
+    var attempts = new LinkedHashMap<String, List<AttemptRow>>();
+    for (var r : rows) {
+      attempts.put(r.id(), engine.store().attempts(r.id()));
+    }
+    return await(engine.manager().flush(rows, attempts));
+  }
+
+  public List<String> pause(Caller caller, Selector selector) {
+    var ids = find(caller, selector).stream().map(JobRow::id).toList();
+    return ids.isEmpty() ? List.of() : await(engine.manager().pause(ids));
+  }
+
+  public List<String> resume(Caller caller, Selector selector) {
+    var ids = find(caller, selector).stream().map(JobRow::id).toList();
+    return ids.isEmpty() ? List.of() : await(engine.manager().resume(ids));
+  }
+
+  /** The job's one log: a file on this machine, or the backend's tail where the job runs. */
+  public sealed interface LogSource {
+    /** The job's output file on the engine's machine (it may not exist yet). */
+    record File(Path path) implements LogSource {}
+
+    /** Read through the backend, where the job runs. */
+    record Remote(Cluster cluster, JobRef ref) implements LogSource {}
+  }
+
+  /** Where exactly one job's output is, for {@code logs}. */
+  public LogSource logSource(Caller caller, Selector selector, LogStream stream) {
+    var row = exactlyOne(caller, selector, "logs");
+    var spec = readSpec(row);
+    var path = stream == LogStream.STDOUT ? spec.stdout() : spec.stderr();
+    if (path != null) {
+      return new LogSource.File(Path.of(path));
+    }
+    var attempt = engine.store().currentAttempts(List.of(row.id())).stream().findFirst();
+    if (attempt.isEmpty() || attempt.get().nativeId() == null) {
+      throw ControlException.conflict("job " + row.id() + " has not started yet; no log");
+    }
+    var a = attempt.get();
+    var cluster = engine.clusters().stream().filter(c -> c.name().equals(a.cluster()))
+        .findFirst().orElseThrow(() -> ControlException.conflict("job " + row.id() + " ran on "
+            + "cluster '" + a.cluster() + "', which is no longer configured"));
+    if (!cluster.backend().capabilities().contains(Capability.LOG_ACCESS)) {
+      throw ControlException.conflict("job " + row.id() + " names no " + stream.name()
+          .toLowerCase() + " file and backend '" + cluster.backendName() + "' cannot read logs; "
+          + "set 'stdout'/'stderr' in the job");
+    }
+    return new LogSource.Remote(cluster, new JobRef(row.id(), a.nativeId(),
+        attributes(a.attributes())));
+  }
+
+  /** The last {@code lines} lines of a job's log. */
+  public String tail(LogSource source, LogStream stream, int lines) {
+    return switch (source) {
+      case LogSource.File f -> tailFile(f.path(), lines);
+      case LogSource.Remote r -> {
+        var future = new CompletableFuture<Optional<String>>();
+        r.cluster().call(() -> {
+          try {
+            future.complete(r.cluster().backend().tail(r.ref(), stream, lines));
+          } catch (BackendException | RuntimeException e) {
+            future.completeExceptionally(e);
+          }
+        });
+        try {
+          yield future.get(60, TimeUnit.SECONDS).orElse("");
+        } catch (ExecutionException e) {
+          throw ControlException.unavailable("cannot read the log on cluster '"
+              + r.cluster().name() + "': " + e.getCause().getMessage());
+        } catch (TimeoutException e) {
+          throw ControlException.unavailable("cluster '" + r.cluster().name()
+              + "' did not return the log within 60s");
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw ControlException.unavailable("interrupted");
+        }
+      }
+    };
+  }
+
+  /** Whether the job has ended (for following a log). */
+  public boolean isFinished(String jobId) {
+    return engine.store().job(jobId).map(r -> r.state().isTerminal()).orElse(true);
+  }
+
+  /** Plugins, broken plugins and clusters with their health. */
+  public Map<String, Object> backends() {
+    var out = new LinkedHashMap<String, Object>();
+    out.put("plugins", engine.plugins().loaded().stream().map(p -> Map.of("name", p.name(),
+        "origin", p.origin())).toList());
+    out.put("broken_plugins", engine.plugins().broken().stream().map(b -> Map.of("name",
+        b.plugin(), "origin", b.origin(), "error", b.error())).toList());
+    var stats = engine.manager().stats();
+    var clusters = new ArrayList<Map<String, Object>>();
+    for (var c : engine.clusters()) {
+      var m = new LinkedHashMap<String, Object>();
+      m.put("name", c.name());
+      m.put("backend", c.backendName());
+      m.put("transport", c.transport().describe());
+      m.put("live_jobs", stats.liveByCluster().getOrDefault(c.name(), 0));
+      var health = c.health();
+      m.put("status", health.lastError() == null ? "ok" : "degraded");
+      m.put("last_error", health.lastError());
+      m.put("polls", health.polls());
+      m.put("submit_calls", health.submitCalls());
+      if (c.transport() instanceof org.jobyard.engine.transport.ssh.SshTransport ssh) {
+        m.put("ssh", ssh.stats());
+      }
+      clusters.add(m);
+    }
+    out.put("clusters", clusters);
+    out.put("services", engine.health());
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private List<JobRow> find(Caller caller, Selector s) {
+    var visible = caller.admin() ? Set.<String>of() : Set.of(caller.user());
+    return engine.store().find(new JobQuery(s.ids(), s.names(), s.users(), s.sessions(),
+        s.states(), visible, 0));
+  }
+
+  private JobRow exactlyOne(Caller caller, Selector selector, String verb) {
+    if (selector.isEmpty()) {
+      throw ControlException.invalid(verb + " needs exactly one job: give its id or name");
+    }
+    var rows = find(caller, selector);
+    if (rows.isEmpty()) {
+      throw ControlException.notFound(verb + ": no job matches " + describe(selector));
+    }
+    if (rows.size() > 1) {
+      throw ControlException.conflict(verb + " acts on exactly one job, but " + rows.size()
+          + " match " + describe(selector) + ": " + rows.stream().limit(5).map(JobRow::id)
+              .toList() + "; give an id");
+    }
+    return rows.getFirst();
+  }
+
+  private static String describe(Selector s) {
+    var parts = new ArrayList<String>();
+    if (!s.ids().isEmpty()) {
+      parts.add("ids " + s.ids());
+    }
+    if (!s.names().isEmpty()) {
+      parts.add("names " + s.names());
+    }
+    if (!s.users().isEmpty()) {
+      parts.add("users " + s.users());
+    }
+    if (!s.sessions().isEmpty()) {
+      parts.add("sessions " + s.sessions());
+    }
+    return parts.isEmpty() ? "(everything)" : String.join(" or ", parts)
+        + (s.states().isEmpty() ? "" : " in states " + s.states());
+  }
+
+  private static JobView view(JobRow r, AttemptRow a) {
+    return new JobView(r.id(), r.name(), r.owner(), r.session(), r.state().name(),
+        r.desired().name(), r.exitCode(), r.reason(), r.attempt(),
+        a == null ? null : a.cluster(), a == null ? null : a.nativeId(),
+        a == null ? null : a.nativeState(), r.createdAt(), r.updatedAt());
+  }
+
+  private static <T> T await(CompletableFuture<T> future) {
+    try {
+      return future.get(REPLY_SECONDS, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw switch (e.getCause()) {
+        case RejectedException r -> ControlException.conflict(r.getMessage());
+        case ManagerStoppedException s -> ControlException.unavailable(s.getMessage());
+        case RuntimeException r -> r;
+        default -> new IllegalStateException(e.getCause());
+      };
+    } catch (TimeoutException e) {
+      throw ControlException.unavailable("the engine did not answer within " + REPLY_SECONDS
+          + "s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw ControlException.unavailable("interrupted");
+    }
+  }
+
+  private static JobSpec readSpec(JobRow row) {
+    try {
+      return JSON.readValue(row.spec(), JobSpec.class);
+    } catch (IOException e) {
+      throw new IllegalStateException("job " + row.id() + ": stored spec unreadable", e);
+    }
+  }
+
+  private static Map<String, String> attributes(String json) {
+    if (json == null) {
+      return Map.of();
+    }
+    try {
+      return JSON.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<
+          Map<String, String>>() {});
+    } catch (IOException e) {
+      return Map.of();
+    }
+  }
+
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper()
+          .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule());
+
+  /** The last lines of a file ("" if it does not exist yet), reading only its end. */
+  static String tailFile(Path path, int lines) {
+    if (!Files.isRegularFile(path)) {
+      return "";
+    }
+    try (var f = new RandomAccessFile(path.toFile(), "r")) {
+      long end = f.length();
+      long pos = end;
+      int newlines = 0;
+      var chunk = new byte[8192];
+      // a trailing newline ends the last line; it does not start a new one
+      long stop = end;
+      while (pos > 0 && newlines <= lines) {
+        int n = (int) Math.min(chunk.length, pos);
+        pos -= n;
+        f.seek(pos);
+        f.readFully(chunk, 0, n);
+        for (int i = n - 1; i >= 0; i--) {
+          if (chunk[i] == '\n' && pos + i != end - 1) {
+            newlines++;
+            if (newlines == lines) {
+              stop = pos + i + 1;
+              pos = -1;
+              break;
+            }
+          }
+        }
+        if (pos == -1) {
+          break;
+        }
+        if (pos == 0) {
+          stop = 0;
+        }
+      }
+      f.seek(stop);
+      var bytes = new byte[(int) (end - stop)];
+      f.readFully(bytes);
+      return new String(bytes, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw ControlException.unavailable("cannot read " + path + ": " + e.getMessage());
+    }
+  }
+}
