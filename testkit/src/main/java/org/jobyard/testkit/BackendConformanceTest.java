@@ -1,0 +1,509 @@
+package org.jobyard.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.Resources;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+import org.jobyard.api.Transport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The conformance kit: drives a backend through the SPI exactly as the engine does (submit, poll,
+ * cancel, lookup after a crash, collect) and checks what the engine relies on. A plugin proves
+ * itself by extending this class and supplying a {@link BackendFixture}:
+ *
+ * <pre>{@code
+ * class SlurmConformanceTest extends BackendConformanceTest {
+ *   protected BackendFixture createFixture(Path tmp) {
+ *     Testbed.require(Testbed.SLURM);
+ *     return BackendFixture.builder(new SlurmProvider(), sshTransport(), tmp)
+ *         .capabilities(Capability.BULK_SUBMIT, Capability.WALLTIME)
+ *         .walltime(Duration.ofMinutes(1)).timeout(Duration.ofMinutes(3)).build();
+ *   }
+ * }
+ * }</pre>
+ *
+ * <p>Tests of an optional capability the fixture does not declare are skipped, saying which. Jobs
+ * are small POSIX shell commands ({@code sh}, {@code printf}, {@code sleep}); their output is read
+ * on the engine's machine after {@link Backend#collect}, as the engine would.
+ */
+public abstract class BackendConformanceTest {
+
+  /** Where job outputs land on the engine's machine. */
+  @TempDir protected Path engineDir;
+
+  private BackendFixture fixture;
+  private Transports.Counting transport;
+  private final List<Backend> backends = new ArrayList<>();
+  private final List<JobRef> submitted = new ArrayList<>();
+  private final AtomicInteger pollSoonCalls = new AtomicInteger();
+  private final String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
+  private Backend backend;
+
+  /** The backend under test and how to reach its cluster; called before each test. */
+  protected abstract BackendFixture createFixture(Path tempDir) throws Exception;
+
+  /**
+   * A reference to a job this backend never submitted, made from one it did: by default the same
+   * attributes with the real tag replaced by an unused one, and a numeric native id replaced by a
+   * huge number. Override when that does not describe a missing job for your batch system.
+   */
+  protected JobRef neverSubmitted(JobRef real, SubmitRequest realRequest) {
+    var ghostTag = "ghost-" + run + "." + realRequest.attempt();
+    var attributes = new HashMap<String, String>();
+    real.attributes().forEach((k, v) -> attributes.put(k, v.replace(realRequest.tag(), ghostTag)));
+    var nativeId = real.nativeId().matches("\\d+") ? "2147480000" : real.nativeId()
+        .replace(realRequest.tag(), ghostTag);
+    return new JobRef("ghost-" + run, nativeId, attributes);
+  }
+
+  /** A transport to a cluster that is down; by default every call fails, retryably. */
+  protected Transport unavailableTransport() {
+    return Transports.unavailable();
+  }
+
+  @BeforeEach
+  final void createBackend() throws Exception {
+    fixture = createFixture(engineDir);
+    transport = new Transports.Counting(fixture.transport());
+    backend = newBackend(transport);
+    assertThat(backend.capabilities())
+        .as("the backend's capabilities() must be exactly what the fixture declares (the engine "
+            + "calls only declared operations, and the kit skips tests by declaration)")
+        .containsExactlyInAnyOrderElementsOf(fixture.capabilities());
+  }
+
+  @AfterEach
+  final void closeBackends() {
+    try {
+      if (!submitted.isEmpty()) {
+        backend.cancel(List.copyOf(submitted)); // leave no sleepers behind on the cluster
+      }
+    } catch (Exception | AssertionError e) {
+      // best effort
+    } finally {
+      backends.forEach(Backend::close);
+    }
+  }
+
+  // ---- the tests ------------------------------------------------------------------------------
+
+  @Test
+  public void submitsAJobAndPollsItToSuccess() throws Exception {
+    var job = submit(request("ok", spec(step("true")).build()));
+
+    var end = awaitEnd(job);
+
+    assertExited(end, 0, "a job running 'true' must end as Exited(0)");
+  }
+
+  @Test
+  public void reportsTheJobsExitCode() throws Exception {
+    var job = submit(request("exit3", spec(step("sh", "-c", "exit 3")).build()));
+
+    var end = awaitEnd(job);
+
+    assertExited(end, 3, "a job running \"sh -c 'exit 3'\" must end as Exited(3): a non-zero "
+        + "exit is the job's exit code, not a failure of the backend (Exited(0) here usually "
+        + "means its arguments were joined into one shell line without quoting)");
+  }
+
+  @Test
+  public void passesEnvironmentValuesUnchanged() throws Exception {
+    var value = "a b $HOME 'single' \"double\" `id` $(id) ; | & * ü\nsecond line \\n";
+    var out = engineDir.resolve("env.out");
+    var spec = spec(step("sh", "-c", "printf %s \"$JOBYARD_VALUE\"")).stdout(out)
+        .env(Map.of("JOBYARD_VALUE", value)).build();
+    var job = submit(request("env", spec));
+
+    assertSucceeded(job, "the job printing an environment variable");
+
+    assertThat(output(job, spec, out)).as("the environment variable's value as the job saw it: "
+        + "quote values for every shell they pass through (ShellQuoting.quote)").isEqualTo(value);
+  }
+
+  @Test
+  public void passesHostileArgumentsByteForByte() throws Exception {
+    var args = List.of("", " ", "two words", "'", "\"", "$HOME", "$(id)", "`id`", "a\nb", "\\",
+        "*", "?", "[a]", "~", ";", "|", "&", "!", "#", "%s%n", "--", "-n", "EOF", "\t",
+        "ünïcødé ✓ 日本");
+    var out = engineDir.resolve("args.out");
+    var argv = new ArrayList<String>();
+    argv.add("%s\\0");
+    argv.addAll(args);
+    var spec = spec(new JobSpec.Step("printf", argv)).stdout(out).build();
+    var job = submit(request("args", spec));
+
+    assertSucceeded(job, "the job printing its hostile arguments (if it failed, its arguments "
+        + "were probably not quoted: quote every argument with ShellQuoting.quote)");
+
+    var expected = new StringBuilder();
+    args.forEach(a -> expected.append(a).append('\0'));
+    var got = output(job, spec, out);
+    assertThat(got.split("\0", -1)).as("the job's arguments as it received them (printf "
+        + "'%%s\\0' of each); quote every argument (ShellQuoting.quote) and never join them "
+        + "with spaces").containsExactly(expected.toString().split("\0", -1));
+  }
+
+  @Test
+  public void runsStepsInOrderAndStopsAtTheFirstFailure() throws Exception {
+    requireCapability(Capability.STEPS);
+    var out = engineDir.resolve("steps.out");
+    var spec = spec(step("printf", "one,"), step("printf", "two,"), step("sh", "-c", "exit 4"),
+        step("printf", "four,")).stdout(out).build();
+    var job = submit(request("steps", spec));
+
+    var end = awaitEnd(job);
+
+    assertExited(end, 4, "a job whose third step exits with 4 must end as Exited(4), the exit "
+        + "code of its first failing step");
+    assertThat(output(job, spec, out)).as("output of the steps: they must run in order and "
+        + "none may run after the first failing one").isEqualTo("one,two,");
+  }
+
+  @Test
+  public void pollsManyJobsInOneCallWithAnEntryForEach() throws Exception {
+    var requests = new ArrayList<SubmitRequest>();
+    for (int i = 0; i < 10; i++) {
+      requests.add(request("many" + i, spec(step("sh", "-c", "exit " + i)).build()));
+    }
+    var jobs = submitAll(requests);
+
+    int before = transport.commands.get();
+    backend.poll(jobs.subList(0, 1));
+    int forOne = transport.commands.get() - before;
+    before = transport.commands.get();
+    var statuses = backend.poll(jobs);
+    int forTen = transport.commands.get() - before;
+
+    assertThat(statuses.keySet()).as("poll must return an entry for each job asked about "
+        + "(Unknown when it cannot tell)").containsExactlyInAnyOrderElementsOf(
+            jobs.stream().map(JobRef::jobId).toList());
+    assertThat(forTen).as("commands sent to poll 10 jobs, against %d for 1 job: poll with one "
+        + "listing per call, not one command per job", forOne).isLessThanOrEqualTo(forOne);
+    for (int i = 0; i < 10; i++) {
+      int expected = i;
+      var end = awaitEnd(jobs.get(i));
+      assertExited(end, expected, "job " + jobs.get(i).jobId() + " runs 'exit " + i + "' and "
+          + "must end as Exited(" + i + ") (are the statuses of a many-job poll matched to the "
+          + "right jobs?)");
+    }
+  }
+
+  @Test
+  public void aJobTheBackendNeverSawIsUnknownNeverFailed() throws Exception {
+    var request = request("real", spec(step("true")).build());
+    var real = submit(request);
+    var ghost = neverSubmitted(real, request);
+
+    var statuses = backend.poll(List.of(real, ghost));
+
+    assertThat(statuses).as("poll must return an entry for every job asked about, also for a "
+        + "job the batch system does not know").containsKey(ghost.jobId());
+    var status = statuses.get(ghost.jobId());
+    assertThat(status).as("poll returned %s for a job missing from the listing; report Unknown "
+        + "instead: the engine then asks again and consults the authoritative source, while "
+        + "Failed would end (and maybe resubmit) a job that may still be running", status)
+        .isInstanceOf(JobStatus.Unknown.class);
+  }
+
+  @Test
+  public void cancelsARunningJob() throws Exception {
+    var job = submit(request("cancel", spec(step("sleep", "600")).build()));
+    awaitStatus(job, s -> s instanceof JobStatus.Running, "Running");
+
+    backend.cancel(List.of(job));
+    var end = awaitEnd(job);
+
+    assertThat(end).as("a running job that was cancelled must end as Cancelled (so the engine "
+        + "does not retry it as a failure); got %s", end).isInstanceOf(JobStatus.Cancelled.class);
+  }
+
+  @Test
+  public void cancellingAnEndedJobIsNotAnError() throws Exception {
+    var job = submit(request("ended", spec(step("true")).build()));
+    assertSucceeded(job, "a job running 'true'");
+
+    try {
+      backend.cancel(List.of(job));
+    } catch (BackendException e) {
+      fail("cancel of a job that already ended threw %s; cancelling an ended or unknown job must"
+          + " be a no-op", e);
+    }
+    var after = poll(job);
+    assertThat(after).as("a job that ended before the cancel keeps its end; got %s", after)
+        .isInstanceOf(JobStatus.Exited.class);
+  }
+
+  @Test
+  public void endsAJobThatExceedsItsWalltimeAsFailed() throws Exception {
+    requireCapability(Capability.WALLTIME);
+    long sleep = Math.max(600, fixture.walltime().toSeconds() * 20);
+    var job = submit(request("walltime", spec(step("sleep", Long.toString(sleep)))
+        .walltime(fixture.walltime()).build()));
+
+    var end = awaitEnd(job, fixture.timeout().plus(fixture.walltime().multipliedBy(3)));
+
+    assertThat(end).as("a job killed for exceeding its walltime must end as Failed (the engine"
+        + " may retry it); got %s", end).isInstanceOf(JobStatus.Failed.class);
+  }
+
+  @Test
+  public void findsAJobByItsTagAfterACrashAndSeesItEnd() throws Exception {
+    var request = request("crash", spec(step("sleep", "3")).build());
+    var never = request("never", spec(step("true")).build());
+    submit(request);
+    backend.close(); // the engine dies; the job must not care
+
+    var reborn = newBackend(transport);
+    var found = reborn.lookup(List.of(request, never));
+
+    assertThat(found).as("lookup after a crash must find the submitted attempt by its tag (%s) "
+        + "and only it", request.tag()).containsOnlyKeys(request.jobId());
+    var job = found.get(request.jobId());
+    submitted.add(job);
+    var end = awaitEnd(reborn, job, fixture.timeout());
+    assertThat(end).as("the job found by lookup ran to its end; poll of its reference must say "
+        + "Exited(0); got %s", end).isInstanceOf(JobStatus.Exited.class);
+  }
+
+  @Test
+  public void anUnavailableClusterIsRetryableAndNeverFailsAJob() throws Exception {
+    var real = submit(request("before-outage", spec(step("true")).build()));
+    var down = newBackend(unavailableTransport());
+
+    try {
+      var outcomes = down.submit(List.of(request("outage", spec(step("true")).build())));
+      for (var o : outcomes) {
+        if (!(o instanceof SubmitOutcome.Rejected r && r.error().isRetryable())) {
+          fail("submit through a cluster that does not answer returned " + o + "; it must throw "
+              + "a retryable BackendException (or reject each job as retryable), never accept: "
+              + "do all work through the transport the engine gives you");
+        }
+      }
+    } catch (BackendException e) {
+      assertThat(e.isRetryable()).as("submit threw %s for a cluster that does not answer; "
+          + "make it retryable (BackendException.unavailable) so the engine tries again", e)
+          .isTrue();
+    }
+    try {
+      var statuses = down.poll(List.of(real));
+      assertThat(statuses.get(real.jobId())).as("poll of a cluster that does not answer "
+          + "returned %s; throw a retryable BackendException (or report Unknown): never Failed",
+          statuses.get(real.jobId())).isInstanceOf(JobStatus.Unknown.class);
+    } catch (BackendException e) {
+      assertThat(e.isRetryable()).as("poll threw %s for a cluster that does not answer; make it"
+          + " retryable (BackendException.unavailable)", e).isTrue();
+    }
+  }
+
+  // ---- the engine's side of the SPI, for the tests above and a subclass's own tests -----------
+
+  /** The backend under test. */
+  protected final Backend backend() {
+    return backend;
+  }
+
+  protected final BackendFixture fixture() {
+    return fixture;
+  }
+
+  /** Another instance of the backend, as after an engine restart. Closed after the test. */
+  protected final Backend newBackend(Transport through) throws Exception {
+    var context = new BackendContext("conformance", fixture.settings(), through,
+        fixture.workDir(), pollSoonCalls::incrementAndGet);
+    var created = fixture.provider().create(context);
+    backends.add(created);
+    return created;
+  }
+
+  /** Skips the calling test unless the fixture declares the capability. */
+  protected final void requireCapability(Capability capability) {
+    Assumptions.assumeTrue(fixture.capabilities().contains(capability),
+        "skipped: the backend does not declare " + capability);
+  }
+
+  /** A request with an id unique to this run, safe as a folder or job name. */
+  protected final SubmitRequest request(String name, JobSpec spec) {
+    return new SubmitRequest("cf-" + run + "-" + name, 1, spec);
+  }
+
+  protected final JobRef submit(SubmitRequest request) throws Exception {
+    var outcomes = backend.submit(List.of(request));
+    assertThat(outcomes).as("submit must return exactly one outcome per request").hasSize(1);
+    var outcome = outcomes.getFirst();
+    assertThat(outcome.jobId()).as("the outcome's job id must be the request's").isEqualTo(
+        request.jobId());
+    if (outcome instanceof SubmitOutcome.Rejected r) {
+      fail("the backend rejected a plain job %s: %s", request.jobId(), r.error());
+    }
+    var job = ((SubmitOutcome.Accepted) outcome).job();
+    assertThat(job.jobId()).as("the accepted JobRef must carry the request's job id")
+        .isEqualTo(request.jobId());
+    submitted.add(job);
+    return job;
+  }
+
+  /** Submits in one call with {@link Capability#BULK_SUBMIT}, else one call per job. */
+  protected final List<JobRef> submitAll(List<SubmitRequest> requests) throws Exception {
+    if (!fixture.capabilities().contains(Capability.BULK_SUBMIT)) {
+      var jobs = new ArrayList<JobRef>();
+      for (var r : requests) {
+        jobs.add(submit(r));
+      }
+      return jobs;
+    }
+    var outcomes = backend.submit(requests);
+    assertThat(outcomes).as("a bulk submit must return one outcome per request")
+        .hasSize(requests.size());
+    var byId = new HashMap<String, JobRef>();
+    for (var o : outcomes) {
+      if (o instanceof SubmitOutcome.Rejected r) {
+        fail("the backend rejected a plain job %s in a bulk submit: %s", r.jobId(), r.error());
+      }
+      var job = ((SubmitOutcome.Accepted) o).job();
+      byId.put(job.jobId(), job);
+      submitted.add(job);
+    }
+    return requests.stream().map(r -> {
+      assertThat(byId).as("bulk submit outcomes by job id").containsKey(r.jobId());
+      return byId.get(r.jobId());
+    }).toList();
+  }
+
+  protected final JobStatus poll(JobRef job) throws Exception {
+    return poll(backend, job);
+  }
+
+  private static JobStatus poll(Backend b, JobRef job) throws Exception {
+    var statuses = b.poll(List.of(job));
+    assertThat(statuses).as("poll must return an entry for each job asked about (Unknown when "
+        + "it cannot tell)").containsKey(job.jobId());
+    return statuses.get(job.jobId());
+  }
+
+  protected final JobStatus awaitEnd(JobRef job) {
+    return awaitEnd(backend, job, fixture.timeout());
+  }
+
+  private JobStatus awaitEnd(JobRef job, Duration timeout) {
+    return awaitEnd(backend, job, timeout);
+  }
+
+  private static JobStatus awaitEnd(Backend b, JobRef job, Duration timeout) {
+    return awaitStatus(b, job, BackendConformanceTest::ended, "ended", timeout);
+  }
+
+  protected final JobStatus awaitStatus(JobRef job, Predicate<JobStatus> wanted, String what) {
+    return awaitStatus(backend, job, wanted, what, fixture.timeout());
+  }
+
+  private static JobStatus awaitStatus(Backend b, JobRef job, Predicate<JobStatus> wanted,
+      String what, Duration timeout) {
+    var last = new AtomicReference<JobStatus>();
+    try {
+      return Awaitility.await().atMost(timeout).pollDelay(Duration.ofMillis(20))
+          .pollInterval(Duration.ofMillis(200))
+          .until(() -> {
+            var s = poll(b, job);
+            last.set(s);
+            return s;
+          }, s -> wanted.test(s) || (ended(s) && !"ended".equals(what)));
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("job " + job.jobId() + " (native id " + job.nativeId()
+          + ") was not " + what + " within " + timeout + "; the last poll said " + last.get(), e);
+    }
+  }
+
+  private static boolean ended(JobStatus s) {
+    return s instanceof JobStatus.Exited || s instanceof JobStatus.Failed
+        || s instanceof JobStatus.Cancelled;
+  }
+
+  private void assertSucceeded(JobRef job, String what) {
+    assertExited(awaitEnd(job), 0, what + " (job " + job.jobId() + ") must end as Exited(0)");
+  }
+
+  private static void assertExited(JobStatus end, int code, String expectation) {
+    if (!(end instanceof JobStatus.Exited e) || e.exitCode() != code) {
+      fail(expectation + "; got " + end);
+    }
+  }
+
+  /** The job's stdout as the engine sees it after {@link Backend#collect}. */
+  protected final String output(JobRef job, JobSpec spec, Path stdout) throws Exception {
+    backend.collect(job, spec);
+    assertThat(stdout).as("after collect(), the job's stdout must be at the path its spec names "
+        + "on the engine's machine").exists();
+    return Files.readString(stdout, StandardCharsets.UTF_8);
+  }
+
+  protected static JobSpec.Step step(String executable, String... arguments) {
+    return new JobSpec.Step(executable, List.of(arguments));
+  }
+
+  protected static SpecBuilder spec(JobSpec.Step... steps) {
+    return new SpecBuilder(List.of(steps));
+  }
+
+  /** Builds the small specs the kit submits. */
+  protected static final class SpecBuilder {
+    private final List<JobSpec.Step> steps;
+    private Map<String, String> env = Map.of();
+    private String stdout;
+    private Duration walltime;
+
+    private SpecBuilder(List<JobSpec.Step> steps) {
+      this.steps = steps;
+    }
+
+    public SpecBuilder env(Map<String, String> value) {
+      env = value;
+      return this;
+    }
+
+    public SpecBuilder stdout(Path value) {
+      stdout = value.toAbsolutePath().toString();
+      return this;
+    }
+
+    public SpecBuilder walltime(Duration value) {
+      walltime = value;
+      return this;
+    }
+
+    public JobSpec build() {
+      return new JobSpec("conformance", null, null, steps, env, null, stdout, null,
+          new Resources(0, 0, walltime, 0, 0), null, null, List.of(), List.of(), List.of(), 0,
+          Map.of());
+    }
+  }
+}

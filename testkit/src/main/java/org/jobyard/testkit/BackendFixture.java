@@ -1,0 +1,87 @@
+package org.jobyard.testkit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Set;
+import org.jobyard.api.BackendProvider;
+import org.jobyard.api.Capability;
+import org.jobyard.api.Settings;
+import org.jobyard.api.Transport;
+
+/**
+ * What a backend needs to run the conformance kit: its provider, the settings and transport of a
+ * cluster it can use, and what it claims to support.
+ *
+ * @param provider the plugin's entry point, as the engine finds it
+ * @param settings the cluster's settings
+ * @param transport how to reach the cluster's submit host
+ * @param workDir the cluster's folder on the engine's machine
+ * @param capabilities what the backend declares; the kit checks the backend says the same, and
+ *     skips the tests of anything not declared
+ * @param timeout how long a trivial job may take from submit to its end on this cluster
+ * @param walltime the shortest walltime the batch system enforces (Slurm counts in minutes)
+ */
+public record BackendFixture(BackendProvider provider, Settings settings, Transport transport,
+    Path workDir, Set<Capability> capabilities, Duration timeout, Duration walltime) {
+
+  public BackendFixture {
+    requireNonNull(provider, "provider is null");
+    requireNonNull(settings, "settings is null");
+    requireNonNull(transport, "transport is null");
+    requireNonNull(workDir, "workDir is null");
+    capabilities = capabilities.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(capabilities));
+    requireNonNull(timeout, "timeout is null");
+    requireNonNull(walltime, "walltime is null");
+  }
+
+  public static Builder builder(BackendProvider provider, Transport transport, Path workDir) {
+    return new Builder(provider, transport, workDir);
+  }
+
+  /** Defaults: no settings, no capabilities, 60 s per job, a 2 s walltime. */
+  public static final class Builder {
+    private final BackendProvider provider;
+    private final Transport transport;
+    private final Path workDir;
+    private final Map<String, String> settings = new HashMap<>();
+    private Set<Capability> capabilities = Set.of();
+    private Duration timeout = Duration.ofSeconds(60);
+    private Duration walltime = Duration.ofSeconds(2);
+
+    private Builder(BackendProvider provider, Transport transport, Path workDir) {
+      this.provider = provider;
+      this.transport = transport;
+      this.workDir = workDir;
+    }
+
+    public Builder setting(String key, String value) {
+      settings.put(key, value);
+      return this;
+    }
+
+    public Builder capabilities(Capability... declared) {
+      capabilities = Set.of(declared);
+      return this;
+    }
+
+    public Builder timeout(Duration value) {
+      timeout = value;
+      return this;
+    }
+
+    public Builder walltime(Duration value) {
+      walltime = value;
+      return this;
+    }
+
+    public BackendFixture build() {
+      return new BackendFixture(provider, new Settings("cluster 'conformance'", settings),
+          transport, workDir, capabilities, timeout, walltime);
+    }
+  }
+}
