@@ -93,6 +93,7 @@ final class NaiveBackend implements Backend {
     for (var job : jobs) {
       var process = mine.get(job.jobId());
       if (process != null) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly); // leave no sleepers
         process.destroyForcibly(); // bug: the next poll says Exited(137), not Cancelled
       }
     }
