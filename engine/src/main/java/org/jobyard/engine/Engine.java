@@ -104,20 +104,15 @@ public final class Engine implements AutoCloseable {
         }
       }
     });
-    var deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!manager.isReady()) {
-      if (fatal.isDone() || System.nanoTime() > deadline) {
-        close();
-        throw new IllegalStateException("the engine did not become ready: "
-            + fatal.getNow("timed out recovering jobs from the store"));
-      }
-      Thread.onSpinWait();
-      try {
-        Thread.sleep(5); // start-up only: recovery runs on the manager's thread
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted while starting", e);
-      }
+    try {
+      CompletableFuture.anyOf(manager.whenReady(), fatal).get(60, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // a timeout: reported below with the same message as a fatal start
+    }
+    if (!manager.isReady()) {
+      close();
+      throw new IllegalStateException("the engine did not become ready: "
+          + fatal.getNow("timed out recovering jobs from the store"));
     }
     LOG.info("engine ready: clusters {}, store {}", clusters.stream().map(Cluster::name).toList(),
         config.database().url());

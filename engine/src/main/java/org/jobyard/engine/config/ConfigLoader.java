@@ -19,7 +19,9 @@ import org.jobyard.api.Durations;
  *
  * <pre>
  * database: {url: jdbc:postgresql://db/jobyard, user: jobyard, password: secret}
- * api: {listen: 127.0.0.1:8642}
+ * api:
+ *   listen: 127.0.0.1:8642
+ *   tokens: [{user: alice, token: s3cret-at-least-16-chars}, {user: ops, token_file: ops.token, admin: true}]
  * engine: {poll_interval: 5s, submit_batch: 200, lost_after: 10m}
  * default_clusters: [hpc, local]
  * clusters:
@@ -77,7 +79,7 @@ public final class ConfigLoader {
     var database = new EngineConfig.Database(
         text(db, "url", defaultUrl), text(db, "user", "jobyard"), text(db, "password", ""),
         integer(db, "pool_size", 4, source + ": database.pool_size"));
-    var api = new EngineConfig.Api(text(root.path("api"), "listen", "127.0.0.1:0"));
+    var api = api(home, root.path("api"), source);
     var e = root.path("engine");
     var d = EngineConfig.Tuning.DEFAULT;
     var tuning = new EngineConfig.Tuning(
@@ -120,6 +122,84 @@ public final class ConfigLoader {
       defaults.add(clusters.containsKey("local") ? "local" : clusters.keySet().iterator().next());
     }
     return new EngineConfig(home, database, api, tuning, clusters, defaults);
+  }
+
+  /** The {@code api} section: where to listen and who may call (the local user needs no entry). */
+  private static EngineConfig.Api api(Path home, JsonNode node, String source) {
+    var where = source + ": api";
+    if (node.isMissingNode() || node.isNull()) {
+      return new EngineConfig.Api("127.0.0.1:0", List.of());
+    }
+    if (!node.isObject()) {
+      throw new ConfigException(where + ": expected a mapping such as {listen: 127.0.0.1:8642}");
+    }
+    unknownFields(node, Set.of("listen", "tokens"), where);
+    var listen = text(node, "listen", "127.0.0.1:0");
+    var colon = listen.lastIndexOf(':');
+    if (colon <= 0 || !listen.substring(colon + 1).matches("\\d{1,5}")
+        || Integer.parseInt(listen.substring(colon + 1)) > 65535) {
+      throw new ConfigException(where + ".listen: expected host:port (port 0 for a free one), got '"
+          + listen + "'");
+    }
+    var tokens = new ArrayList<EngineConfig.Api.Token>();
+    var tnode = node.path("tokens");
+    if (!tnode.isMissingNode() && !tnode.isNull() && !tnode.isArray()) {
+      throw new ConfigException(where + ".tokens: expected a list of {user, token or token_file, "
+          + "admin}");
+    }
+    var seen = new java.util.HashSet<String>();
+    for (int i = 0; i < tnode.size(); i++) {
+      var t = tnode.get(i);
+      var at = where + ".tokens[" + (i + 1) + "]";
+      if (!t.isObject()) {
+        throw new ConfigException(at + ": expected {user, token or token_file, admin}");
+      }
+      unknownFields(t, Set.of("user", "token", "token_file", "admin"), at);
+      var user = text(t, "user", "");
+      if (user.isBlank()) {
+        throw new ConfigException(at + ".user: required");
+      }
+      String secret;
+      if (t.has("token") == t.has("token_file")) {
+        throw new ConfigException(at + ": give exactly one of 'token' and 'token_file'");
+      } else if (t.has("token")) {
+        secret = t.path("token").asText();
+      } else {
+        var file = path(home, t.path("token_file").asText());
+        try {
+          secret = Files.readString(file).strip();
+        } catch (IOException e) {
+          throw new ConfigException(at + ".token_file: cannot read " + file + ": " + e.getMessage(),
+              e);
+        }
+      }
+      if (secret.length() < 16 || secret.chars().anyMatch(c -> c <= ' ' || c > '~')) {
+        throw new ConfigException(at + ": a token needs at least 16 printable characters without "
+            + "spaces (for example: openssl rand -hex 24)");
+      }
+      if (!seen.add(secret)) {
+        throw new ConfigException(at + ": this token is already given to another entry");
+      }
+      var admin = t.path("admin");
+      if (!admin.isMissingNode() && !admin.isBoolean()) {
+        throw new ConfigException(at + ".admin: expected true or false");
+      }
+      tokens.add(new EngineConfig.Api.Token(user, secret, admin.asBoolean(false)));
+    }
+    return new EngineConfig.Api(listen, tokens);
+  }
+
+  private static void unknownFields(JsonNode node, Set<String> known, String where) {
+    var unknown = new ArrayList<String>();
+    node.fieldNames().forEachRemaining(f -> {
+      if (!known.contains(f)) {
+        unknown.add(f);
+      }
+    });
+    if (!unknown.isEmpty()) {
+      throw new ConfigException(where + ": unknown setting(s) " + unknown + "; known: "
+          + new java.util.TreeSet<>(known));
+    }
   }
 
   private static ClusterConfig cluster(String name, JsonNode node, String source) {

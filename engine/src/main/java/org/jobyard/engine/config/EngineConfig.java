@@ -43,7 +43,29 @@ public record EngineConfig(
    */
   public record Database(String url, String user, String password, int poolSize) {}
 
-  public record Api(String listen) {}
+  /**
+   * @param listen host:port of the REST API (port 0: a free one)
+   * @param tokens who may call the API, besides the local user, who gets a token at every start
+   */
+  public record Api(String listen, List<Token> tokens) {
+    public Api {
+      requireNonNull(listen, "listen is null");
+      tokens = List.copyOf(tokens);
+    }
+
+    /** A bearer token and the user it stands for; an admin sees and acts on every job. */
+    public record Token(String user, String token, boolean admin) {
+      public Token {
+        requireNonNull(user, "user is null");
+        requireNonNull(token, "token is null");
+      }
+
+      @Override
+      public String toString() {
+        return "Token[user=" + user + ", admin=" + admin + "]"; // never the secret
+      }
+    }
+  }
 
   /**
    * @param pollInterval how often each cluster is polled when it has live jobs

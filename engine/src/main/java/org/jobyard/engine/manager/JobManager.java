@@ -61,6 +61,7 @@ public final class JobManager implements Runnable {
   private final AtomicLong incarnations = new AtomicLong();
   private volatile boolean accepting = true;
   private volatile boolean ready;
+  private final CompletableFuture<Void> firstReady = new CompletableFuture<>();
   private volatile Stats stats = new Stats(0, Map.of(), 0);
 
   // owned by the manager's thread
@@ -165,6 +166,11 @@ public final class JobManager implements Runnable {
     return ready;
   }
 
+  /** Completes once the manager has recovered the store's live jobs for the first time. */
+  public CompletableFuture<Void> whenReady() {
+    return firstReady;
+  }
+
   public Stats stats() {
     return stats;
   }
@@ -190,6 +196,7 @@ public final class JobManager implements Runnable {
     resetState();
     recover();
     ready = true;
+    firstReady.complete(null);
     var ticker = Thread.ofPlatform().daemon().name("manager-tick").start(() -> {
       try {
         while (!Thread.currentThread().isInterrupted()) {

@@ -108,6 +108,11 @@ public record SshSettings(String host, int port, String user, Path identity, Pat
         maxChannelsPerConnection, d, keepAliveInterval, maxConnectionAge, commandTimeout);
   }
 
+  public SshSettings withKeepAliveInterval(Duration d) {
+    return new SshSettings(host, port, user, identity, knownHosts, maxConnections,
+        maxChannelsPerConnection, connectTimeout, d, maxConnectionAge, commandTimeout);
+  }
+
   public SshSettings withMaxConnectionAge(Duration d) {
     return new SshSettings(host, port, user, identity, knownHosts, maxConnections,
         maxChannelsPerConnection, connectTimeout, keepAliveInterval, d, commandTimeout);

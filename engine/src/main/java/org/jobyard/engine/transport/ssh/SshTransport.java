@@ -603,7 +603,7 @@ public final class SshTransport implements Transport, AutoCloseable {
         c.retired = true;
         rotations++;
         log.info("{}: rotating connection #{} after {}; it takes no new work and closes when its "
-            + "{} channel(s) end", description, c.id, settings.maxConnectionAge(), c.inUse);
+            + "{} channel(s) end", description, c.id, human(settings.maxConnectionAge()), c.inUse);
       }
       if (c.retired && c.inUse == 0) {
         it.remove();
@@ -655,9 +655,11 @@ public final class SshTransport implements Transport, AutoCloseable {
         hostLost = true;
         lostSinceNanos = now;
       }
-      if (failureStreak == 1 || !failure.isRetryable()) {
-        log.info("{}: cannot connect: {}{}", description, failure.getMessage(),
-            failure.isRetryable() ? "; retrying with back-off" : "");
+      if (!failure.isRetryable()) {
+        log.warn("{}", failure.getMessage());
+      } else if (failureStreak == 1) {
+        log.info("{}; retrying with back-off for up to {}", failure.getMessage(),
+            human(settings.connectTimeout()));
       } else {
         log.debug("{}: connection attempt {} failed, next in {}ms: {}", description,
             failureStreak, backoff.toMillis(), failure.getMessage());
@@ -862,6 +864,10 @@ public final class SshTransport implements Transport, AutoCloseable {
     }
     var msg = String.valueOf(e.getMessage());
     return root == e ? msg : msg + " (" + root + ")";
+  }
+
+  private static String human(Duration d) {
+    return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
   }
 
   private static String abbreviate(String line) {
