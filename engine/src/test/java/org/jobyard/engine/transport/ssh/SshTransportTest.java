@@ -308,16 +308,22 @@ class SshTransportTest {
       @TempDir Path dir) throws Exception {
     var base = SshTestbed.settings();
     try (var proxy = new SshTestProxy(base.host(), base.port())) {
+      // a short keep-alive: should the reset not reach a connection, it is found dead anyway
       var transport = open(base.withPort(proxy.port())
-          .withKnownHosts(SshTestbed.knownHostsForPort(dir, proxy.port())));
+          .withKnownHosts(SshTestbed.knownHostsForPort(dir, proxy.port()))
+          .withKeepAliveInterval(Duration.ofSeconds(1)));
       for (int i = 0; i < 20; i++) {
         transport.run(Command.of("true"));
       }
       var inFlight = new ArrayList<CompletableFuture<CommandResult>>();
+      var marker = String.format("%06d", new Random().nextInt(1_000_000)); // this run's sleeps
       for (int i = 0; i < 5; i++) {
-        inFlight.add(transport.start(Command.of("sleep", "20")));
+        inFlight.add(transport.start(Command.of("sleep", "20." + marker)));
       }
-      await().atMost(Duration.ofSeconds(10)).until(() -> transport.stats().channelsInUse() == 5);
+      // in flight means running on the host, seen past the proxy
+      var direct = open(base);
+      await().atMost(Duration.ofSeconds(10)).until(() -> direct.run(
+          Command.of("pgrep", "-c", "-f", "^sleep 20[.]" + marker + "$")).stdout().strip().equals("5"));
       long before = transport.stats().handshakes();
 
       proxy.cut();
