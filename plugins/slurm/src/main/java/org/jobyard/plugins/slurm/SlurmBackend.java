@@ -1,0 +1,575 @@
+package org.jobyard.plugins.slurm;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.Command;
+import org.jobyard.api.CommandResult;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.LogStream;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+import org.jobyard.api.Transport;
+import org.jobyard.api.TransportException;
+import org.jobyard.plugins.slurm.SlurmListings.AcctRow;
+import org.jobyard.plugins.slurm.SlurmListings.Markers;
+import org.jobyard.plugins.slurm.SlurmListings.QueueError;
+import org.jobyard.plugins.slurm.SlurmListings.QueueRow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Slurm cluster, driven through its transport: each attempt gets a folder of its own under
+ * the workdir (named after its tag), a batch script written there, and is submitted with {@code
+ * sbatch --parsable}; it carries its tag as job name and comment.
+ *
+ * <p>Per poll: one {@code squeue} for all jobs; then, for the jobs squeue shows as ended or does
+ * not show at all, one script reading their folders ({@code exitcode} is authoritative); then, for
+ * those still unexplained and only if the cluster has accounting, one {@code sacct}. Anything else
+ * is {@link JobStatus.Unknown}. {@code scontrol show job} is not asked: it reads the same
+ * controller table as squeue and forgets jobs at the same {@code MinJobAge}, so it would only add
+ * one call per lost job per poll.
+ */
+final class SlurmBackend implements Backend {
+  private static final Logger log = LoggerFactory.getLogger(SlurmBackend.class);
+
+  private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
+      Capability.HOLD_RELEASE, Capability.STAGING, Capability.LOG_ACCESS, Capability.STEPS,
+      Capability.WALLTIME);
+
+  static final String ATTR_TAG = "tag";
+  static final String ATTR_DIR = "dir";
+  static final String ATTR_MERGED = "merged";
+
+  /** Tags become folder names and job names; engine ids fit in this. */
+  private static final java.util.regex.Pattern SAFE_TAG =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*");
+
+  /** The most names or ids put on one squeue command line (well below ARG_MAX). */
+  private static final int LIST_CHUNK = 2000;
+
+  private final BackendContext context;
+  private final Transport transport;
+  private final SlurmSettings settings;
+  private final String cluster;
+  private String workdir; // absolute, resolved on first use
+  private boolean accountingOff;
+
+  SlurmBackend(BackendContext context, SlurmSettings settings) {
+    this.context = requireNonNull(context, "context is null");
+    this.settings = requireNonNull(settings, "settings is null");
+    this.transport = context.transport();
+    this.cluster = context.cluster();
+    this.workdir = settings.workdir().startsWith("/") ? settings.workdir() : null;
+    this.accountingOff = settings.accounting() == SlurmSettings.Accounting.FALSE;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  // --------------------------------------------------------------------------------- submit ---
+
+  @Override
+  public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
+    var outcomes = new ArrayList<SubmitOutcome>(jobs.size());
+    var root = workdir();
+    int accepted = 0;
+    for (int from = 0; from < jobs.size(); from += settings.submitBatch()) {
+      var batch = jobs.subList(from, Math.min(jobs.size(), from + settings.submitBatch()));
+      try {
+        var done = submitBatch(root, batch);
+        accepted += (int) done.stream().filter(SubmitOutcome.Accepted.class::isInstance).count();
+        outcomes.addAll(done);
+      } catch (BackendException e) {
+        if (accepted == 0 && from == 0 && e.isRetryable()) {
+          throw e; // nothing went to Slurm: the engine may retry the whole call
+        }
+        for (var job : batch) {
+          outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
+        }
+      }
+    }
+    return outcomes;
+  }
+
+  private List<SubmitOutcome> submitBatch(String root, List<SubmitRequest> batch)
+      throws BackendException {
+    var outcomes = new ArrayList<SubmitOutcome>(batch.size());
+    var ready = new LinkedHashMap<String, SubmitRequest>(); // by tag
+    var submits = new LinkedHashMap<String, SlurmScripts.Submit>();
+    for (var job : batch) {
+      try {
+        var tag = checkedTag(job);
+        var dir = root + "/" + tag;
+        var s = BatchScript.build(tag, dir, job.spec(), settings);
+        var sbatch = new ArrayList<String>();
+        sbatch.add(settings.tool("sbatch"));
+        sbatch.addAll(s.options());
+        submits.put(tag, new SlurmScripts.Submit(tag, dir, s.script(), sbatch));
+        ready.put(tag, job);
+      } catch (BackendException e) {
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
+      }
+    }
+    stageInputs(ready, submits, outcomes);
+    if (submits.isEmpty()) {
+      return outcomes;
+    }
+    var timeout = settings.commandTimeout().plus(Duration.ofSeconds(2L * submits.size()));
+    CommandResult result;
+    try {
+      result = transport.run(Command.of("sh", "-s")
+          .withStdin(SlurmScripts.submit(List.copyOf(submits.values()))).withTimeout(timeout));
+    } catch (TransportException e) {
+      // Some sbatch calls may have gone through before the connection broke: find them by name
+      // rather than let the engine submit them twice.
+      return recoverSubmit(ready, submits, outcomes, e);
+    }
+    var listing = SlurmListings.parseSubmit(result.stdout());
+    for (var submit : submits.values()) {
+      var job = ready.get(submit.tag());
+      var id = listing.ids().get(submit.tag());
+      var error = listing.errors().get(submit.tag());
+      if (id != null) {
+        outcomes.add(new SubmitOutcome.Accepted(ref(job, submit.dir(), id)));
+        log.debug("cluster {}: job {} is Slurm job {}", cluster, submit.tag(), id);
+      } else if (error != null) {
+        var retryable = SlurmListings.submitRetryable(error.message()) || error.exitCode() == 4;
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), new BackendException(cluster
+            + ": sbatch refused job " + submit.tag() + " (exit " + error.exitCode() + "): "
+            + error.message(), retryable)));
+      } else if (listing.garbled().containsKey(submit.tag())) {
+        // sbatch exited 0 but printed no job id: the job may exist, so do not let it be resubmitted
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), BackendException.rejected(cluster
+            + ": sbatch printed '" + listing.garbled().get(submit.tag()) + "' for job "
+            + submit.tag() + " instead of a job id")));
+      } else {
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), new BackendException(cluster
+            + ": the submit script did not report job " + submit.tag() + " ("
+            + result.summary() + ")", true)));
+      }
+    }
+    return outcomes;
+  }
+
+  private List<SubmitOutcome> recoverSubmit(Map<String, SubmitRequest> ready,
+      Map<String, SlurmScripts.Submit> submits, List<SubmitOutcome> outcomes,
+      TransportException cause) throws BackendException {
+    Map<String, JobRef> found;
+    try {
+      found = lookup(List.copyOf(ready.values()));
+    } catch (BackendException e) {
+      throw BackendException.unavailable(cluster + ": submit on " + transport.describe()
+          + " failed (" + cause.getMessage() + ") and the jobs could not be looked up: "
+          + e.getMessage(), cause);
+    }
+    for (var submit : submits.values()) {
+      var job = ready.get(submit.tag());
+      var ref = found.get(job.jobId());
+      outcomes.add(ref != null ? new SubmitOutcome.Accepted(ref)
+          : new SubmitOutcome.Rejected(job.jobId(), BackendException.unavailable(cluster
+              + ": submit on " + transport.describe() + " failed: " + cause.getMessage(), cause)));
+    }
+    return outcomes;
+  }
+
+  /** Uploads input files into the job folders; a job whose upload fails is not submitted. */
+  private void stageInputs(Map<String, SubmitRequest> ready,
+      Map<String, SlurmScripts.Submit> submits, List<SubmitOutcome> outcomes)
+      throws BackendException {
+    var staged = ready.entrySet().stream()
+        .filter(e -> !e.getValue().spec().inputFiles().isEmpty()).map(Map.Entry::getKey).toList();
+    if (staged.isEmpty()) {
+      return;
+    }
+    var dirs = staged.stream().map(t -> submits.get(t).dir()).toList();
+    var result = run(Command.of("sh", "-s").withStdin(SlurmScripts.prepare(dirs)), "prepare");
+    if (!result.succeeded()) {
+      throw new BackendException(cluster + ": cannot create job folders under " + workdir
+          + " on " + transport.describe() + ": " + result.summary(), true);
+    }
+    for (var tag : staged) {
+      var job = ready.get(tag);
+      var cwd = jobCwd(submits.get(tag).dir(), job.spec());
+      try {
+        for (var input : job.spec().inputFiles()) {
+          var destination = input.destination();
+          if (destination.startsWith("/") || List.of(destination.split("/")).contains("..")) {
+            throw BackendException.rejected("job " + tag + ": input file destination '"
+                + destination + "' must be a path inside the job's directory");
+          }
+          transport.upload(Path.of(input.source()), cwd + "/" + destination);
+        }
+      } catch (BackendException e) {
+        submits.remove(tag);
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
+      }
+    }
+  }
+
+  // ----------------------------------------------------------------------------------- poll ---
+
+  @Override
+  public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
+    var result = new HashMap<String, JobStatus>();
+    var asked = new ArrayList<JobRef>();
+    for (var job : jobs) {
+      if (job.nativeId().matches("\\d+")) {
+        asked.add(job);
+      } else {
+        result.put(job.jobId(), new JobStatus.Unknown("'" + job.nativeId()
+            + "' is not a Slurm job id"));
+      }
+    }
+    if (asked.isEmpty()) {
+      return result;
+    }
+    var rows = squeue(asked.stream().map(JobRef::nativeId).distinct().toList());
+
+    // the folders of jobs that ended or that squeue does not show
+    var unsettled = new ArrayList<JobRef>();
+    for (var job : asked) {
+      var row = rows.get(job.nativeId());
+      if (row == null || SlurmStates.needsMarkers(row.state())) {
+        unsettled.add(job);
+      } else {
+        result.put(job.jobId(), SlurmStates.fromQueue(row, null));
+      }
+    }
+    var markers = markers(unsettled);
+
+    // accounting for what neither squeue nor the folder explains
+    var unexplained = unsettled.stream().filter(j -> !rows.containsKey(j.nativeId()))
+        .filter(j -> {
+          var m = markers.get(j.jobId());
+          return m == null || (m.exitCode() == null && !m.cancelled());
+        }).map(JobRef::nativeId).distinct().toList();
+    var acct = sacct(unexplained);
+
+    for (var job : unsettled) {
+      var row = rows.get(job.nativeId());
+      var m = markers.get(job.jobId());
+      result.put(job.jobId(), row != null ? SlurmStates.fromQueue(row, m)
+          : SlurmStates.fromFolder(m, acct.get(job.nativeId()), job.attribute(ATTR_DIR)));
+    }
+    return result;
+  }
+
+  /** One squeue for all ids (in chunks only beyond thousands of jobs). */
+  private Map<String, QueueRow> squeue(List<String> ids) throws BackendException {
+    var rows = new HashMap<String, QueueRow>();
+    for (int from = 0; from < ids.size(); from += LIST_CHUNK) {
+      var chunk = ids.subList(from, Math.min(ids.size(), from + LIST_CHUNK));
+      var out = run(Command.of(settings.tool("squeue"), "--noheader", "--states=all",
+          "--jobs=" + String.join(",", chunk), "--Format=" + SlurmListings.POLL_FORMAT), "squeue");
+      if (!out.succeeded()
+          && SlurmListings.classifyQueueFailure(out.stderr()) == QueueError.UNAVAILABLE) {
+        throw BackendException.unavailable(cluster + ": squeue on " + transport.describe()
+            + " failed: " + out.summary(), null);
+      }
+      if (!out.stderr().isBlank() && out.succeeded()) {
+        log.warn("cluster {}: squeue warned: {}", cluster, out.stderr().strip());
+      }
+      rows.putAll(SlurmListings.parseQueue(out.stdout()));
+    }
+    return rows;
+  }
+
+  /** Reads the folders of the given jobs in one script; by job id. */
+  private Map<String, Markers> markers(List<JobRef> jobs) throws BackendException {
+    var result = new HashMap<String, Markers>();
+    var withDir = jobs.stream().filter(j -> j.attribute(ATTR_DIR) != null).toList();
+    if (withDir.isEmpty()) {
+      return result;
+    }
+    var dirs = withDir.stream().map(j -> j.attribute(ATTR_DIR)).toList();
+    var out = run(Command.of("sh", "-s").withStdin(SlurmScripts.markers(dirs)), "read job folders");
+    var parsed = SlurmListings.parseMarkers(out.stdout());
+    for (int i = 0; i < withDir.size(); i++) {
+      var m = parsed.get(i);
+      if (m != null) {
+        result.put(withDir.get(i).jobId(), m);
+      }
+    }
+    return result;
+  }
+
+  /** sacct for jobs nobody else explains, if the cluster has accounting. */
+  private Map<String, AcctRow> sacct(List<String> ids) throws BackendException {
+    if (ids.isEmpty() || accountingOff) {
+      return Map.of();
+    }
+    var rows = new HashMap<String, AcctRow>();
+    for (int from = 0; from < ids.size(); from += LIST_CHUNK) {
+      var chunk = ids.subList(from, Math.min(ids.size(), from + LIST_CHUNK));
+      var out = run(Command.of(settings.tool("sacct"), "--parsable2", "--noheader",
+          "--allocations", "--jobs=" + String.join(",", chunk),
+          "--format=" + SlurmListings.SACCT_FORMAT), "sacct");
+      if (!out.succeeded()) {
+        if (SlurmListings.accountingDisabled(out.stderr())
+            && settings.accounting() == SlurmSettings.Accounting.AUTO) {
+          log.info("cluster {}: Slurm accounting is disabled; results of jobs that left squeue "
+              + "come from their exit-code files only", cluster);
+          accountingOff = true;
+        } else {
+          log.warn("cluster {}: sacct failed: {}", cluster, out.summary());
+        }
+        return rows;
+      }
+      rows.putAll(SlurmListings.parseSacct(out.stdout()));
+    }
+    return rows;
+  }
+
+  // ------------------------------------------------------------------ cancel, hold, release ---
+
+  @Override
+  public void cancel(List<JobRef> jobs) throws BackendException {
+    var ids = ids(jobs);
+    if (ids.isEmpty()) {
+      return;
+    }
+    var dirs = jobs.stream().map(j -> j.attribute(ATTR_DIR)).filter(d -> d != null).toList();
+    var argv = new ArrayList<String>();
+    argv.add(settings.tool("scancel"));
+    argv.addAll(ids);
+    var out = run(Command.of("sh", "-s").withStdin(SlurmScripts.cancel(dirs, argv)), "scancel");
+    // scancel is silent and exits 0 for unknown or finished jobs (22.05): non-zero is trouble
+    if (!out.succeeded()) {
+      throw BackendException.unavailable(cluster + ": scancel on " + transport.describe()
+          + " failed: " + out.summary(), null);
+    }
+  }
+
+  @Override
+  public void hold(List<JobRef> jobs) throws BackendException {
+    scontrol("hold", jobs);
+  }
+
+  @Override
+  public void release(List<JobRef> jobs) throws BackendException {
+    scontrol("release", jobs);
+  }
+
+  private void scontrol(String action, List<JobRef> jobs) throws BackendException {
+    var ids = ids(jobs);
+    if (ids.isEmpty()) {
+      return;
+    }
+    var out = run(Command.of(settings.tool("scontrol"), action, String.join(",", ids)),
+        "scontrol " + action);
+    if (out.succeeded() || SlurmListings.onlyGoneJobs(out.stderr())) {
+      return;
+    }
+    if (SlurmListings.isUnavailable(out.stderr())) {
+      throw BackendException.unavailable(cluster + ": scontrol " + action + " on "
+          + transport.describe() + " failed: " + out.summary(), null);
+    }
+    throw BackendException.rejected(cluster + ": scontrol " + action + " refused: "
+        + out.summary());
+  }
+
+  private static List<String> ids(List<JobRef> jobs) {
+    return jobs.stream().map(JobRef::nativeId).filter(id -> id.matches("\\d+")).distinct()
+        .toList();
+  }
+
+  // --------------------------------------------------------------------------------- lookup ---
+
+  @Override
+  public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
+    var byTag = new LinkedHashMap<String, SubmitRequest>();
+    for (var attempt : attempts) {
+      try {
+        byTag.put(checkedTag(attempt), attempt);
+      } catch (BackendException e) {
+        // a tag that cannot name a Slurm job was never submitted here
+      }
+    }
+    var found = new HashMap<String, JobRef>();
+    if (byTag.isEmpty()) {
+      return found;
+    }
+    var root = workdir();
+    var tags = List.copyOf(byTag.keySet());
+    for (int from = 0; from < tags.size(); from += LIST_CHUNK) {
+      var chunk = tags.subList(from, Math.min(tags.size(), from + LIST_CHUNK));
+      var out = run(Command.of(settings.tool("squeue"), "--noheader", "--states=all",
+          "--name=" + String.join(",", chunk), "--Format=" + SlurmListings.LOOKUP_FORMAT),
+          "squeue");
+      if (!out.succeeded()) {
+        throw BackendException.unavailable(cluster + ": squeue --name on "
+            + transport.describe() + " failed: " + out.summary(), null);
+      }
+      for (var e : SlurmListings.parseLookup(out.stdout()).entrySet()) {
+        var attempt = byTag.get(e.getKey());
+        if (attempt != null) {
+          found.put(attempt.jobId(), ref(attempt, root + "/" + e.getKey(), e.getValue()));
+        }
+      }
+    }
+    // jobs squeue has forgotten: the id recorded in their folder
+    var rest = tags.stream().filter(t -> !found.containsKey(byTag.get(t).jobId())).toList();
+    if (!rest.isEmpty()) {
+      var dirs = rest.stream().map(t -> root + "/" + t).toList();
+      var out = run(Command.of("sh", "-s").withStdin(SlurmScripts.recordedIds(dirs)),
+          "read job folders");
+      for (var e : SlurmListings.parseRecorded(out.stdout()).entrySet()) {
+        var attempt = byTag.get(rest.get(e.getKey()));
+        found.put(attempt.jobId(), ref(attempt, dirs.get(e.getKey()), e.getValue()));
+      }
+    }
+    return found;
+  }
+
+  // ------------------------------------------------------------------------ files and logs ---
+
+  @Override
+  public Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
+    var dir = job.attribute(ATTR_DIR);
+    if (dir == null) {
+      return Optional.empty();
+    }
+    var out = run(Command.of("tail", "-n", Integer.toString(Math.max(0, lines)), "--",
+        outputFile(job, stream)), "tail");
+    return out.succeeded() ? Optional.of(out.stdout()) : Optional.empty();
+  }
+
+  @Override
+  public void collect(JobRef job, JobSpec spec) throws BackendException {
+    var dir = job.attribute(ATTR_DIR);
+    if (dir == null) {
+      throw BackendException.rejected(cluster + ": cannot collect job " + job.jobId()
+          + ": the engine's record has no job folder (attribute 'dir')");
+    }
+    var problems = new ArrayList<String>();
+    // a job cancelled before it started has no stdout or stderr: that is not a failure
+    fetch(outputFile(job, LogStream.STDOUT), spec.stdout(), problems, true);
+    if (!"true".equals(job.attribute(ATTR_MERGED))) {
+      fetch(outputFile(job, LogStream.STDERR), spec.stderr(), problems, true);
+    }
+    var cwd = jobCwd(dir, spec);
+    for (var output : spec.outputFiles()) {
+      var source = output.source().startsWith("/") ? output.source() : cwd + "/" + output.source();
+      fetch(source, output.destination(), problems, false);
+    }
+    if (!problems.isEmpty()) {
+      throw new BackendException(cluster + ": job " + job.jobId()
+          + ": some outputs could not be fetched: " + String.join("; ", problems), false);
+    }
+  }
+
+  private void fetch(String remote, String local, List<String> problems, boolean optional)
+      throws BackendException {
+    if (local == null || local.isBlank()) {
+      return;
+    }
+    try {
+      transport.download(remote, Path.of(local));
+    } catch (TransportException e) {
+      if (e.isRetryable()) {
+        throw BackendException.unavailable(cluster + ": cannot fetch " + remote + ": "
+            + e.getMessage(), e);
+      }
+      if (optional) {
+        log.debug("cluster {}: no {} to fetch: {}", cluster, remote, e.getMessage());
+      } else {
+        problems.add(remote + " -> " + local + ": " + e.getMessage());
+      }
+    }
+  }
+
+  @Override
+  public void clean(JobRef job) throws BackendException {
+    var dir = job.attribute(ATTR_DIR);
+    if (dir == null) {
+      return;
+    }
+    var out = run(Command.of("rm", "-rf", "--", dir), "clean");
+    if (!out.succeeded()) {
+      throw new BackendException(cluster + ": cannot remove " + dir + ": " + out.summary(), true);
+    }
+  }
+
+  // -------------------------------------------------------------------------------- helpers ---
+
+  private static String outputFile(JobRef job, LogStream stream) {
+    var dir = job.attribute(ATTR_DIR);
+    boolean merged = "true".equals(job.attribute(ATTR_MERGED));
+    return dir + (stream == LogStream.STDOUT || merged ? "/stdout" : "/stderr");
+  }
+
+  private static JobRef ref(SubmitRequest job, String dir, String nativeId) {
+    var attributes = new HashMap<String, String>();
+    attributes.put(ATTR_TAG, job.tag());
+    attributes.put(ATTR_DIR, dir);
+    if (BatchScript.mergedOutput(job.spec())) {
+      attributes.put(ATTR_MERGED, "true");
+    }
+    return new JobRef(job.jobId(), nativeId, attributes);
+  }
+
+  static String checkedTag(SubmitRequest request) throws BackendException {
+    var tag = request.tag();
+    if (!SAFE_TAG.matcher(tag).matches() || tag.length() > 200) {
+      throw BackendException.rejected("job id '" + request.jobId() + "' cannot name a Slurm job "
+          + "and its folder: use letters, digits, '.', '_' and '-'");
+    }
+    return tag;
+  }
+
+  /** The job's working directory on the cluster: its spec's, or its folder. */
+  private static String jobCwd(String dir, JobSpec spec) {
+    var directory = spec.directory();
+    if (directory == null || directory.isBlank()) {
+      return dir;
+    }
+    return directory.startsWith("/") ? directory : dir + "/" + directory;
+  }
+
+  /** The absolute workdir on the cluster, created and resolved once. */
+  private String workdir() throws BackendException {
+    if (workdir != null) {
+      return workdir;
+    }
+    var out = run(Command.of("sh", "-s").withStdin(SlurmScripts.workdir(settings.workdir())),
+        "workdir");
+    var resolved = SlurmListings.parseWorkdir(out.stdout());
+    if (!out.succeeded() || resolved == null) {
+      throw new BackendException(cluster + ": cannot create the workdir '" + settings.workdir()
+          + "' (setting 'workdir') on " + transport.describe() + ": " + out.summary(), false);
+    }
+    workdir = resolved;
+    return workdir;
+  }
+
+  private CommandResult run(Command command, String what) throws BackendException {
+    try {
+      return transport.run(command.timeout().equals(Command.DEFAULT_TIMEOUT)
+          ? command.withTimeout(settings.commandTimeout()) : command);
+    } catch (TransportException e) {
+      if (e.isRetryable()) {
+        throw BackendException.unavailable(cluster + ": " + what + " on "
+            + transport.describe() + " failed: " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+}

@@ -1,0 +1,119 @@
+package org.jobyard.plugins.slurm;
+
+import static org.jobyard.api.ShellQuoting.quote;
+
+import java.util.Collection;
+import java.util.List;
+import org.jobyard.api.ShellQuoting;
+
+/**
+ * The shell scripts the backend sends as {@code sh -s} (the script on standard input, so no
+ * command-line length limit), one per batch whatever the number of jobs. Their output is parsed
+ * by {@link SlurmListings}. The Slurm listings themselves ({@code squeue}, {@code sacct},
+ * {@code scontrol}) run as plain commands, so that what the parsers see is exactly what Slurm
+ * printed.
+ */
+final class SlurmScripts {
+
+  private SlurmScripts() {}
+
+  /** One job to submit: its tag, absolute folder, batch script and full sbatch command. */
+  record Submit(String tag, String dir, String script, List<String> sbatch) {}
+
+  /**
+   * Resolves the workdir to an absolute path, creating it: prints {@code W <absolute path>}.
+   * Exit 4 when it cannot be created.
+   */
+  static String workdir(String workdir) {
+    return "mkdir -p -- " + quote(workdir) + " || exit 4\n"
+        + "W=$(cd -- " + quote(workdir) + " && pwd) || exit 4\n"
+        + "echo \"W $W\"\n";
+  }
+
+  /**
+   * Writes each job's {@code job.sh} into its folder and runs sbatch on it. Prints {@code S <tag>
+   * <sbatch output>} or {@code E <tag> <sbatch exit code> <stderr on one line>}. A folder that
+   * already holds a {@code jobid} was submitted before (an engine retry after a lost answer): its
+   * recorded id is printed again instead of submitting a duplicate.
+   */
+  static String submit(List<Submit> jobs) {
+    var sb = new StringBuilder(512 + jobs.size() * 1200);
+    sb.append("""
+        sub() {
+          t=$1; d=$2; s=$3; shift 3
+          if [ -s "$d/jobid" ]; then i=; read -r i < "$d/jobid"; echo "S $t $i"; return; fi
+          mkdir -p -- "$d" || { echo "E $t 4 cannot create the job folder $d"; return; }
+          printf '%s' "$s" > "$d/job.sh" || { echo "E $t 4 cannot write $d/job.sh"; return; }
+          if i=$("$@" "$d/job.sh" 2>"$d/sbatch.err"); then
+            printf '%s\\n' "$i" > "$d/jobid"
+            echo "S $t $i"
+          else
+            rc=$?
+            echo "E $t $rc $(tr '\\n' ' ' < "$d/sbatch.err")"
+          fi
+        }
+        """);
+    for (var j : jobs) {
+      sb.append("sub ").append(j.tag()).append(' ').append(quote(j.dir())).append(' ')
+          .append(quote(j.script())).append(' ').append(ShellQuoting.join(j.sbatch()))
+          .append('\n');
+    }
+    return sb.toString();
+  }
+
+  /** Creates job folders before their input files are uploaded. */
+  static String prepare(Collection<String> dirs) {
+    var sb = new StringBuilder();
+    for (var d : dirs) {
+      sb.append("mkdir -p -- ").append(quote(d)).append(" || exit 4\n");
+    }
+    return sb.toString();
+  }
+
+  /**
+   * What the job folders say, for jobs squeue no longer (or not yet) shows as running: prints
+   * {@code M <n> <exitcode|-> <signal|-> <cancelled 0|1> <folder exists 0|1>}. Builtins only.
+   */
+  static String markers(List<String> dirs) {
+    var sb = new StringBuilder(256 + dirs.size() * 64);
+    sb.append("""
+        m() {
+          if [ ! -d "$2" ]; then echo "M $1 - - 0 0"; return; fi
+          ec=; sg=; c=0
+          [ -f "$2/exitcode" ] && read -r ec < "$2/exitcode"
+          [ -f "$2/signal" ] && read -r sg < "$2/signal"
+          [ -e "$2/cancelled" ] && c=1
+          echo "M $1 ${ec:--} ${sg:--} $c 1"
+        }
+        """);
+    for (int i = 0; i < dirs.size(); i++) {
+      sb.append("m ").append(i).append(' ').append(quote(dirs.get(i))).append('\n');
+    }
+    return sb.toString();
+  }
+
+  /**
+   * Marks the folders cancelled (so a job that leaves squeue before it ran still reads as
+   * cancelled), then runs scancel on all ids at once; its exit code and stderr are the script's.
+   */
+  static String cancel(List<String> dirs, List<String> scancel) {
+    var sb = new StringBuilder(256 + dirs.size() * 64);
+    for (var d : dirs) {
+      sb.append("[ -d ").append(quote(d)).append(" ] && : > ").append(quote(d + "/cancelled"))
+          .append(" 2>/dev/null\n");
+    }
+    sb.append("exec ").append(ShellQuoting.join(scancel)).append('\n');
+    return sb.toString();
+  }
+
+  /** Prints {@code L <n> <jobid file content>} for each folder with a recorded Slurm id. */
+  static String recordedIds(List<String> dirs) {
+    var sb = new StringBuilder(128 + dirs.size() * 64);
+    sb.append("l() { [ -s \"$2/jobid\" ] || return 0; i=; read -r i < \"$2/jobid\"; "
+        + "echo \"L $1 $i\"; }\n");
+    for (int i = 0; i < dirs.size(); i++) {
+      sb.append("l ").append(i).append(' ').append(quote(dirs.get(i))).append('\n');
+    }
+    return sb.toString();
+  }
+}
