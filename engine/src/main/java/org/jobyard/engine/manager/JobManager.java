@@ -755,12 +755,13 @@ public final class JobManager implements Runnable {
       if (job.state == JobState.CANCELLING) {
         endAttempt(c, job, JobState.CANCELLED, "not submitted: " + error.getMessage(), now);
         finish(job, JobState.CANCELLED, null, "cancelled during submission");
-      } else if (error.isRetryable()) {
-        // the batch system said no for now: same attempt, later
+      } else if (error.isRetryable() && job.clusterIndex + 1 >= job.clusters.size()) {
+        // the batch system said no for now and there is nowhere else to go: same attempt, later
         c.lastError = error.getMessage();
         c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
         c.toSubmit.add(job);
       } else {
+        // refused (or not now, with other clusters to try): the job's next cluster, in order
         endAttempt(c, job, JobState.FAILED, error.getMessage(), now);
         nextClusterOrFail(job, "rejected by cluster '" + c.name + "': " + error.getMessage());
       }

@@ -29,6 +29,8 @@ final class FakeBackend implements Backend {
   final Map<String, AtomicInteger> cleaned = new ConcurrentHashMap<>();
   volatile boolean cleanFails;
   volatile boolean down;
+  /** Answers every submission with "not now" (a retryable rejection), polls normally. */
+  volatile boolean downForSubmitOnly;
   volatile boolean failAfterSubmit;
 
   @Override
@@ -45,6 +47,11 @@ final class FakeBackend implements Backend {
     var out = new ArrayList<SubmitOutcome>();
     for (var r : requests) {
       var exe = r.spec().steps().getFirst().executable();
+      if (downForSubmitOnly) {
+        out.add(new SubmitOutcome.Rejected(r.jobId(),
+            new BackendException("queue full, try later", true)));
+        continue;
+      }
       if (exe.equals("reject")) {
         out.add(new SubmitOutcome.Rejected(r.jobId(), BackendException.rejected("no such queue")));
         continue;

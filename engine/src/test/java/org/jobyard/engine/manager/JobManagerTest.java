@@ -26,6 +26,7 @@ class JobManagerTest {
   @TempDir
   Path home;
   final FakeBackend backend = new FakeBackend();
+  final FakeBackend spareBackend = new FakeBackend();
   Running running;
   int limit;
 
@@ -58,7 +59,10 @@ class JobManagerTest {
     var writer = new StoreWriter(store);
     var cluster = new Cluster("fake", "fake", backend, new LocalTransport(), limit,
         Duration.ofMillis(50));
-    var manager = new JobManager(store, writer, tuning, List.of(cluster), List.of("fake"));
+    var spare = new Cluster("spare", "fake", spareBackend, new LocalTransport(), 0,
+        Duration.ofMillis(50));
+    var manager = new JobManager(store, writer, tuning, List.of(cluster, spare),
+        List.of("fake"));
     var wt = Thread.ofPlatform().start(writer);
     var mt = Thread.ofPlatform().start(manager);
     await().until(manager::isReady);
@@ -290,5 +294,35 @@ class JobManagerTest {
     assertThat(backend.jobs).doesNotContainKey(id + ".1");
     r.manager().resume(List.of(id)).get(10, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+  }
+
+  @Test
+  void triesTheJobsClustersInOrderUntilOneAcceptsIt() throws Exception {
+    var r = start();
+    var base = JobSpec.of("x", "reject");
+    var spec = new JobSpec("picky", null, null, base.steps(), java.util.Map.of(), null, null,
+        null, null, null, null, List.of(), List.of(), List.of("fake", "spare"), 0,
+        java.util.Map.of());
+    spareBackend.jobs.clear();
+    var id = r.manager().submit("alice", List.of(spec)).get(10, TimeUnit.SECONDS).getFirst();
+    // "reject" is refused by every fake cluster: both are tried, in order, then the job fails
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(r.store().attempts(id)).extracting(a -> a.cluster())
+        .containsExactly("fake", "spare");
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("cluster 'spare'");
+  }
+
+  @Test
+  void aClusterThatIsDownPassesTheJobToTheNextOne() throws Exception {
+    var r = start();
+    backend.downForSubmitOnly = true;
+    var base = JobSpec.of("x", "ok");
+    var spec = new JobSpec("mobile", null, null, base.steps(), java.util.Map.of(), null, null,
+        null, null, null, null, List.of(), List.of(), List.of("fake", "spare"), 0,
+        java.util.Map.of());
+    var id = r.manager().submit("alice", List.of(spec)).get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+    assertThat(r.store().attempts(id)).extracting(a -> a.cluster()).containsExactly("fake",
+        "spare");
   }
 }
