@@ -33,7 +33,7 @@ final class BatchScript {
 
   /** Options Jobyard sets itself: a native option must not change the job's identity or files. */
   private static final Set<String> RESERVED = Set.of("parsable", "job-name", "comment", "chdir",
-      "output", "error", "wrap", "array", "wait", "test-only", "hold", "export-file", "input");
+      "output", "error", "wrap", "array", "wait", "test-only", "export-file", "input");
 
   private static final Pattern NATIVE_KEY = Pattern.compile("[a-z][a-z0-9-]*");
 

@@ -37,9 +37,9 @@ final class SlurmStates {
       case "REQUEUE_HOLD", "SPECIAL_EXIT", "RESV_DEL_HOLD", "SUSPENDED", "STOPPED" ->
           new JobStatus.Held(state, reason);
       case "RUNNING", "SIGNALING", "STAGE_OUT", "RESIZING" -> new JobStatus.Running(state);
-      // COMPLETING: the batch script is done, Slurm is cleaning up; the file is the result
-      case "COMPLETING" -> markers != null && markers.exitCode() != null
-          ? ended(state, reason, markers, null) : new JobStatus.Running(state);
+      // COMPLETING hides the final state (COMPLETED, CANCELLED, TIMEOUT...) while Slurm cleans
+      // up: the file is the result only when no signal ended the script, else wait for the state
+      case "COMPLETING" -> completing(state, reason, markers);
       case "COMPLETED", "FAILED" -> ended(state, reason, markers, row.exit());
       case "CANCELLED" -> new JobStatus.Cancelled(state, reasonOrNull(reason));
       case "TIMEOUT" -> new JobStatus.Failed(code(row.exit()), state, "walltime exceeded");
@@ -87,6 +87,17 @@ final class SlurmStates {
     }
     return new JobStatus.Unknown("not listed by squeue (Slurm forgets finished jobs after "
         + "MinJobAge) and no exit-code file in " + dir + " yet");
+  }
+
+  private static JobStatus completing(String state, String reason, Markers markers) {
+    if (markers == null || markers.exitCode() == null) {
+      return new JobStatus.Running(state);
+    }
+    if (markers.signal() == null) {
+      return ended(state, reason, markers, null);
+    }
+    return markers.cancelled() ? new JobStatus.Cancelled(state, "cancelled")
+        : new JobStatus.Running(state);
   }
 
   private static JobStatus ended(String state, String reason, Markers markers, ExitCode exit) {

@@ -228,6 +228,11 @@ class SlurmListingsTest {
     assertThat(SlurmStates.fromQueue(row, null)).isEqualTo(new JobStatus.Running("COMPLETING"));
     assertThat(SlurmStates.fromQueue(row, new Markers(true, 0, null, false)))
         .isEqualTo(new JobStatus.Exited(0, "COMPLETING", null));
+    // ended by a signal: cancelled if we asked, else wait for TIMEOUT, PREEMPTED...
+    assertThat(SlurmStates.fromQueue(row, new Markers(true, 143, "TERM", true)))
+        .isInstanceOf(JobStatus.Cancelled.class);
+    assertThat(SlurmStates.fromQueue(row, new Markers(true, 143, "TERM", false)))
+        .isEqualTo(new JobStatus.Running("COMPLETING"));
   }
 
   @Test

@@ -1,0 +1,352 @@
+package org.jobyard.plugins.slurm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.ClusterUnavailableException;
+import org.jobyard.api.Command;
+import org.jobyard.api.CommandResult;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.LogStream;
+import org.jobyard.api.Resources;
+import org.jobyard.api.Settings;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+import org.jobyard.api.Transport;
+import org.jobyard.api.TransportException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * What the conformance kit does not cover, against the testbed's real Slurm: pending cancel,
+ * hold/release, purged jobs, one squeue for hundreds of jobs, no duplicates after a crash,
+ * staging. Subclasses choose the transport.
+ */
+abstract class SlurmBackendTest {
+  static final Duration LONG = Duration.ofSeconds(90);
+
+  @TempDir Path engineDir;
+  Counting transport;
+  Backend backend;
+  private final List<Backend> backends = new ArrayList<>();
+  private final List<JobRef> submitted = new ArrayList<>();
+  private final String run = Long.toHexString(System.nanoTime());
+
+  /** The transport to the submit host; the testbed service checks go here. */
+  abstract Transport transport() throws Exception;
+
+  /** Extra settings for the cluster. */
+  Map<String, String> settings() {
+    return Map.of();
+  }
+
+  @BeforeEach
+  void createBackend() throws Exception {
+    transport = new Counting(transport());
+    backend = newBackend(transport);
+  }
+
+  @AfterEach
+  void cleanUp() {
+    try {
+      if (!submitted.isEmpty()) {
+        backend.cancel(submitted);
+      }
+    } catch (Exception e) {
+      // best effort
+    }
+    backends.forEach(Backend::close);
+  }
+
+  Backend newBackend(Transport t) throws Exception {
+    var s = new HashMap<String, String>(settings());
+    s.put("partition", org.jobyard.testkit.Testbed.find("SLURM_PARTITION").orElse("debug"));
+    var b = new SlurmBackendProvider().create(new BackendContext("slurm-test",
+        new Settings("cluster 'slurm-test'", s), t, engineDir.resolve("cluster"),
+        BackendContext.Events.NONE));
+    backends.add(b);
+    return b;
+  }
+
+  SubmitRequest request(String name, JobSpec spec) {
+    return new SubmitRequest("sl-" + run + "-" + name, 1, spec);
+  }
+
+  static JobSpec sh(String script) {
+    return JobSpec.of("test", "sh", "-c", script);
+  }
+
+  static JobSpec withNative(JobSpec spec, Map<String, String> options) {
+    return new JobSpec(spec.name(), null, null, spec.steps(), spec.environment(), null,
+        spec.stdout(), spec.stderr(), spec.resources(), null, null, spec.inputFiles(),
+        spec.outputFiles(), List.of(), 0, Map.of("slurm", options));
+  }
+
+  List<JobRef> submitAll(List<SubmitRequest> requests) throws Exception {
+    var outcomes = backend.submit(requests);
+    var jobs = new ArrayList<JobRef>();
+    for (var o : outcomes) {
+      assertThat(o).as("outcome of %s", o.jobId()).isInstanceOf(SubmitOutcome.Accepted.class);
+      jobs.add(((SubmitOutcome.Accepted) o).job());
+    }
+    submitted.addAll(jobs);
+    return jobs;
+  }
+
+  JobRef submit(SubmitRequest request) throws Exception {
+    return submitAll(List.of(request)).getFirst();
+  }
+
+  JobStatus poll(JobRef job) throws Exception {
+    return backend.poll(List.of(job)).get(job.jobId());
+  }
+
+  JobStatus awaitStatus(JobRef job, Class<? extends JobStatus> type) {
+    return await().atMost(LONG).pollInterval(Duration.ofMillis(300))
+        .until(() -> poll(job), type::isInstance);
+  }
+
+  JobStatus awaitEnd(JobRef job) {
+    return await().atMost(LONG).pollInterval(Duration.ofMillis(300))
+        .until(() -> poll(job), SlurmBackendTest::ended);
+  }
+
+  static boolean ended(JobStatus s) {
+    return s instanceof JobStatus.Exited || s instanceof JobStatus.Failed
+        || s instanceof JobStatus.Cancelled;
+  }
+
+  /** Runs a command on the submit host, outside the backend and uncounted. */
+  CommandResult onHost(String... argv) throws Exception {
+    return transport.delegate.run(Command.of(argv));
+  }
+
+  // ----------------------------------------------------------------------------------- tests ---
+
+  @Test
+  void cancelsAJobThatIsStillPending() throws Exception {
+    var job = submit(request("pending", withNative(sh("true"), Map.of("hold", ""))));
+    assertThat(awaitStatus(job, JobStatus.Held.class)).isInstanceOf(JobStatus.Held.class);
+
+    backend.cancel(List.of(job));
+
+    assertThat(awaitEnd(job)).isInstanceOf(JobStatus.Cancelled.class);
+    assertThat(backend.tail(job, LogStream.STDOUT, 5)).isEmpty(); // it never ran
+  }
+
+  @Test
+  void holdsAndReleasesAJob() throws Exception {
+    // held at submit, so that the test does not race the scheduler
+    var job = submit(request("hold", withNative(sh("echo released"), Map.of("hold", ""))));
+    assertThat(awaitStatus(job, JobStatus.Held.class)).satisfies(s ->
+        assertThat(((JobStatus.Held) s).reason()).startsWith("JobHeld"));
+    backend.hold(List.of(job)); // holding a held job is harmless
+
+    backend.release(List.of(job));
+
+    assertThat(awaitEnd(job)).isEqualTo(new JobStatus.Exited(0, "COMPLETED", null));
+    assertThat(backend.tail(job, LogStream.STDOUT, 5)).contains("released\n");
+    backend.release(List.of(job)); // releasing an ended job is harmless too
+  }
+
+  @Test
+  void aJobPurgedFromSqueueStillReportsItsResultFromItsFolder() throws Exception {
+    var job = submit(request("purged", sh("exit 5")));
+    assertThat(awaitEnd(job)).isEqualTo(new JobStatus.Exited(5, "FAILED", "NonZeroExitCode"));
+
+    // After MinJobAge (300 s on the testbed) squeue and scontrol no longer know the job; a job id
+    // Slurm never hands out (above MaxJobId) stands for it without the wait.
+    var purged = new JobRef(job.jobId(), "99999999", job.attributes());
+    var status = poll(purged);
+
+    assertThat(status).isInstanceOf(JobStatus.Exited.class);
+    assertThat(((JobStatus.Exited) status).exitCode()).isEqualTo(5);
+
+    // and without its exit-code file it is unknown, never failed
+    onHost("rm", "-f", job.attribute("dir") + "/exitcode");
+    assertThat(poll(purged)).isInstanceOf(JobStatus.Unknown.class);
+  }
+
+  @Test
+  void pollsFiveHundredJobsWithOneSqueue() throws Exception {
+    var requests = new ArrayList<SubmitRequest>();
+    for (int i = 0; i < 500; i++) {
+      // held: 500 real Slurm jobs that cost the testbed nothing
+      requests.add(request("many" + i, withNative(sh("true"), Map.of("hold", ""))));
+    }
+    long t0 = System.nanoTime();
+    var jobs = submitAll(requests);
+    long submitMs = (System.nanoTime() - t0) / 1_000_000;
+    int submitCommands = transport.commands.get();
+
+    transport.reset();
+    t0 = System.nanoTime();
+    var statuses = backend.poll(jobs);
+    long pollMs = (System.nanoTime() - t0) / 1_000_000;
+
+    assertThat(statuses).hasSize(500);
+    assertThat(statuses.values()).allMatch(JobStatus.Held.class::isInstance);
+    assertThat(transport.squeues.get()).as("squeue calls for one poll of 500 jobs").isEqualTo(1);
+    assertThat(transport.commands.get()).as("commands for one poll of 500 jobs").isEqualTo(1);
+
+    transport.reset();
+    backend.cancel(jobs);
+    assertThat(transport.commands.get()).as("commands to cancel 500 jobs").isEqualTo(1);
+    await().atMost(LONG).pollInterval(Duration.ofSeconds(1)).until(() ->
+        backend.poll(jobs).values().stream().allMatch(JobStatus.Cancelled.class::isInstance));
+    System.out.printf("500 jobs: submit %d ms in %d commands, poll %d ms%n", submitMs,
+        submitCommands, pollMs);
+  }
+
+  @Test
+  void aSubmitRepeatedAfterACrashCreatesNoSecondJob() throws Exception {
+    var request = request("crash", sh("sleep 2"));
+    var first = submit(request);
+
+    // the engine died after sbatch and before recording the id: the new engine looks it up...
+    var reborn = newBackend(transport);
+    var found = reborn.lookup(List.of(request));
+    assertThat(found).containsOnlyKeys(request.jobId());
+    assertThat(found.get(request.jobId()).nativeId()).isEqualTo(first.nativeId());
+    // ...and even a repeated submit of the same attempt returns the job already there
+    var again = ((SubmitOutcome.Accepted) reborn.submit(List.of(request)).getFirst()).job();
+    assertThat(again.nativeId()).isEqualTo(first.nativeId());
+
+    var named = onHost("squeue", "--noheader", "--states=all", "--name=" + request.tag(),
+        "--format=%i");
+    assertThat(named.stdout().strip().lines().toList()).containsExactly(first.nativeId());
+    assertThat(awaitEnd(first)).isInstanceOf(JobStatus.Exited.class);
+  }
+
+  @Test
+  void stagesInputsAndBringsOutputsHome() throws Exception {
+    var input = Files.writeString(engineDir.resolve("in.txt"), "from the engine\n");
+    var stdout = engineDir.resolve("home/stdout.txt");
+    var stderr = engineDir.resolve("home/stderr.txt");
+    var result = engineDir.resolve("home/result.txt");
+    var spec = new JobSpec("stage", null, null, List.of(new JobSpec.Step("sh", List.of("-c",
+        "mkdir -p out && tr a-z A-Z < data/in.txt > out/result.txt && echo done && echo oops >&2"))),
+        Map.of(), null, stdout.toString(), stderr.toString(), Resources.NONE, null, null,
+        List.of(new JobSpec.FileTransfer(input.toString(), "data/in.txt")),
+        List.of(new JobSpec.FileTransfer("out/result.txt", result.toString())), List.of(), 0,
+        Map.of());
+    var job = submit(request("stage", spec));
+    assertThat(awaitEnd(job)).isEqualTo(new JobStatus.Exited(0, "COMPLETED", null));
+
+    backend.collect(job, spec);
+    backend.collect(job, spec); // idempotent
+
+    assertThat(result).hasContent("FROM THE ENGINE");
+    assertThat(stdout).hasContent("done");
+    assertThat(stderr).hasContent("oops");
+    backend.clean(job);
+    assertThat(onHost("test", "-e", job.attribute("dir")).exitCode()).isEqualTo(1);
+  }
+
+  @Test
+  void refusesWhatSlurmRefusesWithoutRetry() throws Exception {
+    var spec = new JobSpec("bad", null, null, List.of(new JobSpec.Step("true", List.of())),
+        Map.of(), null, null, null, Resources.NONE, "nosuchpartition", null, List.of(), List.of(),
+        List.of(), 0, Map.of());
+    var outcomes = backend.submit(List.of(request("badpart", spec),
+        request("badopt", withNative(sh("true"), Map.of("No Such", "x")))));
+
+    assertThat(outcomes).hasSize(2).allSatisfy(o -> {
+      assertThat(o).isInstanceOf(SubmitOutcome.Rejected.class);
+      assertThat(((SubmitOutcome.Rejected) o).error().isRetryable()).isFalse();
+    });
+    assertThat(((SubmitOutcome.Rejected) outcomes.stream()
+        .filter(o -> o.jobId().endsWith("badpart")).findFirst().orElseThrow()).error())
+        .hasMessageContaining("Invalid partition name specified");
+  }
+
+  @Test
+  void aControllerThatDoesNotAnswerIsUnavailable() throws Exception {
+    var job = submit(request("quick", sh("true")));
+    // a transport whose slurm tools time out, like a hung slurmctld
+    var hung = new Counting(transport.delegate) {
+      @Override
+      public CommandResult run(Command command) throws TransportException {
+        throw new TransportException("command timed out after 60s: " + command, true);
+      }
+    };
+    var b = newBackend(hung);
+
+    assertThatThrownBy(() -> b.poll(List.of(job))).isInstanceOf(ClusterUnavailableException.class);
+  }
+
+  /** Counts commands and squeue invocations. */
+  static class Counting implements Transport {
+    final Transport delegate;
+    final AtomicInteger commands = new AtomicInteger();
+    final AtomicInteger squeues = new AtomicInteger();
+
+    Counting(Transport delegate) {
+      this.delegate = delegate;
+    }
+
+    void reset() {
+      commands.set(0);
+      squeues.set(0);
+    }
+
+    @Override
+    public CommandResult run(Command command) throws TransportException {
+      count(command);
+      return delegate.run(command);
+    }
+
+    @Override
+    public CompletableFuture<CommandResult> start(Command command) throws TransportException {
+      count(command);
+      return delegate.start(command);
+    }
+
+    private void count(Command command) {
+      commands.incrementAndGet();
+      var text = String.join(" ", command.argv()) + new String(command.stdin(),
+          java.nio.charset.StandardCharsets.UTF_8);
+      int i = 0;
+      while ((i = text.indexOf("squeue", i)) >= 0) {
+        squeues.incrementAndGet();
+        i += 6;
+      }
+    }
+
+    @Override
+    public void upload(Path local, String remotePath) throws TransportException {
+      delegate.upload(local, remotePath);
+    }
+
+    @Override
+    public void download(String remotePath, Path local) throws TransportException {
+      delegate.download(remotePath, local);
+    }
+
+    @Override
+    public boolean sharesFilesystem() {
+      return delegate.sharesFilesystem();
+    }
+
+    @Override
+    public String describe() {
+      return delegate.describe();
+    }
+  }
+}
