@@ -1,0 +1,189 @@
+package org.jobyard.examples.hello;
+
+import static org.jobyard.api.ShellQuoting.quote;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.Command;
+import org.jobyard.api.CommandResult;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.ShellQuoting;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+
+/**
+ * Runs each job as a detached process in a session of its own on the transport's host (this
+ * machine, or another over SSH). All work goes through the transport, and the job's folder {@code
+ * <workdir>/<tag>} is the only record of it ({@code job.sh}, {@code pid}, {@code stdout}, {@code
+ * stderr}, then {@code exit} or {@code cancelled}), so jobs outlive the engine and {@link #lookup}
+ * finds them by tag after a crash. Needs {@code setsid} and procps {@code ps} (Linux).
+ */
+final class HelloBackend implements Backend {
+  /** The host's side, run as {@code sh -c SCRIPT sh OP ARGS...}: data comes as arguments only. */
+  private static final String SCRIPT = """
+      alive() {  # the pid in folder $1 is still this job's (before or after exec), not a zombie
+        case $(ps -ww -o args= -p "$(cat "$1/pid" 2>/dev/null)" 2>/dev/null) in
+          *"$1/job.sh"* | *" $1 "*) return 0 ;;
+        esac; return 1
+      }
+      op=$1; shift
+      case $op in
+      submit)  # $1: the job's folder, $2: its job.sh; starts it detached, prints its pid
+        mkdir -p "$1" && printf '%s\\n' "$2" > "$1/job.sh" || exit 1
+        setsid sh "$1/job.sh" </dev/null >/dev/null 2>&1 &
+        echo $! > "$1/pid" && echo $! ;;
+      poll)  # one line per folder, in order; a job that is not alive has written its exit if ever
+        for d do
+          if alive "$d"; then echo running
+          elif [ -s "$d/exit" ]; then echo "exit $(cat "$d/exit")"
+          elif [ ! -f "$d/pid" ]; then echo unknown
+          elif [ -f "$d/cancelled" ]; then echo cancelled
+          else echo vanished; fi
+        done ;;
+      cancel)  # marks and stops the jobs that still run; ended or unknown ones are left alone
+        for d do
+          alive "$d" && : > "$d/cancelled" && kill -s TERM -- "-$(cat "$d/pid")"
+        done; exit 0 ;;
+      lookup)  # $1: the workdir, then tags; one line per tag: the pid in its folder, or -
+        w=$1; shift
+        for t do if [ -s "$w/$t/pid" ]; then cat "$w/$t/pid"; else echo -; fi; done ;;
+      esac
+      """;
+
+  private final BackendContext context;
+  private final String workdir;
+
+  HelloBackend(BackendContext context, String workdir) {
+    this.context = context;
+    this.workdir = workdir;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return Set.of(Capability.STEPS);
+  }
+
+  @Override
+  public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
+    var outcomes = new ArrayList<SubmitOutcome>();
+    for (var job : jobs) { // without BULK_SUBMIT the engine passes one job per call
+      var spec = job.spec();
+      var dir = workdir + "/" + job.tag(); // a tag is a safe folder name: jy-<id>.<attempt>
+      if (!spec.inputFiles().isEmpty() || !spec.outputFiles().isEmpty()
+          || spec.resources().walltime() != null
+          || !spec.environment().keySet().stream().allMatch(ShellQuoting::isValidVariableName)) {
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), BackendException.rejected("backend "
+            + "'hello' stages no files, enforces no walltime and needs valid variable names")));
+        continue;
+      }
+      var out = script("submit", List.of(dir, jobScript(dir, spec)));
+      var pid = out.stdout().strip();
+      outcomes.add(out.succeeded() && pid.matches("\\d+")
+          ? new SubmitOutcome.Accepted(new JobRef(job.jobId(), pid, Map.of("dir", dir)))
+          : new SubmitOutcome.Rejected(job.jobId(), new BackendException(context.cluster()
+              + ": cannot start a job in " + dir + ": " + out.summary(), false)));
+    }
+    return outcomes;
+  }
+
+  /** The job as shell text: every value quoted, steps chained so that the first failure ends it. */
+  private static String jobScript(String dir, JobSpec spec) {
+    var cwd = spec.directory() == null ? dir : spec.directory();
+    var body = new ArrayList<>(List.of("cd " + quote(cwd.startsWith("/") ? cwd : dir + "/" + cwd)));
+    spec.environment().forEach((k, v) -> body.add("export " + k + "=" + quote(v)));
+    spec.steps().forEach(step -> body.add(ShellQuoting.join(step.argv())));
+    var d = quote(dir);
+    return "{ " + String.join(" && ", body) + "; } >" + d + "/stdout 2>" + d + "/stderr\n"
+        + "echo $? > " + d + "/exit.tmp && mv " + d + "/exit.tmp " + d + "/exit\n";
+  }
+
+  @Override
+  public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
+    var out = script("poll", dirs(jobs)); // one command for all the jobs
+    if (!out.succeeded()) {
+      throw BackendException.unavailable(context.cluster() + ": poll failed: " + out.summary(),
+          null);
+    }
+    var lines = out.stdout().lines().toList();
+    var statuses = new HashMap<String, JobStatus>();
+    for (int i = 0; i < jobs.size(); i++) {
+      var line = i < lines.size() ? lines.get(i) : "no answer";
+      statuses.put(jobs.get(i).jobId(), switch (line) {
+        case "running" -> new JobStatus.Running("RUNNING");
+        case "cancelled" -> new JobStatus.Cancelled("CANCELLED", null);
+        case "vanished" -> new JobStatus.Failed(-1, "VANISHED", "ended without an exit code");
+        default -> line.matches("exit \\d+")
+            ? new JobStatus.Exited(Integer.parseInt(line.substring(5)), "EXITED", null)
+            : new JobStatus.Unknown("no job folder with a pid (" + line + ")"); // never Failed
+      });
+    }
+    return statuses;
+  }
+
+  @Override
+  public void cancel(List<JobRef> jobs) throws BackendException {
+    script("cancel", dirs(jobs)); // the next poll sees the outcome
+  }
+
+  @Override
+  public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
+    var args = new ArrayList<>(List.of(workdir));
+    attempts.forEach(a -> args.add(a.tag()));
+    var pids = script("lookup", args).stdout().lines().toList();
+    var found = new HashMap<String, JobRef>();
+    for (int i = 0; i < attempts.size() && i < pids.size(); i++) {
+      var a = attempts.get(i);
+      if (pids.get(i).matches("\\d+")) {
+        found.put(a.jobId(), new JobRef(a.jobId(), pids.get(i),
+            Map.of("dir", workdir + "/" + a.tag())));
+      }
+    }
+    return found;
+  }
+
+  @Override
+  public void collect(JobRef job, JobSpec spec) throws BackendException {
+    fetch(job.attribute("dir") + "/stdout", spec.stdout());
+    fetch(job.attribute("dir") + "/stderr", spec.stderr());
+  }
+
+  private void fetch(String remote, String local) throws BackendException {
+    if (local != null) {
+      context.transport().download(remote, Path.of(local));
+    }
+  }
+
+  @Override
+  public void clean(JobRef job) throws BackendException {
+    var dir = job.attribute("dir");
+    if (dir != null && dir.startsWith(workdir + "/")
+        && !context.transport().run(Command.of("rm", "-rf", "--", dir)).succeeded()) {
+      throw new BackendException(context.cluster() + ": cannot remove " + dir, true);
+    }
+  }
+
+  /**
+   * Runs SCRIPT on the host. A host that does not answer makes the transport throw a retryable
+   * TransportException (a BackendException): passed on as it is, the engine retries later.
+   */
+  private CommandResult script(String op, List<String> args) throws BackendException {
+    var argv = new ArrayList<>(List.of("sh", "-c", SCRIPT, "sh", op));
+    argv.addAll(args);
+    return context.transport().run(Command.of(argv));
+  }
+
+  private static List<String> dirs(List<JobRef> jobs) {
+    return jobs.stream().map(j -> j.attributes().getOrDefault("dir", "/nonexistent")).toList();
+  }
+
+}
