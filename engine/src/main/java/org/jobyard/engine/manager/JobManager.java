@@ -614,6 +614,7 @@ public final class JobManager implements Runnable {
         c.pollWanted = true;
       }
       if (now >= c.unavailableUntil) {
+        dispatchSubmits(c);
         // jobs whose submission did not answer: find out what happened before anything else
         var lookups = c.live.stream().map(jobs::get)
             .filter(j -> j != null && j.lookupNeeded && j.ref == null).toList();
@@ -670,8 +671,9 @@ public final class JobManager implements Runnable {
   }
 
   private void dispatchSubmits(Cluster c) {
-    if (c.submitInFlight || c.toSubmit.isEmpty() || stopReply != null) {
-      return;
+    if (c.submitInFlight || c.toSubmit.isEmpty() || stopReply != null
+        || System.currentTimeMillis() < c.unavailableUntil) {
+      return; // a cluster in back-off is tried again by the tick
     }
     var batchSize = c.capabilities.contains(org.jobyard.api.Capability.BULK_SUBMIT)
         ? tuning.submitBatch() : 1;

@@ -325,4 +325,20 @@ class JobManagerTest {
     assertThat(r.store().attempts(id)).extracting(a -> a.cluster()).containsExactly("fake",
         "spare");
   }
+
+  @Test
+  void aClusterThatKeepsSayingNotNowIsAskedAgainOnlyAfterItsBackOff() throws Exception {
+    var r = start();
+    backend.downForSubmitOnly = true;
+    var id = r.manager().submit("alice", List.of(JobSpec.of("patient", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> backend.submitCalls.get() >= 2);
+    var started = System.nanoTime();
+    var calls = backend.submitCalls.get();
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.submitCalls.get() >= calls + 3);
+    // three more calls at a 100 ms back-off take at least ~200 ms; a hot loop takes microseconds
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThan(Duration.ofMillis(150));
+    backend.downForSubmitOnly = false;
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+  }
 }
