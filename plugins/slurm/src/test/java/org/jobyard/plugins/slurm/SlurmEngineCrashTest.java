@@ -1,0 +1,158 @@
+package org.jobyard.plugins.slurm;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.Command;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobState;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.Settings;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.manager.Cluster;
+import org.jobyard.engine.manager.JobManager;
+import org.jobyard.engine.store.Database;
+import org.jobyard.engine.store.JobStore;
+import org.jobyard.engine.store.StoreWriter;
+import org.jobyard.engine.transport.local.LocalTransport;
+import org.jobyard.testkit.Testbed;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The engine dies right after sbatch returned and before it recorded the job id: the restarted
+ * engine must find the job in the real Slurm by its tag and adopt it, never submit it again.
+ */
+@Tag("testbed")
+class SlurmEngineCrashTest {
+  @TempDir
+  Path home;
+  final LocalTransport transport = new LocalTransport();
+  final CountDownLatch never = new CountDownLatch(1);
+  Thread managerThread;
+  Thread writerThread;
+  Database db;
+  StoreWriter writer;
+
+  /** Lets sbatch happen, then never answers: the engine "dies" before the record. */
+  final class DiesAfterSubmit implements Backend {
+    final Backend real;
+
+    DiesAfterSubmit(Backend real) {
+      this.real = real;
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+      return real.capabilities();
+    }
+
+    @Override
+    public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
+      real.submit(jobs);
+      try {
+        never.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      throw BackendException.unavailable("engine gone", null);
+    }
+
+    @Override
+    public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
+      return real.poll(jobs);
+    }
+
+    @Override
+    public void cancel(List<JobRef> jobs) throws BackendException {
+      real.cancel(jobs);
+    }
+
+    @Override
+    public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
+      return real.lookup(attempts);
+    }
+  }
+
+  Backend slurm() throws Exception {
+    var settings = Map.of("partition", Testbed.find("SLURM_PARTITION").orElse("debug"));
+    return new SlurmBackendProvider().create(new BackendContext("slurm", new Settings(
+        "cluster 'slurm'", settings), transport, home.resolve("cluster"),
+        BackendContext.Events.NONE));
+  }
+
+  JobManager start(Backend backend) {
+    var config = org.jobyard.engine.config.ConfigLoader.defaults(home);
+    db = new Database(config.database());
+    var store = new JobStore(db);
+    writer = new StoreWriter(store);
+    var cluster = new Cluster("slurm", "slurm", backend, transport, 0, Duration.ofSeconds(1));
+    var manager = new JobManager(store, writer, new EngineConfig.Tuning(Duration.ofSeconds(1),
+        50, Duration.ofMinutes(5), Duration.ofSeconds(1)), List.of(cluster), List.of("slurm"));
+    writerThread = Thread.ofPlatform().start(writer);
+    managerThread = Thread.ofPlatform().start(manager);
+    await().until(manager::isReady);
+    return manager;
+  }
+
+  void crash() throws Exception {
+    managerThread.interrupt();
+    managerThread.join(10_000);
+    writerThread.interrupt();
+    writerThread.join(10_000);
+    db.close();
+  }
+
+  @AfterEach
+  void release() {
+    never.countDown();
+  }
+
+  int jobsNamed(String tag) throws Exception {
+    var out = transport.run(Command.of("squeue", "-h", "-t", "all", "--name=" + tag, "-o", "%i"));
+    return (int) out.stdout().lines().filter(l -> !l.isBlank()).count();
+  }
+
+  @Test
+  void aJobSubmittedJustBeforeTheEngineDiedIsAdoptedNotSubmittedAgain() throws Exception {
+    Testbed.require(Testbed.SLURM);
+    var manager = start(new DiesAfterSubmit(slurm()));
+    var spec = JobSpec.of("crash-" + Long.toHexString(System.nanoTime()), "/bin/sh", "-c",
+        "sleep 3; exit 4");
+    var id = manager.submit(System.getProperty("user.name"), List.of(spec))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    var tag = id + ".1";
+    await().atMost(Duration.ofSeconds(60)).until(() -> jobsNamed(tag) == 1);
+    crash();
+
+    var restarted = start(slurm());
+    var store = new JobStore(db);
+    await().atMost(Duration.ofMinutes(2)).until(() ->
+        store.job(id).orElseThrow().state() == JobState.FAILED);
+    assertThat(store.job(id).orElseThrow().exitCode()).isEqualTo(4);
+    assertThat(jobsNamed(tag)).as("jobs in Slurm carrying the attempt's tag").isEqualTo(1);
+    assertThat(store.attempts(id)).singleElement()
+        .satisfies(a -> assertThat(a.nativeId()).isNotBlank());
+    restarted.stop().get(30, TimeUnit.SECONDS);
+    managerThread.join(10_000);
+    writer.stop();
+    writerThread.join(10_000);
+    db.close();
+  }
+}
