@@ -11,10 +11,26 @@ import picocli.CommandLine.Command;
 @Command(name = "jobyard", mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = {"Runs batch jobs on local processes, Slurm, HTCondor and ARC through one engine.",
-        "", "Start with:  jobyard run examples/hello.yaml"},
-    subcommands = {RunCommand.class, CommandLine.HelpCommand.class},
-    footer = {"", "Exit status: 0 all jobs succeeded; 1 some job failed or was cancelled; "
-        + "2 invalid input or configuration; 3 the engine failed."})
+        "",
+        "Start with:  jobyard run examples/hello.yaml   (an engine just for these jobs)",
+        "Or keep one running:  jobyard engine   and, from another terminal:",
+        "  jobyard submit examples/hello.yaml",
+        "  jobyard ps",
+        "  jobyard logs -f <id>",
+        "",
+        "'jobyard help VERB' or 'jobyard VERB --help' explains a verb with examples."},
+    subcommands = {RunCommand.class, EngineCommand.class, JobCommands.Submit.class,
+        JobCommands.Ps.class, JobCommands.Kill.class, JobCommands.Restart.class,
+        JobCommands.Flush.class, JobCommands.Logs.class, JobCommands.Pause.class,
+        JobCommands.Resume.class, JobCommands.Backends.class, CommandLine.HelpCommand.class},
+    footer = {"", "Selecting jobs (ps, kill, restart, flush, logs, pause, resume): job ids, "
+        + "--id, --name, --user, --session (any of them matches), narrowed by --state.",
+        "Every verb prints a table, or JSON with -o json.",
+        "", "Exit status: 0 done (for run: all jobs succeeded); 1 some job failed or was "
+        + "cancelled, nothing matched, or the jobs' state refused the request; 2 invalid input, "
+        + "configuration or credentials; 3 the engine is unreachable or failed.",
+        "", "Environment: JOBYARD_ENGINE (engine URL), JOBYARD_TOKEN (API token), "
+        + "JOBYARD_LOG_LEVEL (console log level), JOBYARD_JAVA_OPTS (JVM options)."})
 public final class Main {
   /** Exit codes scripts can rely on. */
   public static final int OK = 0;
@@ -23,12 +39,22 @@ public final class Main {
   public static final int ENGINE_FAILED = 3;
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("engine") && System.getenv("JOBYARD_LOG_LEVEL") == null
+        && System.getProperty("JOBYARD_LOG_LEVEL") == null) {
+      // the daemon's console shows what it does; the other verbs keep it for their own output
+      System.setProperty("JOBYARD_LOG_LEVEL", "INFO");
+    }
     System.exit(execute(args));
   }
 
   public static int execute(String... args) {
     var cli = new CommandLine(new Main());
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      if (e instanceof CliException c) {
+        cmd.getErr().println("jobyard " + cmd.getCommandName() + ": " + c.getMessage());
+        cmd.getErr().flush();
+        return c.exitCode;
+      }
       cmd.getErr().println("jobyard: " + e.getMessage());
       return ENGINE_FAILED;
     });

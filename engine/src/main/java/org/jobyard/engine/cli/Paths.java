@@ -1,5 +1,8 @@
 package org.jobyard.engine.cli;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Path;
 import java.util.List;
 import org.jobyard.api.JobSpec;
@@ -19,6 +22,81 @@ final class Paths {
         s.stdout() == null ? null : abs(base, s.stdout()),
         s.stderr() == null ? null : abs(base, s.stderr()), s.resources(), s.queue(), s.account(),
         inputs, outputs, s.clusters(), s.retries(), s.nativeOptions());
+  }
+
+  /**
+   * The same, on a job document before it is parsed (one job, a list, {@code {jobs: [...]}} or a
+   * sweep's template), for sending it to an engine that cannot know the client's folder. Fields
+   * of the wrong type are left alone for the engine to report.
+   */
+  static JsonNode resolveTree(JsonNode root, Path base) {
+    if (root == null) {
+      return null;
+    }
+    var copy = root.deepCopy();
+    if (copy.isArray()) {
+      copy.forEach(j -> resolveJob(j, base));
+    } else if (copy.isObject() && copy.has("sweep")) {
+      resolveJob(copy.path("job"), base);
+    } else if (copy.isObject() && copy.has("jobs") && !copy.has("executable")) {
+      copy.path("jobs").forEach(j -> resolveJob(j, base));
+    } else {
+      resolveJob(copy, base);
+    }
+    return copy;
+  }
+
+  private static void resolveJob(JsonNode node, Path base) {
+    if (!(node instanceof ObjectNode job)) {
+      return;
+    }
+    for (var field : List.of("directory", "stdout", "stderr")) {
+      if (job.path(field).isTextual()) {
+        job.put(field, abs(base, job.path(field).asText()));
+      }
+    }
+    if (job.path("inputs") instanceof ArrayNode inputs) {
+      resolveInputs(job, inputs, base);
+    }
+    if (job.path("outputs") instanceof ArrayNode outputs) {
+      resolveOutputs(job, outputs, base);
+    }
+  }
+
+  private static void resolveInputs(ObjectNode job, ArrayNode inputs, Path base) {
+    for (int i = 0; i < inputs.size(); i++) {
+      var e = inputs.get(i);
+      if (e.isTextual()) {
+        var o = job.objectNode().put("source", abs(base, e.asText()))
+            .put("destination", fileName(e.asText()));
+        inputs.set(i, o);
+      } else if (e instanceof ObjectNode o && o.path("source").isTextual()) {
+        if (!o.has("destination")) {
+          o.put("destination", fileName(o.path("source").asText()));
+        }
+        o.put("source", abs(base, o.path("source").asText()));
+      }
+    }
+  }
+
+  private static void resolveOutputs(ObjectNode job, ArrayNode outputs, Path base) {
+    for (int i = 0; i < outputs.size(); i++) {
+      var e = outputs.get(i);
+      if (e.isTextual()) {
+        var o = job.objectNode().put("source", e.asText())
+            .put("destination", abs(base, fileName(e.asText())));
+        outputs.set(i, o);
+      } else if (e instanceof ObjectNode o && o.path("source").isTextual()) {
+        var dst = o.path("destination").isTextual() ? o.path("destination").asText()
+            : fileName(o.path("source").asText());
+        o.put("destination", abs(base, dst));
+      }
+    }
+  }
+
+  private static String fileName(String p) {
+    var name = Path.of(p).getFileName();
+    return name == null ? p : name.toString();
   }
 
   private static String abs(Path base, String p) {
