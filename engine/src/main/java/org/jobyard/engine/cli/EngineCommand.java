@@ -96,6 +96,7 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     var localToken = Authenticator.newToken();
     var tokens = new ArrayList<>(config.api().tokens());
     tokens.add(new EngineConfig.Api.Token(localUser, localToken, true));
+    quietServerLogs();
     ApiServer server;
     try {
       server = new ApiServer(new JobControl(engine), new Authenticator(tokens),
@@ -164,6 +165,18 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     out.println(reason.get() == null ? "engine stopped" : "engine failed: " + reason.get());
     out.flush();
     return reason.get() == null ? Main.OK : Main.ENGINE_FAILED;
+  }
+
+  /** Jetty and Javalin announce their start-up at INFO; the engine says what matters itself. */
+  private static void quietServerLogs() {
+    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext c) {
+      for (var name : java.util.List.of("org.eclipse.jetty", "io.javalin")) {
+        var logger = c.getLogger(name);
+        if (logger.getLevel() == null) { // unless a logback configuration chose a level
+          logger.setLevel(ch.qos.logback.classic.Level.WARN);
+        }
+      }
+    }
   }
 
   @SuppressWarnings("removal")
