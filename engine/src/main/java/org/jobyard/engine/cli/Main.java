@@ -48,7 +48,18 @@ public final class Main {
   }
 
   public static int execute(String... args) {
+    return execute(null, null, args);
+  }
+
+  /** Runs a command with its output and errors going to the given writers (null: the console). */
+  public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
     var cli = new CommandLine(new Main());
+    if (out != null) {
+      cli.setOut(out);
+    }
+    if (err != null) {
+      cli.setErr(err);
+    }
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof CliException c) {
         cmd.getErr().println("jobyard " + cmd.getCommandName() + ": " + c.getMessage());

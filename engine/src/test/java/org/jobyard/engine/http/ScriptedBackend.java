@@ -43,7 +43,7 @@ public final class ScriptedBackend implements Backend {
   }
 
   /** Ends every attempt of a {@code hang} job with this exit code. */
-  static void finish(String jobId, int exitCode) {
+  public static void finish(String jobId, int exitCode) {
     JOBS.keySet().stream().filter(t -> t.startsWith(jobId + ".")).forEach(t ->
         ENDED.put(t, exitCode));
   }

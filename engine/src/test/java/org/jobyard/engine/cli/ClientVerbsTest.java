@@ -1,0 +1,177 @@
+package org.jobyard.engine.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.jobyard.engine.Engine;
+import org.jobyard.engine.config.ConfigLoader;
+import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.control.JobControl;
+import org.jobyard.engine.http.ApiServer;
+import org.jobyard.engine.http.Authenticator;
+import org.jobyard.engine.http.ScriptedBackend;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client verbs in process against a real engine and API, finding it the way they do on the
+ * engine's machine: through var/run/ of the installation.
+ */
+class ClientVerbsTest {
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir
+  static Path home;
+  static Engine engine;
+  static ApiServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    var conf = home.resolve("jobyard.yaml");
+    Files.writeString(conf, """
+        engine: {poll_interval: 100ms}
+        clusters:
+          t: {backend: scripted}
+        """);
+    var config = ConfigLoader.load(home, conf);
+    engine = Engine.create(config).start();
+    var token = Authenticator.newToken();
+    server = new ApiServer(new JobControl(engine), new Authenticator(List.of(
+        new EngineConfig.Api.Token("tester", token, true))), "127.0.0.1:0").start();
+    Files.createDirectories(home.resolve("var/run"));
+    EngineCommand.writeAtomically(home.resolve("var/run/engine.url"), server.url() + "\n", false);
+    EngineCommand.writeAtomically(home.resolve("var/run/token"), token + "\n", true);
+    System.setProperty("jobyard.home", home.toString());
+  }
+
+  @AfterAll
+  static void stop() {
+    System.clearProperty("jobyard.home");
+    if (server != null) {
+      server.close();
+    }
+    if (engine != null) {
+      engine.close();
+    }
+  }
+
+  record Result(int exit, String out, String err) {}
+
+  static Result run(String... args) {
+    var out = new StringWriter();
+    var err = new StringWriter();
+    int exit = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), args);
+    return new Result(exit, out.toString(), err.toString());
+  }
+
+  static String submitOne(String yaml) throws Exception {
+    var f = Files.writeString(Files.createTempFile(home, "job", ".yaml"), yaml);
+    var r = run("submit", "-o", "json", f.toString());
+    assertThat(r.exit()).as(r.err()).isZero();
+    return JSON.readTree(r.out()).path("ids").get(0).asText();
+  }
+
+  static String state(String id) throws Exception {
+    var r = run("ps", "-o", "json", id);
+    return JSON.readTree(r.out()).path("jobs").path(0).path("state").asText("GONE");
+  }
+
+  @Test
+  void submitsAndListsJobsAsATableOrJson() throws Exception {
+    var id = submitOne("""
+        name: listed
+        session: table
+        executable: ok
+        """);
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("SUCCEEDED"));
+    var table = run("ps", "--session", "table");
+    assertThat(table.exit()).isZero();
+    assertThat(table.out()).startsWith("ID").contains(id).contains("listed")
+        .contains("succeeded");
+    assertThat(run("ps", "--session", "no-such-session").exit()).isEqualTo(1);
+  }
+
+  @Test
+  void showsAndFollowsOneJobsLog() throws Exception {
+    var out = home.resolve("logs/one.out");
+    var id = submitOne("""
+        name: talker
+        executable: hang
+        arguments: [a, b, c]
+        stdout: %s
+        """.formatted(out));
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("RUNNING"));
+    var last = run("logs", "-n", "2", "--name", "talker");
+    assertThat(last.exit()).as(last.err()).isZero();
+    assertThat(last.out()).isEqualTo("b\nc\n");
+    var json = run("logs", "-o", "json", "-n", "1", id);
+    assertThat(JSON.readTree(json.out()).path("lines").toString()).isEqualTo("[\"c\"]");
+
+    // following ends with the job and says how it ended (the streaming itself: ApiServerTest)
+    var follow = CompletableFuture.supplyAsync(() -> run("logs", "-f", "-n", "0", id));
+    ScriptedBackend.finish(id, 3);
+    var followed = follow.get(30, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(followed.exit()).as("the followed job failed").isEqualTo(1);
+    assertThat(followed.err()).contains("failed");
+  }
+
+  @Test
+  void exitCodesTellScriptsWhatHappened() {
+    var noSelection = run("kill");
+    assertThat(noSelection.exit()).isEqualTo(2);
+    assertThat(noSelection.err()).contains("needs a selection");
+    assertThat(run("kill", "no-such-id").exit()).isEqualTo(1);
+    assertThat(run("restart", "no-such-id").exit()).isEqualTo(1);
+    assertThat(run("ps", "-o", "yaml").exit()).isEqualTo(2);
+    assertThat(run("ps", "--state", "asleep").exit()).isEqualTo(2);
+    var unreachable = run("ps", "--engine", "http://127.0.0.1:1/");
+    assertThat(unreachable.exit()).isEqualTo(3);
+    assertThat(unreachable.err()).contains("cannot reach the engine");
+    assertThat(run("backends").out()).contains("scripted");
+  }
+
+  @Test
+  void jobDocumentsGetAbsolutePathsFromTheSubmittingFolder() throws Exception {
+    var yaml = new ObjectMapper(new YAMLFactory());
+    var base = Path.of("/home/alice/work");
+    var tree = yaml.readTree("""
+        - name: a
+          executable: ./run
+          directory: sub
+          stdout: out/a.out
+          stderr: /abs/a.err
+          inputs: [data/in.dat, {source: cfg.yaml, destination: c.yaml}]
+          outputs: [res/r.json, {source: x.txt, destination: results/x.txt}]
+        """);
+    var job = Paths.resolveTree(tree, base).get(0);
+    assertThat(job.path("directory").asText()).isEqualTo("/home/alice/work/sub");
+    assertThat(job.path("stdout").asText()).isEqualTo("/home/alice/work/out/a.out");
+    assertThat(job.path("stderr").asText()).isEqualTo("/abs/a.err");
+    assertThat(job.path("executable").asText()).isEqualTo("./run");
+    assertThat(job.path("inputs").get(0).path("source").asText())
+        .isEqualTo("/home/alice/work/data/in.dat");
+    assertThat(job.path("inputs").get(0).path("destination").asText()).isEqualTo("in.dat");
+    assertThat(job.path("inputs").get(1).path("source").asText())
+        .isEqualTo("/home/alice/work/cfg.yaml");
+    assertThat(job.path("outputs").get(0).path("destination").asText())
+        .isEqualTo("/home/alice/work/r.json");
+    assertThat(job.path("outputs").get(1).path("destination").asText())
+        .isEqualTo("/home/alice/work/results/x.txt");
+
+    var sweep = yaml.readTree("{sweep: {n: [1, 2]}, job: {name: 's${n}', executable: x, "
+        + "stdout: 'o/${n}.out'}}");
+    assertThat(Paths.resolveTree(sweep, base).path("job").path("stdout").asText())
+        .isEqualTo("/home/alice/work/o/${n}.out");
+  }
+}
