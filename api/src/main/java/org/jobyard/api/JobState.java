@@ -10,8 +10,8 @@ import java.util.Set;
  * <pre>
  * QUEUED -> SUBMITTING -> PENDING -> RUNNING -> SUCCEEDED | FAILED
  *    any live state -> CANCELLING -> CANCELLED ; any live state -> PAUSED -> QUEUED
- *    SUBMITTING | PENDING | RUNNING | FAILED | CANCELLED -> QUEUED (a new attempt: retry,
- *    next cluster, restart)
+ *    SUBMITTING | PENDING | RUNNING -> QUEUED (a new attempt: retry, next cluster)
+ *    SUCCEEDED | FAILED | CANCELLED -> QUEUED (restart, on request)
  * </pre>
  */
 public enum JobState {
@@ -55,8 +55,8 @@ public enum JobState {
       case PAUSED -> next == QUEUED || next == PENDING || next == RUNNING || next == CANCELLING
           || next == CANCELLED || next == FAILED || next == SUCCEEDED;
       case CANCELLING -> next == CANCELLED || next == SUCCEEDED || next == FAILED;
-      case SUCCEEDED -> false;
-      case FAILED, CANCELLED -> next == QUEUED;
+      // a restart runs a finished job again as a new attempt
+      case SUCCEEDED, FAILED, CANCELLED -> next == QUEUED;
     };
   }
 }

@@ -16,7 +16,8 @@ class JobStateTest {
   @Test
   void statesNeverGoBackwards() {
     assertThat(JobState.RUNNING.canMoveTo(JobState.PENDING)).isFalse();
-    assertThat(JobState.SUCCEEDED.canMoveTo(JobState.QUEUED)).isFalse();
+    assertThat(JobState.SUCCEEDED.canMoveTo(JobState.RUNNING)).isFalse();
+    assertThat(JobState.SUCCEEDED.canMoveTo(JobState.QUEUED)).as("restart").isTrue();
     assertThat(JobState.CANCELLING.canMoveTo(JobState.RUNNING)).isFalse();
     assertThat(JobState.QUEUED.canMoveTo(JobState.SUBMITTING)).isTrue();
     assertThat(JobState.FAILED.canMoveTo(JobState.QUEUED)).isTrue();

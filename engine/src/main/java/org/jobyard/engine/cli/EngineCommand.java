@@ -96,7 +96,6 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     var localToken = Authenticator.newToken();
     var tokens = new ArrayList<>(config.api().tokens());
     tokens.add(new EngineConfig.Api.Token(localUser, localToken, true));
-    quietServerLogs();
     ApiServer server;
     try {
       server = new ApiServer(new JobControl(engine), new Authenticator(tokens),
@@ -167,22 +166,19 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     return reason.get() == null ? Main.OK : Main.ENGINE_FAILED;
   }
 
-  /** Jetty and Javalin announce their start-up at INFO; the engine says what matters itself. */
-  private static void quietServerLogs() {
-    if (LoggerFactory.getILoggerFactory() instanceof ch.qos.logback.classic.LoggerContext c) {
-      for (var name : java.util.List.of("org.eclipse.jetty", "io.javalin")) {
-        var logger = c.getLogger(name);
-        if (logger.getLevel() == null) { // unless a logback configuration chose a level
-          logger.setLevel(ch.qos.logback.classic.Level.WARN);
-        }
-      }
-    }
-  }
-
   @SuppressWarnings("removal")
   private static void onSignal(String name, CountDownLatch stop) {
     try {
-      sun.misc.Signal.handle(new sun.misc.Signal(name), s -> stop.countDown());
+      sun.misc.Signal.handle(new sun.misc.Signal(name), s -> {
+        if (stop.getCount() == 0) {
+          // a second signal while stopping in order: the operator wants out now
+          System.err.println("jobyard: second SIG" + s.getName() + ", exiting at once");
+          Runtime.getRuntime().halt(130);
+        }
+        System.err.println("jobyard: SIG" + s.getName() + ", stopping in order (send it again "
+            + "to exit at once)");
+        stop.countDown();
+      });
     } catch (IllegalArgumentException | UnsupportedOperationException | LinkageError e) {
       LOG.debug("cannot handle SIG{} ({}); the shutdown hook stops the engine", name, e.toString());
     }

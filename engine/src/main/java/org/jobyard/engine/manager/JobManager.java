@@ -252,6 +252,12 @@ public final class JobManager implements Runnable {
   private void handleSafely(Message message) throws InterruptedException {
     try {
       handle(message);
+    } catch (RejectedException e) {
+      // the user's mistake (restart of a live job...), answered with the reason
+      LOG.info("refused: {}", e.getMessage());
+      if (message instanceof Message.Command c) {
+        c.reply().completeExceptionally(e);
+      }
     } catch (RuntimeException e) {
       if (message instanceof Message.StoreFailed) {
         throw e;

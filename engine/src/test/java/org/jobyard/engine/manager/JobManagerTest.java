@@ -341,4 +341,17 @@ class JobManagerTest {
     backend.downForSubmitOnly = false;
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
   }
+
+  @Test
+  void restartsASucceededJobToo() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("again", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+    r.manager().restart(r.store().job(id).orElseThrow()).get(10, TimeUnit.SECONDS);
+    assertThat(stateOf(r, id)).as("answered after the restart was committed")
+        .isIn(JobState.QUEUED, JobState.SUBMITTING, JobState.PENDING, JobState.SUCCEEDED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> r.store().attempts(id).size() == 2
+        && stateOf(r, id) == JobState.SUCCEEDED);
+  }
 }
