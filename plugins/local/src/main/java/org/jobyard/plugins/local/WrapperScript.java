@@ -2,11 +2,10 @@ package org.jobyard.plugins.local;
 
 import static org.jobyard.api.ShellQuoting.quote;
 
-import java.util.Map;
-import java.util.TreeMap;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Durations;
 import org.jobyard.api.JobSpec;
+import org.jobyard.api.PayloadScript;
 import org.jobyard.api.ShellQuoting;
 
 /**
@@ -32,7 +31,7 @@ import org.jobyard.api.ShellQuoting;
 final class WrapperScript {
 
   /** Exit code recorded when the job could not start (folder, output files): as sh's 127. */
-  static final int SETUP_FAILED = 127;
+  static final int SETUP_FAILED = PayloadScript.SETUP_FAILED;
 
   private WrapperScript() {}
 
@@ -42,8 +41,7 @@ final class WrapperScript {
    */
   static String build(String tag, JobSpec spec, boolean sharesFilesystem, long killGraceSeconds)
       throws BackendException {
-    var env = new TreeMap<String, String>(spec.environment());
-    for (var name : env.keySet()) {
+    for (var name : spec.environment().keySet()) {
       if (!ShellQuoting.isValidVariableName(name)) {
         throw BackendException.rejected("environment variable name '" + name + "' is not valid "
             + "in a POSIX shell (letters, digits and '_', not starting with a digit)");
@@ -55,13 +53,13 @@ final class WrapperScript {
       }
     }
     try {
-      return text(tag, spec, env, sharesFilesystem, killGraceSeconds);
+      return text(tag, spec, sharesFilesystem, killGraceSeconds);
     } catch (IllegalArgumentException e) {
       throw BackendException.rejected("job " + tag + " cannot be run by a shell: " + e.getMessage());
     }
   }
 
-  private static String text(String tag, JobSpec spec, Map<String, String> env, boolean shares,
+  private static String text(String tag, JobSpec spec, boolean shares,
       long grace) {
     var out = outputWord(spec.stdout(), "stdout", shares);
     var err = outputWord(spec.stderr(), "stderr", shares);
@@ -103,24 +101,8 @@ final class WrapperScript {
     // the job folder first, so that a relative working directory is relative to it
     sb.append("cd \"$d\" || fail ").append(SETUP_FAILED)
         .append(" 'cannot change to the job folder'\n");
-    if (spec.directory() != null && !spec.directory().isBlank()) {
-      sb.append("cd ").append(quote(spec.directory())).append(" || fail ").append(SETUP_FAILED)
-          .append(' ').append(quote("cannot change to working directory " + spec.directory()))
-          .append('\n');
-    }
-    for (var e : env.entrySet()) {
-      sb.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
-    }
-    for (var step : spec.steps()) {
-      // the program word is always quoted: unquoted, 'done' or 'A=b' would be shell syntax
-      sb.append("'").append(step.executable().replace("'", "'\\''")).append("'");
-      for (var arg : step.arguments()) {
-        sb.append(' ').append(quote(arg));
-      }
-      sb.append(" || finish $?\n");
-    }
-    sb.append("finish 0\n");
-    return sb.toString();
+    // directory, environment and steps: the same for every shell backend
+    return sb.append(PayloadScript.of(spec)).toString();
   }
 
   /** The shell word for an output file: in the job folder unless the spec names a shared path. */

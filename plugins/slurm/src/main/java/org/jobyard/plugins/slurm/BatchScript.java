@@ -4,12 +4,12 @@ import static org.jobyard.api.ShellQuoting.quote;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Pattern;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.JobSpec;
+import org.jobyard.api.PayloadScript;
 import org.jobyard.api.Resources;
 import org.jobyard.api.ShellQuoting;
 
@@ -29,7 +29,7 @@ import org.jobyard.api.ShellQuoting;
 final class BatchScript {
 
   /** Exit code recorded when the payload could not be started: as sh's 127. */
-  static final int SETUP_FAILED = 127;
+  static final int SETUP_FAILED = PayloadScript.SETUP_FAILED;
 
   /** Options Jobyard sets itself: a native option must not change the job's identity or files. */
   private static final Set<String> RESERVED = Set.of("parsable", "job-name", "comment", "chdir",
@@ -49,8 +49,7 @@ final class BatchScript {
    */
   static Submission build(String tag, String dir, JobSpec spec, SlurmSettings settings)
       throws BackendException {
-    var env = new TreeMap<String, String>(spec.environment());
-    for (var name : env.keySet()) {
+    for (var name : spec.environment().keySet()) {
       if (!ShellQuoting.isValidVariableName(name)) {
         throw BackendException.rejected("job " + tag + ": environment variable name '" + name
             + "' is not valid in a POSIX shell (letters, digits and '_', not starting with a "
@@ -58,7 +57,7 @@ final class BatchScript {
       }
     }
     try {
-      return new Submission(script(tag, dir, spec, env), options(tag, dir, spec, settings));
+      return new Submission(script(tag, dir, spec), options(tag, dir, spec, settings));
     } catch (IllegalArgumentException e) {
       throw BackendException.rejected("job " + tag + " cannot be passed to sbatch: "
           + e.getMessage());
@@ -132,7 +131,7 @@ final class BatchScript {
     return spec.stdout() != null && !spec.stdout().isBlank() && spec.stdout().equals(spec.stderr());
   }
 
-  private static String script(String tag, String dir, JobSpec spec, Map<String, String> env) {
+  private static String script(String tag, String dir, JobSpec spec) {
     var sb = new StringBuilder(512);
     sb.append("#!/bin/sh\n")
         .append("# Jobyard job ").append(tag).append(" (slurm backend)\n")
@@ -151,25 +150,8 @@ final class BatchScript {
         .append("trap 'echo HUP > \"$d/signal\"; finish 129' HUP\n")
         .append("cd \"$d\" || fail ").append(SETUP_FAILED)
         .append(" 'cannot change to the job folder'\n");
-    if (spec.directory() != null && !spec.directory().isBlank()) {
-      sb.append("cd ").append(quote(spec.directory())).append(" || fail ").append(SETUP_FAILED)
-          .append(' ').append(quote("cannot change to working directory " + spec.directory()))
-          .append('\n');
-    }
-    for (var e : env.entrySet()) {
-      sb.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
-    }
-    for (var step : spec.steps()) {
-      // the program word is always quoted: unquoted, 'done' or 'A=b' would be shell syntax
-      sb.append(quote(step.executable()).startsWith("'") ? quote(step.executable())
-          : "'" + step.executable() + "'");
-      for (var arg : step.arguments()) {
-        sb.append(' ').append(quote(arg));
-      }
-      sb.append(" || finish $?\n");
-    }
-    sb.append("finish 0\n");
-    return sb.toString();
+    // directory, environment and steps: the same for every shell backend
+    return sb.append(PayloadScript.of(spec)).toString();
   }
 
   private static String blankToNull(String s) {
