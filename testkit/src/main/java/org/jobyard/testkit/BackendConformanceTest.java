@@ -61,7 +61,7 @@ public abstract class BackendConformanceTest {
   @TempDir protected Path engineDir;
 
   private BackendFixture fixture;
-  private Transports.Counting transport;
+  private CountingTransport transport;
   private final List<Backend> backends = new ArrayList<>();
   private final List<JobRef> submitted = new ArrayList<>();
   private final AtomicInteger pollSoonCalls = new AtomicInteger();
@@ -93,7 +93,7 @@ public abstract class BackendConformanceTest {
   @BeforeEach
   final void createBackend() throws Exception {
     fixture = createFixture(engineDir);
-    transport = new Transports.Counting(fixture.transport());
+    transport = new CountingTransport(fixture.transport());
     backend = newBackend(transport);
     assertThat(backend.capabilities())
         .as("the backend's capabilities() must be exactly what the fixture declares (the engine "
@@ -197,12 +197,12 @@ public abstract class BackendConformanceTest {
     }
     var jobs = submitAll(requests);
 
-    int before = transport.commands.get();
+    int before = transport.commands();
     backend.poll(jobs.subList(0, 1));
-    int forOne = transport.commands.get() - before;
-    before = transport.commands.get();
+    int forOne = transport.commands() - before;
+    before = transport.commands();
     var statuses = backend.poll(jobs);
-    int forTen = transport.commands.get() - before;
+    int forTen = transport.commands() - before;
 
     assertThat(statuses.keySet()).as("poll must return an entry for each job asked about "
         + "(Unknown when it cannot tell)").containsExactlyInAnyOrderElementsOf(

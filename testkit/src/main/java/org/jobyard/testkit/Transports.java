@@ -50,46 +50,4 @@ public final class Transports {
       }
     };
   }
-
-  /** Counts the commands that go through a transport, to check batching. */
-  static final class Counting implements Transport {
-    final AtomicInteger commands = new AtomicInteger();
-    private final Transport delegate;
-
-    Counting(Transport delegate) {
-      this.delegate = delegate;
-    }
-
-    @Override
-    public CommandResult run(Command command) throws TransportException {
-      commands.incrementAndGet();
-      return delegate.run(command);
-    }
-
-    @Override
-    public CompletableFuture<CommandResult> start(Command command) throws TransportException {
-      commands.incrementAndGet();
-      return delegate.start(command);
-    }
-
-    @Override
-    public void upload(Path local, String remotePath) throws TransportException {
-      delegate.upload(local, remotePath);
-    }
-
-    @Override
-    public void download(String remotePath, Path local) throws TransportException {
-      delegate.download(remotePath, local);
-    }
-
-    @Override
-    public boolean sharesFilesystem() {
-      return delegate.sharesFilesystem();
-    }
-
-    @Override
-    public String describe() {
-      return delegate.describe();
-    }
-  }
 }

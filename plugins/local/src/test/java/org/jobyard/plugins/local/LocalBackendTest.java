@@ -32,6 +32,7 @@ import org.jobyard.api.SubmitRequest;
 import org.jobyard.api.Transport;
 import org.jobyard.api.TransportException;
 import org.jobyard.engine.transport.local.LocalTransport;
+import org.jobyard.testkit.CountingTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -282,20 +283,20 @@ class LocalBackendTest {
   void submitsTwoHundredJobsInOneCallAndPollsThemInOne() throws Exception {
     var requests = IntStream.range(0, 200)
         .mapToObj(i -> new SubmitRequest("bulk-" + i, 1, sh("exit " + (i % 5)))).toList();
-    int before = transport.runs.get();
+    int before = transport.commands();
 
     long t0 = System.nanoTime();
     var outcomes = backend.submit(requests);
     long submitMs = (System.nanoTime() - t0) / 1_000_000;
 
-    assertThat(transport.runs.get() - before).as("commands for one bulk submit").isEqualTo(1);
+    assertThat(transport.commands() - before).as("commands for one bulk submit").isEqualTo(1);
     assertThat(outcomes).hasSize(200).allMatch(SubmitOutcome.Accepted.class::isInstance);
     var refs = outcomes.stream().map(o -> ((SubmitOutcome.Accepted) o).job()).toList();
     var statuses = new HashMap<String, JobStatus>();
     await().atMost(LONG).pollInterval(Duration.ofMillis(100)).until(() -> {
-      int runs = transport.runs.get();
+      int runs = transport.commands();
       statuses.putAll(backend.poll(refs));
-      assertThat(transport.runs.get() - runs).as("commands for one poll").isEqualTo(1);
+      assertThat(transport.commands() - runs).as("commands for one poll").isEqualTo(1);
       return statuses.size() == 200 && statuses.values().stream().allMatch(LocalBackendTest::ended);
     });
     for (int i = 0; i < 200; i++) {

@@ -28,6 +28,7 @@ import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.api.Transport;
 import org.jobyard.api.TransportException;
+import org.jobyard.testkit.CountingTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ abstract class SlurmBackendTest {
   static final Duration LONG = Duration.ofSeconds(90);
 
   @TempDir Path engineDir;
-  Counting transport;
+  CountingTransport transport;
   Backend backend;
   private final List<Backend> backends = new ArrayList<>();
   private final List<JobRef> submitted = new ArrayList<>();
@@ -58,7 +59,7 @@ abstract class SlurmBackendTest {
 
   @BeforeEach
   void createBackend() throws Exception {
-    transport = new Counting(transport());
+    transport = new CountingTransport(transport());
     backend = newBackend(transport);
   }
 
@@ -134,7 +135,7 @@ abstract class SlurmBackendTest {
 
   /** Runs a command on the submit host, outside the backend and uncounted. */
   CommandResult onHost(String... argv) throws Exception {
-    return transport.delegate.run(Command.of(argv));
+    return transport.delegate().run(Command.of(argv));
   }
 
   // ----------------------------------------------------------------------------------- tests ---
@@ -193,7 +194,7 @@ abstract class SlurmBackendTest {
     long t0 = System.nanoTime();
     var jobs = submitAll(requests);
     long submitMs = (System.nanoTime() - t0) / 1_000_000;
-    int submitCommands = transport.commands.get();
+    int submitCommands = transport.commands();
 
     transport.reset();
     t0 = System.nanoTime();
@@ -202,12 +203,12 @@ abstract class SlurmBackendTest {
 
     assertThat(statuses).hasSize(500);
     assertThat(statuses.values()).allMatch(JobStatus.Held.class::isInstance);
-    assertThat(transport.squeues.get()).as("squeue calls for one poll of 500 jobs").isEqualTo(1);
-    assertThat(transport.commands.get()).as("commands for one poll of 500 jobs").isEqualTo(1);
+    assertThat(transport.occurrences("squeue")).as("squeue calls for one poll of 500 jobs").isEqualTo(1);
+    assertThat(transport.commands()).as("commands for one poll of 500 jobs").isEqualTo(1);
 
     transport.reset();
     backend.cancel(jobs);
-    assertThat(transport.commands.get()).as("commands to cancel 500 jobs").isEqualTo(1);
+    assertThat(transport.commands()).as("commands to cancel 500 jobs").isEqualTo(1);
     await().atMost(LONG).pollInterval(Duration.ofSeconds(1)).until(() ->
         backend.poll(jobs).values().stream().allMatch(JobStatus.Cancelled.class::isInstance));
     System.out.printf("500 jobs: submit %d ms in %d commands, poll %d ms%n", submitMs,
@@ -280,7 +281,7 @@ abstract class SlurmBackendTest {
   void aControllerThatDoesNotAnswerIsUnavailable() throws Exception {
     var job = submit(request("quick", sh("true")));
     // a transport whose slurm tools time out, like a hung slurmctld
-    var hung = new Counting(transport.delegate) {
+    var hung = new CountingTransport(transport.delegate()) {
       @Override
       public CommandResult run(Command command) throws TransportException {
         throw new TransportException("command timed out after 60s: " + command, true);
@@ -291,62 +292,4 @@ abstract class SlurmBackendTest {
     assertThatThrownBy(() -> b.poll(List.of(job))).isInstanceOf(ClusterUnavailableException.class);
   }
 
-  /** Counts commands and squeue invocations. */
-  static class Counting implements Transport {
-    final Transport delegate;
-    final AtomicInteger commands = new AtomicInteger();
-    final AtomicInteger squeues = new AtomicInteger();
-
-    Counting(Transport delegate) {
-      this.delegate = delegate;
-    }
-
-    void reset() {
-      commands.set(0);
-      squeues.set(0);
-    }
-
-    @Override
-    public CommandResult run(Command command) throws TransportException {
-      count(command);
-      return delegate.run(command);
-    }
-
-    @Override
-    public CompletableFuture<CommandResult> start(Command command) throws TransportException {
-      count(command);
-      return delegate.start(command);
-    }
-
-    private void count(Command command) {
-      commands.incrementAndGet();
-      var text = String.join(" ", command.argv()) + new String(command.stdin(),
-          java.nio.charset.StandardCharsets.UTF_8);
-      int i = 0;
-      while ((i = text.indexOf("squeue", i)) >= 0) {
-        squeues.incrementAndGet();
-        i += 6;
-      }
-    }
-
-    @Override
-    public void upload(Path local, String remotePath) throws TransportException {
-      delegate.upload(local, remotePath);
-    }
-
-    @Override
-    public void download(String remotePath, Path local) throws TransportException {
-      delegate.download(remotePath, local);
-    }
-
-    @Override
-    public boolean sharesFilesystem() {
-      return delegate.sharesFilesystem();
-    }
-
-    @Override
-    public String describe() {
-      return delegate.describe();
-    }
-  }
 }
