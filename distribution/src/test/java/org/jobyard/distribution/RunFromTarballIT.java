@@ -153,4 +153,17 @@ class RunFromTarballIT {
     assertThat(json.path("succeeded").asInt()).isEqualTo(20);
     assertThat(json.path("jobs").findValuesAsText("name")).contains("square-1", "square-20");
   }
+
+  @Test
+  void drawsAProgressBarOrPlainLines() throws Exception {
+    Files.writeString(work.resolve("two.yaml"), "[{name: a, executable: 'true'}, "
+        + "{name: b, executable: 'true'}]\n");
+    var bar = tarball.run(work, TIMEOUT, "run", "--progress", "bar", "two.yaml");
+    assertThat(bar.exitCode()).as(bar.toString()).isZero();
+    assertThat(bar.stderr()).contains("\r[").contains("##############################] 2/2");
+    // not a terminal (as here): plain lines, no carriage returns
+    var lines = tarball.run(work, TIMEOUT, "run", "two.yaml");
+    assertThat(lines.exitCode()).as(lines.toString()).isZero();
+    assertThat(lines.stderr()).doesNotContain("\r").contains("2/2 done");
+  }
 }
