@@ -14,9 +14,11 @@ final class Job {
   final String id;
   final long seq;
   final String owner;
-  final JobSpec spec;
+  final String name;
+  final String session;
   final String specJson;
-  final List<String> clusters;
+  private final List<String> defaultClusters;
+  private JobSpec spec; // parsed when first needed: recovering 100,000 jobs must stay fast
   final Instant createdAt;
   JobRow.Desired desired;
   JobState state;
@@ -37,27 +39,48 @@ final class Job {
   boolean lookupNeeded;
   long cancelSentAt;
 
-  Job(String id, long seq, String owner, JobSpec spec, String specJson, List<String> clusters,
-      Instant createdAt) {
+  Job(String id, long seq, String owner, String name, String session, JobSpec spec,
+      String specJson, List<String> defaultClusters, Instant createdAt) {
     this.id = id;
     this.seq = seq;
     this.owner = owner;
+    this.name = name;
+    this.session = session;
     this.spec = spec;
     this.specJson = specJson;
-    this.clusters = clusters;
+    this.defaultClusters = defaultClusters;
     this.createdAt = createdAt;
   }
 
+  JobSpec spec() {
+    if (spec == null) {
+      try {
+        spec = JobManager.JSON.readValue(specJson, JobSpec.class);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalStateException("job " + id + ": stored spec unreadable: "
+            + e.getOriginalMessage(), e);
+      }
+    }
+    return spec;
+  }
+
+  /** The clusters the job may run on, in order. */
+  List<String> clusters() {
+    var own = spec().clusters();
+    return own.isEmpty() ? defaultClusters : own;
+  }
+
   String currentCluster() {
-    return clusterIndex < clusters.size() ? clusters.get(clusterIndex) : null;
+    var list = clusters();
+    return clusterIndex < list.size() ? list.get(clusterIndex) : null;
   }
 
   SubmitRequest request() {
-    return new SubmitRequest(id, attempt, spec);
+    return new SubmitRequest(id, attempt, spec());
   }
 
   JobRow row(Instant now) {
-    return new JobRow(id, seq, spec.name(), owner, spec.session(), specJson, desired, state,
+    return new JobRow(id, seq, name, owner, session, specJson, desired, state,
         attempt, clusterIndex, retriesLeft, exitCode, reason, createdAt, now);
   }
 

@@ -339,8 +339,8 @@ public final class JobManager implements Runnable {
     var ids = new ArrayList<String>(m.specs().size());
     for (var original : m.specs()) {
       var spec = original.withUser(m.owner());
-      var job = new Job(newId(), ++seq, m.owner(), spec, toJson(spec),
-          spec.clusters().isEmpty() ? defaultClusters : spec.clusters(), now);
+      var job = new Job(newId(), ++seq, m.owner(), spec.name(), spec.session(), spec,
+          toJson(spec), defaultClusters, now);
       job.desired = JobRow.Desired.RUN;
       job.state = JobState.QUEUED;
       job.retriesLeft = spec.retries();
@@ -400,11 +400,11 @@ public final class JobManager implements Runnable {
           + "first)");
     }
     JobSpec spec = readSpec(row);
-    var job = new Job(row.id(), row.seq(), row.owner(), spec, row.spec(),
-        spec.clusters().isEmpty() ? defaultClusters : spec.clusters(), row.createdAt());
-    if (job.currentCluster() == null || !clusters.containsKey(job.clusters.getFirst())) {
+    var job = new Job(row.id(), row.seq(), row.owner(), row.name(), row.session(), spec,
+        row.spec(), defaultClusters, row.createdAt());
+    if (!clusters.containsKey(job.clusters().getFirst())) {
       throw new RejectedException("job " + row.id() + " names cluster '"
-          + job.clusters.getFirst() + "', which is not configured; configured: "
+          + job.clusters().getFirst() + "', which is not configured; configured: "
           + clusters.keySet());
     }
     job.desired = JobRow.Desired.RUN;
@@ -763,7 +763,7 @@ public final class JobManager implements Runnable {
       if (job.state == JobState.CANCELLING) {
         endAttempt(c, job, JobState.CANCELLED, "not submitted: " + error.getMessage(), now);
         finish(job, JobState.CANCELLED, null, "cancelled during submission");
-      } else if (error.isRetryable() && job.clusterIndex + 1 >= job.clusters.size()) {
+      } else if (error.isRetryable() && job.clusterIndex + 1 >= job.clusters().size()) {
         // the batch system said no for now and there is nowhere else to go: same attempt, later
         c.lastError = error.getMessage();
         c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
@@ -782,7 +782,7 @@ public final class JobManager implements Runnable {
 
   private void nextClusterOrFail(Job job, String reason) {
     clusters.get(job.cluster).live.remove(job.id);
-    if (job.clusterIndex + 1 < job.clusters.size()) {
+    if (job.clusterIndex + 1 < job.clusters().size()) {
       job.clusterIndex++;
       move(job, JobState.QUEUED, reason + "; trying cluster '" + job.currentCluster() + "'");
       clusters.get(job.currentCluster()).queue.add(job);
@@ -960,7 +960,7 @@ public final class JobManager implements Runnable {
   private void collect(Cluster c, Job job, JobStatus status) {
     job.collecting = true;
     var ref = job.ref;
-    var spec = job.spec;
+    var spec = job.spec();
     inFlight++;
     var inc = incarnation;
     c.execute(() -> {
@@ -1122,13 +1122,13 @@ public final class JobManager implements Runnable {
     move(job, to, reason);
     jobs.remove(job.id);
     MDC.put("job", job.id);
-    LOG.info("job {} ('{}') {}{}", job.id, job.spec.name(), to.name().toLowerCase(),
+    LOG.info("job {} ('{}') {}{}", job.id, job.name, to.name().toLowerCase(),
         reason == null ? "" : ": " + reason);
     MDC.remove("job");
   }
 
   private JobEvent event(Job job, JobState from) {
-    return new JobEvent(job.id, job.spec.name(), job.owner, job.spec.session(), job.cluster, from,
+    return new JobEvent(job.id, job.name, job.owner, job.session, job.cluster, from,
         job.state, job.exitCode, job.reason);
   }
 
@@ -1178,28 +1178,13 @@ public final class JobManager implements Runnable {
     outboxSeq = store.maxOutboxId();
     // cleanups committed before a crash but not carried out: do them now, once
     store.outbox().forEach(this::runCleanup);
-    var rows = store.liveJobs();
-    var attempts = new HashMap<String, AttemptRow>();
-    for (var a : store.currentAttempts(rows.stream().filter(r -> r.attempt() > 0)
-        .map(JobRow::id).toList())) {
-      attempts.put(a.jobId(), a);
-    }
+    var live = store.liveJobsWithAttempts();
     int adopted = 0;
-    for (var row : rows) {
-      JobSpec spec;
-      try {
-        spec = readSpec(row);
-      } catch (IllegalStateException e) {
-        LOG.error("job {}: stored spec unreadable, marking failed: {}", row.id(), e.getMessage());
-        changes.add(new Change.UpdateJob(new JobRow(row.id(), row.seq(), row.name(), row.owner(),
-            row.session(), row.spec(), row.desired(), JobState.FAILED, row.attempt(),
-            row.clusterIndex(), row.retriesLeft(), null, "stored spec unreadable",
-            row.createdAt(), Instant.now())));
-        continue;
-      }
-      var clusterList = spec.clusters().isEmpty() ? defaultClusters : spec.clusters();
-      var job = new Job(row.id(), row.seq(), row.owner(), spec, row.spec(), clusterList,
-          row.createdAt());
+    for (var entry : live) {
+      var row = entry.job();
+      // the spec is parsed when the job first needs it (QUEUED jobs below, submits, retries)
+      var job = new Job(row.id(), row.seq(), row.owner(), row.name(), row.session(), null,
+          row.spec(), defaultClusters, row.createdAt());
       job.desired = row.desired();
       job.state = row.state();
       job.attempt = row.attempt();
@@ -1207,10 +1192,20 @@ public final class JobManager implements Runnable {
       job.retriesLeft = row.retriesLeft();
       job.exitCode = row.exitCode();
       job.reason = row.reason();
-      var a = attempts.get(row.id());
+      var a = entry.attempt();
       var cluster = a == null ? null : clusters.get(a.cluster());
       if (row.state() == JobState.QUEUED || a == null) {
-        var target = job.currentCluster() == null ? null : clusters.get(job.currentCluster());
+        String current;
+        try {
+          current = job.currentCluster();
+        } catch (IllegalStateException e) {
+          LOG.error("{}; marking it failed", e.getMessage());
+          job.state = JobState.FAILED;
+          job.reason = "stored spec unreadable";
+          changes.add(new Change.UpdateJob(job.row(Instant.now())));
+          continue;
+        }
+        var target = current == null ? null : clusters.get(current);
         if (target == null) {
           job.state = JobState.FAILED;
           job.reason = "cluster '" + job.currentCluster() + "' is no longer configured";
@@ -1253,7 +1248,7 @@ public final class JobManager implements Runnable {
       cluster.pollWanted = true;
       adopted++;
     }
-    if (!rows.isEmpty()) {
+    if (!live.isEmpty()) {
       LOG.info("recovered {} live job(s), {} with a backend attempt", jobs.size(), adopted);
     }
   }

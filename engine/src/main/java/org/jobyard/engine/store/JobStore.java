@@ -107,10 +107,33 @@ public final class JobStore {
     return s == null || s.length() <= 64 ? s : s.substring(0, 64);
   }
 
-  /** Jobs that are not finished, oldest first: what the engine must keep working on. */
-  public List<JobRow> liveJobs() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM jobs WHERE state"
-        + " NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY seq").map(JobStore::job).list());
+  /** A live job with its current attempt, if it has one. */
+  public record LiveJob(JobRow job, AttemptRow attempt) {}
+
+  /**
+   * Every live job with its current attempt, oldest first, in one query: what the manager needs
+   * at start, however many jobs there are.
+   */
+  public List<LiveJob> liveJobsWithAttempts() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT j.id, j.seq, j.name, j.owner, j.session,"
+        + " j.spec, j.desired, j.state, j.attempt, j.cluster_index, j.retries_left, j.exit_code,"
+        + " j.reason, j.created_at, j.updated_at, a.cluster AS a_cluster, a.backend AS a_backend,"
+        + " a.native_id AS a_native_id, a.native_state AS a_native_state, a.state AS a_state,"
+        + " a.exit_code AS a_exit_code, a.reason AS a_reason, a.attributes AS a_attributes,"
+        + " a.created_at AS a_created_at, a.updated_at AS a_updated_at"
+        + " FROM jobs j LEFT JOIN attempts a ON a.job_id = j.id AND a.attempt = j.attempt"
+        + " WHERE j.state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY j.seq")
+        .map((rs, ctx) -> {
+          var job = job(rs, ctx);
+          var cluster = rs.getString("a_cluster");
+          var attempt = cluster == null ? null : new AttemptRow(job.id(), job.attempt(), cluster,
+              rs.getString("a_backend"), rs.getString("a_native_id"),
+              rs.getString("a_native_state"), JobState.valueOf(rs.getString("a_state")),
+              (Integer) rs.getObject("a_exit_code", Integer.class), rs.getString("a_reason"),
+              rs.getString("a_attributes"), rs.getTimestamp("a_created_at").toInstant(),
+              rs.getTimestamp("a_updated_at").toInstant());
+          return new LiveJob(job, attempt);
+        }).list());
   }
 
   /** The current attempt of each given job that has one. */

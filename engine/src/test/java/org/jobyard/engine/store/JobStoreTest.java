@@ -74,7 +74,10 @@ class JobStoreTest {
     assertThat(store.job("a").orElseThrow().state()).isEqualTo(JobState.RUNNING);
     assertThat(store.currentAttempts(List.of("a", "b"))).singleElement()
         .satisfies(x -> assertThat(x.nativeId()).isEqualTo("123"));
-    assertThat(store.liveJobs()).extracting(JobRow::id).containsExactly("a", "b");
+    var live = store.liveJobsWithAttempts();
+    assertThat(live).extracting(l -> l.job().id()).containsExactly("a", "b");
+    assertThat(live.get(0).attempt().nativeId()).isEqualTo("123");
+    assertThat(live.get(1).attempt()).isNull();
     // ids OR names OR users OR sessions, narrowed by state and visibility
     assertThat(store.find(new JobQuery(List.of("b"), List.of("name-c"), List.of(), List.of(),
         Set.of(), Set.of(), 0))).extracting(JobRow::id).containsExactly("b", "c");
