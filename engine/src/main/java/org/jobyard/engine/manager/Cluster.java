@@ -33,6 +33,7 @@ public final class Cluster implements AutoCloseable {
   final Deque<Job> toSubmit = new ArrayDeque<>();
   boolean pollInFlight;
   boolean pollWanted;
+  boolean pollDueScheduled;
   boolean submitInFlight;
   long nextPollAt;
   long unavailableUntil;

@@ -45,6 +45,7 @@ import org.slf4j.MDC;
 public final class JobManager implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(JobManager.class);
   private static final long TICK_MILLIS = 200;
+  private static final long POLL_SOON_DELAY_MILLIS = 10;
   private static final long CANCEL_RESEND_MILLIS = 30_000;
   static final ObjectMapper JSON = new ObjectMapper()
       .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule());
@@ -66,6 +67,7 @@ public final class JobManager implements Runnable {
 
   // owned by the manager's thread
   private long incarnation;
+  private java.util.concurrent.ScheduledExecutorService timer;
   private final Map<String, Job> jobs = new HashMap<>();
   private final List<Change> changes = new ArrayList<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
@@ -197,16 +199,11 @@ public final class JobManager implements Runnable {
     recover();
     ready = true;
     firstReady.complete(null);
-    var ticker = Thread.ofPlatform().daemon().name("manager-tick").start(() -> {
-      try {
-        while (!Thread.currentThread().isInterrupted()) {
-          Thread.sleep(TICK_MILLIS); // the heartbeat is a message like any other
-          mailbox.add(new Message.Tick());
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    });
+    timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().daemon().name("manager-timer").factory());
+    // the heartbeat is a message like any other
+    timer.scheduleAtFixedRate(() -> mailbox.add(new Message.Tick()), TICK_MILLIS, TICK_MILLIS,
+        java.util.concurrent.TimeUnit.MILLISECONDS);
     var batch = new ArrayList<Message>();
     try {
       while (true) {
@@ -227,7 +224,7 @@ public final class JobManager implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } finally {
-      ticker.interrupt();
+      timer.shutdownNow();
       ready = false;
       failPending();
     }
@@ -246,6 +243,7 @@ public final class JobManager implements Runnable {
       c.pollInFlight = false;
       c.submitInFlight = false;
       c.pollWanted = false;
+      c.pollDueScheduled = false;
     }
   }
 
@@ -287,7 +285,17 @@ public final class JobManager implements Runnable {
       case Message.Tick t -> onTick();
       case Message.PollSoon m -> {
         var c = clusters.get(m.cluster());
+        if (c != null && !c.pollDueScheduled && timer != null) {
+          // a few milliseconds' wait lets the jobs that end together share one poll
+          c.pollDueScheduled = true;
+          timer.schedule(() -> mailbox.add(new Message.PollDue(c.name)), POLL_SOON_DELAY_MILLIS,
+              java.util.concurrent.TimeUnit.MILLISECONDS);
+        }
+      }
+      case Message.PollDue m -> {
+        var c = clusters.get(m.cluster());
         if (c != null) {
+          c.pollDueScheduled = false;
           c.pollWanted = true;
         }
       }

@@ -49,6 +49,9 @@ sealed interface Message {
   /** A backend said a poll would find news. */
   record PollSoon(String cluster) implements Message {}
 
+  /** The short wait after a PollSoon is over: poll now, with whatever else ended meanwhile. */
+  record PollDue(String cluster) implements Message {}
+
   /** Changes written by the store: run what waited for them. */
   record Committed(List<Runnable> actions) implements Message {}
 
