@@ -272,22 +272,26 @@ final class SlurmBackend implements Backend {
     return result;
   }
 
-  /** One squeue for all ids (in chunks only beyond thousands of jobs). */
+  /**
+   * One squeue for all ids, whatever their number: the ids on the command line, or, beyond
+   * {@value #LIST_CHUNK} of them, the user's whole listing ({@code --me}, Slurm 20.11 and later)
+   * filtered here.
+   */
   private Map<String, QueueRow> squeue(List<String> ids) throws BackendException {
-    var rows = new HashMap<String, QueueRow>();
-    for (int from = 0; from < ids.size(); from += LIST_CHUNK) {
-      var chunk = ids.subList(from, Math.min(ids.size(), from + LIST_CHUNK));
-      var out = run(Command.of(settings.tool("squeue"), "--noheader", "--states=all",
-          "--jobs=" + String.join(",", chunk), "--Format=" + SlurmListings.POLL_FORMAT), "squeue");
-      if (!out.succeeded()
-          && SlurmListings.classifyQueueFailure(out.stderr()) == QueueError.UNAVAILABLE) {
-        throw BackendException.unavailable(cluster + ": squeue on " + transport.describe()
-            + " failed: " + out.summary(), null);
-      }
-      if (!out.stderr().isBlank() && out.succeeded()) {
-        log.warn("cluster {}: squeue warned: {}", cluster, out.stderr().strip());
-      }
-      rows.putAll(SlurmListings.parseQueue(out.stdout()));
+    var selection = ids.size() <= LIST_CHUNK ? "--jobs=" + String.join(",", ids) : "--me";
+    var out = run(Command.of(settings.tool("squeue"), "--noheader", "--states=all", selection,
+        "--Format=" + SlurmListings.POLL_FORMAT), "squeue");
+    if (!out.succeeded()
+        && SlurmListings.classifyQueueFailure(out.stderr()) == QueueError.UNAVAILABLE) {
+      throw BackendException.unavailable(cluster + ": squeue on " + transport.describe()
+          + " failed: " + out.summary(), null);
+    }
+    if (!out.stderr().isBlank() && out.succeeded()) {
+      log.warn("cluster {}: squeue warned: {}", cluster, out.stderr().strip());
+    }
+    var rows = new HashMap<>(SlurmListings.parseQueue(out.stdout()));
+    if (ids.size() > LIST_CHUNK) {
+      rows.keySet().retainAll(new java.util.HashSet<>(ids));
     }
     return rows;
   }

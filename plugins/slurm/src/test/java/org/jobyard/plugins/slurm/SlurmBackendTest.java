@@ -185,6 +185,24 @@ abstract class SlurmBackendTest {
   }
 
   @Test
+  void pollsThousandsOfJobsWithOneSqueueToo() throws Exception {
+    var held = submit(request("among-many", withNative(sh("true"), Map.of("hold", ""))));
+    var refs = new ArrayList<JobRef>();
+    refs.add(held);
+    // beyond what fits on a command line: ids Slurm never handed out stand in for the rest
+    for (int i = 0; i < 5000; i++) {
+      refs.add(new JobRef("jy-ghost" + i, String.valueOf(90_000_000 + i), Map.of()));
+    }
+    transport.reset();
+    var statuses = backend.poll(refs);
+    assertThat(transport.occurrences("squeue")).as("squeue calls for one poll of 5,001 jobs")
+        .isEqualTo(1);
+    assertThat(statuses).hasSize(5001);
+    assertThat(statuses.get(held.jobId())).isInstanceOf(JobStatus.Held.class);
+    assertThat(statuses.get("jy-ghost7")).isInstanceOf(JobStatus.Unknown.class);
+  }
+
+  @Test
   void pollsFiveHundredJobsWithOneSqueue() throws Exception {
     var requests = new ArrayList<SubmitRequest>();
     for (int i = 0; i < 500; i++) {
