@@ -35,6 +35,8 @@ final class SlurmScripts {
    * <sbatch output>} or {@code E <tag> <sbatch exit code> <stderr on one line>}. A folder that
    * already holds a {@code jobid} was submitted before (an engine retry after a lost answer): its
    * recorded id is printed again instead of submitting a duplicate.
+   *
+   * <p>The folders are made by one {@code mkdir} up front rather than one per job.
    */
   static String submit(List<Submit> jobs) {
     var sb = new StringBuilder(512 + jobs.size() * 1200);
@@ -42,7 +44,7 @@ final class SlurmScripts {
         sub() {
           t=$1; d=$2; s=$3; shift 3
           if [ -s "$d/jobid" ]; then i=; read -r i < "$d/jobid"; echo "S $t $i"; return; fi
-          mkdir -p -- "$d" || { echo "E $t 4 cannot create the job folder $d"; return; }
+          [ -d "$d" ] || { echo "E $t 4 cannot create the job folder $d"; return; }
           printf '%s' "$s" > "$d/job.sh" || { echo "E $t 4 cannot write $d/job.sh"; return; }
           if i=$("$@" "$d/job.sh" 2>"$d/sbatch.err"); then
             printf '%s\\n' "$i" > "$d/jobid"
@@ -53,6 +55,13 @@ final class SlurmScripts {
           fi
         }
         """);
+    for (int from = 0; from < jobs.size(); from += 200) {
+      sb.append("mkdir -p --");
+      for (var j : jobs.subList(from, Math.min(jobs.size(), from + 200))) {
+        sb.append(' ').append(quote(j.dir()));
+      }
+      sb.append(" 2>/dev/null\n");
+    }
     for (var j : jobs) {
       sb.append("sub ").append(j.tag()).append(' ').append(quote(j.dir())).append(' ')
           .append(quote(j.script())).append(' ').append(ShellQuoting.join(j.sbatch()))
