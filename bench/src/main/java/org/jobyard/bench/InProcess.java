@@ -83,7 +83,11 @@ final class InProcess {
       var per = new ArrayList<Long>();
       String error = null;
       for (int n : sizes) {
-        var sim = new SimTransport();
+        var ids = new ArrayList<String>(n);
+        for (int i = 0; i < n; i++) {
+          ids.add(Integer.toString(100_000 + i));
+        }
+        var sim = new SimTransport(ids);
         var settings = Map.of("workdir", "/tmp/jobyard-bench-sim", "partition", "debug");
         var context = new BackendContext("sim", new Settings("cluster 'sim'", settings), sim,
             Files.createDirectories(work.resolve("sim-" + name)), BackendContext.Events.NONE);

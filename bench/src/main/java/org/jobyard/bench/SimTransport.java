@@ -9,12 +9,19 @@ import org.jobyard.api.Transport;
 
 /**
  * Counts the commands a backend sends and answers them without running anything: {@code squeue
- * --jobs=...} with every listed job RUNNING (Slurm's common case), anything else with exit 0 and
+ * --jobs=...} with every listed job RUNNING (Slurm's common case; without {@code --jobs}, every
+ * known job), anything else with exit 0 and
  * no output. Enough to count the calls a poll of N jobs costs, whatever N.
  */
 final class SimTransport implements Transport {
   final AtomicLong commands = new AtomicLong();
   final AtomicLong stdinBytes = new AtomicLong();
+  /** The native ids the simulated batch system knows, for a listing without {@code --jobs}. */
+  private final java.util.List<String> known;
+
+  SimTransport(java.util.List<String> known) {
+    this.known = java.util.List.copyOf(known);
+  }
 
   @Override
   public CommandResult run(Command command) {
@@ -31,6 +38,12 @@ final class SimTransport implements Transport {
           return new CommandResult(0, sb.toString(), "");
         }
       }
+      // the user's whole listing
+      var sb = new StringBuilder();
+      for (var id : known) {
+        sb.append(id).append("|RUNNING|None|0:0|\n");
+      }
+      return new CommandResult(0, sb.toString(), "");
     }
     return new CommandResult(0, "", "");
   }
