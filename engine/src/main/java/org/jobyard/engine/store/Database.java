@@ -15,11 +15,7 @@ public final class Database implements AutoCloseable {
   private final Jdbi jdbi;
 
   public Database(EngineConfig.Database config) {
-    var url = config.url();
-    if (url.startsWith("jdbc:h2:file:") && !url.contains(";")) {
-      // One engine per H2 file: a second one gets a clear "file is locked" error.
-      url = url + ";DB_CLOSE_ON_EXIT=FALSE";
-    }
+    var url = h2Defaults(config.url());
     var hc = new HikariConfig();
     hc.setJdbcUrl(url);
     hc.setUsername(config.user());
@@ -39,6 +35,26 @@ public final class Database implements AutoCloseable {
     }
     this.jdbi = Jdbi.create(dataSource);
     LOG.debug("job store ready at {}", config.url());
+  }
+
+  /**
+   * H2 writes commits to its file in the background (500 ms later by default), so a SIGKILL
+   * could lose jobs already acknowledged: {@code WRITE_DELAY=0} writes each commit before it
+   * returns. The engine closes the database itself, after its last commit.
+   */
+  static String h2Defaults(String url) {
+    if (!url.startsWith("jdbc:h2:file:")) {
+      return url;
+    }
+    var upper = url.toUpperCase(java.util.Locale.ROOT);
+    var sb = new StringBuilder(url);
+    if (!upper.contains(";WRITE_DELAY=")) {
+      sb.append(";WRITE_DELAY=0");
+    }
+    if (!upper.contains(";DB_CLOSE_ON_EXIT=")) {
+      sb.append(";DB_CLOSE_ON_EXIT=FALSE");
+    }
+    return sb.toString();
   }
 
   public Jdbi jdbi() {

@@ -109,4 +109,13 @@ class JobStoreTest {
   void keepsJobsAndAttemptsInPostgres() throws Exception {
     exercise(postgres());
   }
+
+  @Test
+  void anEmbeddedStoreWritesEachCommitBeforeAnsweringSoASigkillLosesNothing() {
+    assertThat(Database.h2Defaults("jdbc:h2:file:/x/db"))
+        .isEqualTo("jdbc:h2:file:/x/db;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
+    assertThat(Database.h2Defaults("jdbc:h2:file:/x/db;WRITE_DELAY=100"))
+        .isEqualTo("jdbc:h2:file:/x/db;WRITE_DELAY=100;DB_CLOSE_ON_EXIT=FALSE");
+    assertThat(Database.h2Defaults("jdbc:postgresql://h/db")).isEqualTo("jdbc:postgresql://h/db");
+  }
 }
