@@ -31,6 +31,10 @@ public final class Cluster implements AutoCloseable {
   final Deque<Job> queue = new ArrayDeque<>();
   final Set<String> live = new LinkedHashSet<>();
   final Deque<Job> toSubmit = new ArrayDeque<>();
+  /** Jobs whose submission outcome is unknown: looked up by tag before anything else. */
+  final Set<String> needLookup = new LinkedHashSet<>();
+  /** Jobs being cancelled, watched so that a cancel that did not take is sent again. */
+  final Set<String> cancelling = new LinkedHashSet<>();
   boolean pollInFlight;
   boolean pollWanted;
   boolean pollDueScheduled;

@@ -240,6 +240,8 @@ public final class JobManager implements Runnable {
       c.queue.clear();
       c.live.clear();
       c.toSubmit.clear();
+      c.needLookup.clear();
+      c.cancelling.clear();
       c.pollInFlight = false;
       c.submitInFlight = false;
       c.pollWanted = false;
@@ -630,23 +632,34 @@ public final class JobManager implements Runnable {
       if (now >= c.unavailableUntil) {
         dispatchSubmits(c);
         // jobs whose submission did not answer: find out what happened before anything else
-        var lookups = c.live.stream().map(jobs::get)
-            .filter(j -> j != null && j.lookupNeeded && j.ref == null).toList();
-        if (!lookups.isEmpty() && stopReply == null) {
+        if (!c.needLookup.isEmpty() && stopReply == null) {
+          var lookups = c.needLookup.stream().map(jobs::get)
+              .filter(j -> j != null && j.lookupNeeded && j.ref == null).toList();
+          c.needLookup.clear();
           lookups.forEach(j -> j.lookupNeeded = false);
-          dispatchLookup(c, lookups);
+          if (!lookups.isEmpty()) {
+            dispatchLookup(c, lookups);
+          }
         }
       }
-      // a cancel that did not take resends after a while
-      for (var id : c.live) {
-        var j = jobs.get(id);
-        if (j != null && j.state == JobState.CANCELLING && j.ref != null && j.cancelSentAt > 0
+      // a cancel that did not take resends after a while (only the jobs being cancelled are
+      // looked at: a tick must stay cheap with 100,000 live jobs)
+      for (var it = c.cancelling.iterator(); it.hasNext(); ) {
+        var j = jobs.get(it.next());
+        if (j == null || j.state != JobState.CANCELLING) {
+          it.remove();
+        } else if (j.ref != null && j.cancelSentAt > 0
             && now - j.cancelSentAt > CANCEL_RESEND_MILLIS) {
           j.cancelSentAt = now;
           dispatchCancel(c, List.of(j.ref));
         }
       }
     }
+  }
+
+  private void needLookup(Cluster c, Job job) {
+    job.lookupNeeded = true;
+    c.needLookup.add(job.id);
   }
 
   /** Moves queued jobs to SUBMITTING where clusters have room, and starts due polls. */
@@ -763,7 +776,7 @@ public final class JobManager implements Runnable {
       }
       if (outcome == null && error.isRetryable()) {
         // We cannot tell whether the batch system took it: look it up by tag before resubmitting.
-        job.lookupNeeded = true;
+        needLookup(c, job);
         c.lastError = error.getMessage();
         c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
         continue;
@@ -829,7 +842,7 @@ public final class JobManager implements Runnable {
         continue;
       }
       if (m.error() != null) {
-        job.lookupNeeded = true;
+        needLookup(c, job);
         c.lastError = m.error().getMessage();
         c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
         continue;
@@ -1064,6 +1077,9 @@ public final class JobManager implements Runnable {
       var j = jobs.get(r.jobId());
       if (j != null) {
         j.cancelSentAt = now;
+        if (j.state == JobState.CANCELLING) {
+          c.cancelling.add(j.id);
+        }
       }
     }
     c.execute(() -> {
@@ -1246,12 +1262,13 @@ public final class JobManager implements Runnable {
       cluster.live.add(job.id);
       if (job.ref == null) {
         // intent committed, outcome unknown: ask the batch system by tag
-        job.lookupNeeded = true;
+        needLookup(cluster, job);
         if (job.state != JobState.CANCELLING) {
           job.state = JobState.SUBMITTING;
         }
       } else if (job.state == JobState.CANCELLING) {
         job.cancelSentAt = 1;
+        cluster.cancelling.add(job.id);
       }
       cluster.pollWanted = true;
       adopted++;
