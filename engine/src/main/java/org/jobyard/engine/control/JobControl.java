@@ -27,6 +27,7 @@ import org.jobyard.engine.manager.RejectedException;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.JobQuery;
 import org.jobyard.engine.store.JobRow;
+import org.jobyard.engine.store.StoredJson;
 
 /**
  * Everything a user can do to the engine, with who may do it: the one entry point the REST API
@@ -98,7 +99,7 @@ public final class JobControl {
   /** Where exactly one job's output is, for {@code logs}. */
   public LogSource logSource(Caller caller, Selector selector, LogStream stream) {
     var row = exactlyOne(caller, selector, "logs");
-    var spec = readSpec(row);
+    var spec = StoredJson.spec(row.id(), row.spec());
     var path = stream == LogStream.STDOUT ? spec.stdout() : spec.stderr();
     if (path != null) {
       return new LogSource.File(Path.of(path));
@@ -117,7 +118,7 @@ public final class JobControl {
           + "set 'stdout'/'stderr' in the job");
     }
     return new LogSource.Remote(cluster, new JobRef(row.id(), a.nativeId(),
-        attributes(a.attributes())));
+        StoredJson.attributes(a.attributes())));
   }
 
   /** The last {@code lines} lines of a job's log. */
@@ -251,30 +252,6 @@ public final class JobControl {
       throw ControlException.unavailable("interrupted");
     }
   }
-
-  private static JobSpec readSpec(JobRow row) {
-    try {
-      return JSON.readValue(row.spec(), JobSpec.class);
-    } catch (IOException e) {
-      throw new IllegalStateException("job " + row.id() + ": stored spec unreadable", e);
-    }
-  }
-
-  private static Map<String, String> attributes(String json) {
-    if (json == null) {
-      return Map.of();
-    }
-    try {
-      return JSON.readValue(json, new com.fasterxml.jackson.core.type.TypeReference<
-          Map<String, String>>() {});
-    } catch (IOException e) {
-      return Map.of();
-    }
-  }
-
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
-      new com.fasterxml.jackson.databind.ObjectMapper()
-          .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule());
 
   /** The last lines of a file ("" if it does not exist yet), reading only its end. */
   static String tailFile(Path path, int lines) {

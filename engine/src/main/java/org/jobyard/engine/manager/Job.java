@@ -8,6 +8,7 @@ import org.jobyard.api.JobState;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.JobRow;
+import org.jobyard.engine.store.StoredJson;
 
 /** A live job as the manager holds it. Mutable, and touched only on the manager's thread. */
 final class Job {
@@ -31,6 +32,8 @@ final class Job {
   // the current attempt
   String cluster;
   JobRef ref;
+  /** {@code ref}'s attributes as stored, serialized once when the ref is adopted. */
+  private String attributesJson;
   String nativeState;
   JobState attemptState;
   Instant attemptCreatedAt;
@@ -54,14 +57,15 @@ final class Job {
 
   JobSpec spec() {
     if (spec == null) {
-      try {
-        spec = JobManager.JSON.readValue(specJson, JobSpec.class);
-      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-        throw new IllegalStateException("job " + id + ": stored spec unreadable: "
-            + e.getOriginalMessage(), e);
-      }
+      spec = StoredJson.spec(id, specJson);
     }
     return spec;
+  }
+
+  /** The attempt's native job, as the backend described it; {@code null} for none yet. */
+  void adopt(JobRef newRef) {
+    ref = newRef;
+    attributesJson = newRef == null ? null : StoredJson.attributes(newRef.attributes());
   }
 
   /** The clusters the job may run on, in order. */
@@ -84,7 +88,7 @@ final class Job {
         attempt, clusterIndex, retriesLeft, exitCode, reason, createdAt, now);
   }
 
-  AttemptRow attemptRow(String backend, String attributesJson, Instant now) {
+  AttemptRow attemptRow(String backend, Instant now) {
     return new AttemptRow(id, attempt, cluster, backend, ref == null ? null : ref.nativeId(),
         nativeState, attemptState, exitCode, reason, attributesJson, attemptCreatedAt, now);
   }

@@ -1,8 +1,5 @@
 package org.jobyard.engine.manager;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -27,6 +24,7 @@ import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobRow;
 import org.jobyard.engine.store.JobStore;
 import org.jobyard.engine.store.StoreWriter;
+import org.jobyard.engine.store.StoredJson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -47,8 +45,6 @@ public final class JobManager implements Runnable {
   private static final long TICK_MILLIS = 200;
   private static final long POLL_SOON_DELAY_MILLIS = 10;
   private static final long CANCEL_RESEND_MILLIS = 30_000;
-  static final ObjectMapper JSON = new ObjectMapper()
-      .registerModule(new com.fasterxml.jackson.datatype.jsr310.JavaTimeModule());
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
@@ -350,7 +346,7 @@ public final class JobManager implements Runnable {
     for (var original : m.specs()) {
       var spec = original.withUser(m.owner());
       var job = new Job(newId(), ++seq, m.owner(), spec.name(), spec.session(), spec,
-          toJson(spec), defaultClusters, now);
+          StoredJson.spec(spec), defaultClusters, now);
       job.desired = JobRow.Desired.RUN;
       job.state = JobState.QUEUED;
       job.retriesLeft = spec.retries();
@@ -409,7 +405,7 @@ public final class JobManager implements Runnable {
           .toLowerCase(java.util.Locale.ROOT) + "; only a finished job can be restarted (kill it "
           + "first)");
     }
-    JobSpec spec = readSpec(row);
+    JobSpec spec = StoredJson.spec(row.id(), row.spec());
     var job = new Job(row.id(), row.seq(), row.owner(), row.name(), row.session(), spec,
         row.spec(), defaultClusters, row.createdAt());
     if (!clusters.containsKey(job.clusters().getFirst())) {
@@ -445,7 +441,7 @@ public final class JobManager implements Runnable {
           continue;
         }
         // written with the removal, carried out after it: a crash in between re-runs it at start
-        var entry = new JobStore.OutboxEntry(++outboxSeq, row.id(), "clean", toJson(Map.of(
+        var entry = new JobStore.OutboxEntry(++outboxSeq, row.id(), "clean", StoredJson.write(Map.of(
             "cluster", a.cluster(), "nativeId", a.nativeId(),
             "attributes", a.attributes() == null ? "{}" : a.attributes())));
         changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
@@ -458,11 +454,9 @@ public final class JobManager implements Runnable {
   }
 
   private void runCleanup(JobStore.OutboxEntry entry) {
-    Map<String, String> payload;
-    try {
-      payload = JSON.readValue(entry.payload(), new TypeReference<Map<String, String>>() {});
-    } catch (JsonProcessingException e) {
-      LOG.warn("outbox entry {} unreadable, dropped: {}", entry.id(), e.getMessage());
+    var payload = StoredJson.attributes(entry.payload());
+    if (payload.isEmpty()) {
+      LOG.warn("outbox entry {} unreadable, dropped: {}", entry.id(), entry.payload());
       changes.add(new Change.DeleteOutbox(entry.id()));
       return;
     }
@@ -474,7 +468,7 @@ public final class JobManager implements Runnable {
       return;
     }
     var ref = new JobRef(entry.jobId(), payload.get("nativeId"),
-        readAttributes(payload.get("attributes")));
+        StoredJson.attributes(payload.get("attributes")));
     inFlight++;
     var inc = incarnation;
     c.execute(() -> {
@@ -558,7 +552,7 @@ public final class JobManager implements Runnable {
               .add(job.ref);
         }
       } else {
-        job.ref = null;
+        job.adopt(null);
         move(job, JobState.QUEUED, "resumed");
         clusters.get(job.currentCluster()).queue.add(job);
       }
@@ -677,14 +671,14 @@ public final class JobManager implements Runnable {
         }
         job.attempt++;
         job.cluster = c.name;
-        job.ref = null;
+        job.adopt(null);
         job.nativeState = null;
         job.exitCode = null;
         job.attemptState = JobState.SUBMITTING;
         job.attemptCreatedAt = now;
         job.unknownSince = 0;
         c.live.add(job.id);
-        changes.add(new Change.InsertAttempt(job.attemptRow(c.backendName, null, now)));
+        changes.add(new Change.InsertAttempt(job.attemptRow(c.backendName, now)));
         move(job, JobState.SUBMITTING, null);
         afterCommit.add(() -> {
           c.toSubmit.add(job);
@@ -752,11 +746,10 @@ public final class JobManager implements Runnable {
       }
       var outcome = byId.get(id);
       if (outcome instanceof SubmitOutcome.Accepted a) {
-        job.ref = a.job();
+        job.adopt(a.job());
         job.attemptState = JobState.PENDING;
         job.nativeState = "SUBMITTED";
-        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
-            toJson(a.job().attributes()), now)));
+        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
         if (job.state == JobState.CANCELLING) {
           toCancel.add(a.job());
           job.cancelSentAt = System.currentTimeMillis();
@@ -851,11 +844,10 @@ public final class JobManager implements Runnable {
       if (ref != null) {
         LOG.info("job {} was submitted before the engine stopped: adopted {} on {}", id,
             ref.nativeId(), c.name);
-        job.ref = ref;
+        job.adopt(ref);
         job.attemptState = JobState.PENDING;
         job.nativeState = "FOUND";
-        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
-            toJson(ref.attributes()), now)));
+        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
         if (job.state == JobState.CANCELLING) {
           afterCommit.add(() -> dispatchCancel(c, List.of(ref)));
         } else {
@@ -963,18 +955,16 @@ public final class JobManager implements Runnable {
     if (job.state == JobState.CANCELLING) {
       if (changed) {
         job.attemptState = state;
-        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, null, now)));
+        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
       }
       return;
     }
     if (job.state != state && job.state.canMoveTo(state)) {
       job.attemptState = state;
-      changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
-          toJson(job.ref.attributes()), now)));
+      changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
       move(job, state, reason);
     } else if (changed) {
-      changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
-          toJson(job.ref.attributes()), now)));
+      changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
     }
   }
 
@@ -1035,7 +1025,7 @@ public final class JobManager implements Runnable {
         endAttempt(c, job, JobState.CANCELLED, x.reason(), now);
         if (job.desired == JobRow.Desired.PAUSE) {
           c.live.remove(job.id);
-          job.ref = null;
+          job.adopt(null);
           move(job, JobState.PAUSED, "paused: stopped on cluster '" + c.name + "'");
         } else if (job.desired == JobRow.Desired.CANCEL) {
           finish(job, JobState.CANCELLED, null, x.reason() == null ? "cancelled" : x.reason());
@@ -1064,8 +1054,7 @@ public final class JobManager implements Runnable {
     job.attemptState = state;
     var saved = job.reason;
     job.reason = reason;
-    changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName,
-        job.ref == null ? null : toJson(job.ref.attributes()), now)));
+    changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
     job.reason = saved;
   }
 
@@ -1256,7 +1245,7 @@ public final class JobManager implements Runnable {
       job.attemptCreatedAt = a.createdAt();
       job.nativeState = a.nativeState();
       if (a.nativeId() != null) {
-        job.ref = new JobRef(job.id, a.nativeId(), readAttributes(a.attributes()));
+        job.adopt(new JobRef(job.id, a.nativeId(), StoredJson.attributes(a.attributes())));
       }
       jobs.put(job.id, job);
       cluster.live.add(job.id);
@@ -1275,34 +1264,6 @@ public final class JobManager implements Runnable {
     }
     if (!live.isEmpty()) {
       LOG.info("recovered {} live job(s), {} with a backend attempt", jobs.size(), adopted);
-    }
-  }
-
-  private static JobSpec readSpec(JobRow row) {
-    try {
-      return JSON.readValue(row.spec(), JobSpec.class);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("job " + row.id() + ": stored spec unreadable: "
-          + e.getOriginalMessage(), e);
-    }
-  }
-
-  private static Map<String, String> readAttributes(String json) {
-    if (json == null || json.isBlank()) {
-      return Map.of();
-    }
-    try {
-      return JSON.readValue(json, new TypeReference<Map<String, String>>() {});
-    } catch (JsonProcessingException e) {
-      return Map.of();
-    }
-  }
-
-  static String toJson(Object value) {
-    try {
-      return JSON.writeValueAsString(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException("cannot serialize " + value.getClass().getSimpleName(), e);
     }
   }
 

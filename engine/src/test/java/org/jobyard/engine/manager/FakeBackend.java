@@ -29,6 +29,8 @@ final class FakeBackend implements Backend {
   final Map<String, AtomicInteger> cleaned = new ConcurrentHashMap<>();
   volatile boolean cleanFails;
   volatile boolean down;
+  /** Cancels are accepted but do nothing, like a batch system that is slow to act on them. */
+  volatile boolean ignoreCancel;
   /** Answers every submission with "not now" (a retryable rejection), polls normally. */
   volatile boolean downForSubmitOnly;
   volatile boolean failAfterSubmit;
@@ -85,6 +87,7 @@ final class FakeBackend implements Backend {
         out.put(ref.jobId(), switch (exe) {
           case "ok" -> new JobStatus.Exited(0, "COMPLETED", null);
           case "fail" -> new JobStatus.Exited(3, "FAILED", null);
+          case "pend" -> new JobStatus.Pending("PENDING", "requeued");
           default -> new JobStatus.Running("RUNNING");
         });
       }
@@ -94,6 +97,9 @@ final class FakeBackend implements Backend {
 
   @Override
   public void cancel(List<JobRef> refs) {
+    if (ignoreCancel) {
+      return;
+    }
     refs.forEach(r -> cancelled.put(r.nativeId(), true));
   }
 

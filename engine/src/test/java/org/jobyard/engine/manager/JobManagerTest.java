@@ -354,4 +354,19 @@ class JobManagerTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> r.store().attempts(id).size() == 2
         && stateOf(r, id) == JobState.SUCCEEDED);
   }
+
+  @Test
+  void aJobBeingCancelledKeepsItsBackendAttributesWhenItsNativeStateChanges() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("slow", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    backend.ignoreCancel = true;
+    r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS);
+    backend.jobs.put(id + ".1", "pend"); // requeued by the batch system while cancelling
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        "PENDING".equals(r.store().attempts(id).getFirst().nativeState()));
+    // the plugin's document must survive: after a restart it is all the plugin has
+    assertThat(r.store().attempts(id).getFirst().attributes()).contains("\"tag\"");
+  }
 }
