@@ -298,37 +298,38 @@ final class JobCommands {
         + "is given, so that a bare command never acts on everything)")
     boolean all;
 
-    abstract String verb();
+    private final String verb;
+    private final String done;
 
-    abstract String done();
+    /** {@code verb} names the API call ({@code kill}); {@code done} says it happened. */
+    SelectionVerb(String verb, String done) {
+      this.verb = verb;
+      this.done = done;
+    }
 
     @Override
     public Integer call() {
       var json = connection.json();
       if (selection.isEmpty() && !all) {
-        throw new CliException(Main.BAD_INPUT, verb() + " needs a selection: job ids, --name, "
+        throw new CliException(Main.BAD_INPUT, verb + " needs a selection: job ids, --name, "
             + "--user, --session or --state (or --all)");
       }
       var body = selection.body();
       if (all) {
         body.put("all", true);
       }
-      var answer = connection.client().post("api/v1/jobs/" + verb(), body);
+      var answer = connection.client().post("api/v1/jobs/" + verb, body);
       var ids = new ArrayList<String>();
       answer.path("ids").forEach(id -> ids.add(id.asText()));
       if (json) {
         printJson(answer);
       } else if (ids.isEmpty()) {
-        err().println("jobyard " + verb() + ": no job matched" + hint());
+        err().println("jobyard " + verb + ": no job matched");
       } else {
-        out().println(done() + " " + ids.size() + " job(s): " + String.join(" ", ids));
+        out().println(done + " " + ids.size() + " job(s): " + String.join(" ", ids));
       }
       out().flush();
       return ids.isEmpty() ? Main.JOBS_FAILED : Main.OK;
-    }
-
-    String hint() {
-      return "";
     }
   }
 
@@ -339,14 +340,8 @@ final class JobCommands {
       footer = {"", EXIT_CODES, "", "Examples:", "  jobyard kill 1f3a9c2e4b5d",
           "  jobyard kill --session run-42", "  jobyard kill --all --state queued"})
   static final class Kill extends SelectionVerb {
-    @Override
-    String verb() {
-      return "kill";
-    }
-
-    @Override
-    String done() {
-      return "killed";
+    Kill() {
+      super("kill", "killed");
     }
   }
 
@@ -357,14 +352,8 @@ final class JobCommands {
       footer = {"", EXIT_CODES, "", "Examples:", "  jobyard flush --state succeeded",
           "  jobyard flush --session run-42", "  jobyard flush --all"})
   static final class Flush extends SelectionVerb {
-    @Override
-    String verb() {
-      return "flush";
-    }
-
-    @Override
-    String done() {
-      return "flushed";
+    Flush() {
+      super("flush", "flushed");
     }
   }
 
@@ -375,14 +364,8 @@ final class JobCommands {
       footer = {"", EXIT_CODES, "", "Examples:", "  jobyard pause --session run-42",
           "  jobyard pause 1f3a9c2e4b5d"})
   static final class Pause extends SelectionVerb {
-    @Override
-    String verb() {
-      return "pause";
-    }
-
-    @Override
-    String done() {
-      return "paused";
+    Pause() {
+      super("pause", "paused");
     }
   }
 
@@ -391,14 +374,8 @@ final class JobCommands {
       footer = {"", EXIT_CODES, "", "Examples:", "  jobyard resume --session run-42",
           "  jobyard resume --all --state paused"})
   static final class Resume extends SelectionVerb {
-    @Override
-    String verb() {
-      return "resume";
-    }
-
-    @Override
-    String done() {
-      return "resumed";
+    Resume() {
+      super("resume", "resumed");
     }
   }
 
