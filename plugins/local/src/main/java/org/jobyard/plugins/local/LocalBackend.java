@@ -21,6 +21,7 @@ import org.jobyard.api.Command;
 import org.jobyard.api.CommandResult;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
+import org.jobyard.api.OutputFetch;
 import org.jobyard.api.JobStatus;
 import org.jobyard.api.LogStream;
 import org.jobyard.api.SubmitOutcome;
@@ -269,35 +270,13 @@ public final class LocalBackend implements Backend {
       throw BackendException.rejected("cannot collect job " + job.jobId()
           + ": the engine's record has no job folder");
     }
-    var problems = new ArrayList<String>();
+    var fetch = new OutputFetch(transport, context.cluster());
     if (!shares) {
-      fetch(files.stdout(), spec.stdout(), problems);
-      fetch(files.stderr(), spec.stderr(), problems);
+      fetch.fetch(files.stdout(), spec.stdout(), false);
+      fetch.fetch(files.stderr(), spec.stderr(), false);
     }
-    var cwd = jobCwd(files.dir(), spec);
-    for (var output : spec.outputFiles()) {
-      var source = output.source().startsWith("/") ? output.source() : cwd + "/" + output.source();
-      fetch(source, output.destination(), problems);
-    }
-    if (!problems.isEmpty()) {
-      throw new BackendException(context.cluster() + ": job " + job.jobId()
-          + ": some outputs could not be fetched: " + String.join("; ", problems), false);
-    }
-  }
-
-  private void fetch(String remote, String local, List<String> problems) throws BackendException {
-    if (local == null || local.isBlank()) {
-      return;
-    }
-    try {
-      transport.download(remote, Path.of(local));
-    } catch (TransportException e) {
-      if (e.isRetryable()) {
-        throw BackendException.unavailable(context.cluster() + ": cannot fetch " + remote + ": "
-            + e.getMessage(), e);
-      }
-      problems.add(remote + " -> " + local + ": " + e.getMessage());
-    }
+    fetch.declaredOutputs(spec, jobCwd(files.dir(), spec));
+    fetch.finish(job.jobId());
   }
 
   @Override

@@ -20,6 +20,7 @@ import org.jobyard.api.Command;
 import org.jobyard.api.CommandResult;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
+import org.jobyard.api.OutputFetch;
 import org.jobyard.api.JobStatus;
 import org.jobyard.api.LogStream;
 import org.jobyard.api.SubmitOutcome;
@@ -463,41 +464,14 @@ final class SlurmBackend implements Backend {
       throw BackendException.rejected(cluster + ": cannot collect job " + job.jobId()
           + ": the engine's record has no job folder (attribute 'dir')");
     }
-    var problems = new ArrayList<String>();
+    var fetch = new OutputFetch(transport, cluster);
     // a job cancelled before it started has no stdout or stderr: that is not a failure
-    fetch(outputFile(job, LogStream.STDOUT), spec.stdout(), problems, true);
+    fetch.fetch(outputFile(job, LogStream.STDOUT), spec.stdout(), true);
     if (!"true".equals(job.attribute(ATTR_MERGED))) {
-      fetch(outputFile(job, LogStream.STDERR), spec.stderr(), problems, true);
+      fetch.fetch(outputFile(job, LogStream.STDERR), spec.stderr(), true);
     }
-    var cwd = jobCwd(dir, spec);
-    for (var output : spec.outputFiles()) {
-      var source = output.source().startsWith("/") ? output.source() : cwd + "/" + output.source();
-      fetch(source, output.destination(), problems, false);
-    }
-    if (!problems.isEmpty()) {
-      throw new BackendException(cluster + ": job " + job.jobId()
-          + ": some outputs could not be fetched: " + String.join("; ", problems), false);
-    }
-  }
-
-  private void fetch(String remote, String local, List<String> problems, boolean optional)
-      throws BackendException {
-    if (local == null || local.isBlank()) {
-      return;
-    }
-    try {
-      transport.download(remote, Path.of(local));
-    } catch (TransportException e) {
-      if (e.isRetryable()) {
-        throw BackendException.unavailable(cluster + ": cannot fetch " + remote + ": "
-            + e.getMessage(), e);
-      }
-      if (optional) {
-        log.debug("cluster {}: no {} to fetch: {}", cluster, remote, e.getMessage());
-      } else {
-        problems.add(remote + " -> " + local + ": " + e.getMessage());
-      }
-    }
+    fetch.declaredOutputs(spec, jobCwd(dir, spec));
+    fetch.finish(job.jobId());
   }
 
   @Override
