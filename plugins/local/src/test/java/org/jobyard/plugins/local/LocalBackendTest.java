@@ -358,7 +358,7 @@ class LocalBackendTest {
 
   @Test
   void withoutASharedFilesystemOutputsStayInTheJobFolderUntilCollected() throws Exception {
-    var remote = create(new NotShared(new LocalTransport()),
+    var remote = create(notShared(),
         Map.of("workdir", tmp.resolve("remote").toString()));
     var out = tmp.resolve("home/out.txt");
     var jobSpec = spec(step("echo", "hello")).stdout(out).build();
@@ -435,37 +435,13 @@ class LocalBackendTest {
   }
 
   /** The local transport pretending to be a remote host: outputs must be fetched. */
-  private record NotShared(Transport delegate) implements Transport {
-    @Override
-    public CommandResult run(Command command) throws TransportException {
-      return delegate.run(command);
-    }
-
-    @Override
-    public java.util.concurrent.CompletableFuture<CommandResult> start(Command command)
-        throws TransportException {
-      return delegate.start(command);
-    }
-
-    @Override
-    public void upload(Path local, String remotePath) throws TransportException {
-      delegate.upload(local, remotePath);
-    }
-
-    @Override
-    public void download(String remotePath, Path local) throws TransportException {
-      delegate.download(remotePath, local);
-    }
-
-    @Override
-    public boolean sharesFilesystem() {
-      return false;
-    }
-
-    @Override
-    public String describe() {
-      return "pretend-remote";
-    }
+  private static Transport notShared() {
+    return new CountingTransport(new LocalTransport()) {
+      @Override
+      public boolean sharesFilesystem() {
+        return false;
+      }
+    };
   }
 
   /** A host that never answers. */
