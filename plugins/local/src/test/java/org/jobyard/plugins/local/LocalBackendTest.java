@@ -20,8 +20,6 @@ import java.util.stream.IntStream;
 import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendProvider;
-import org.jobyard.api.Command;
-import org.jobyard.api.CommandResult;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
@@ -30,9 +28,9 @@ import org.jobyard.api.Settings;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.api.Transport;
-import org.jobyard.api.TransportException;
 import org.jobyard.engine.transport.local.LocalTransport;
 import org.jobyard.testkit.CountingTransport;
+import org.jobyard.testkit.Transports;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -409,7 +407,7 @@ class LocalBackendTest {
 
   @Test
   void anUnreachableHostIsRetryableAndNeverAFailure() throws Exception {
-    var down = create(new Down(), Map.of("workdir", tmp.toString()));
+    var down = create(Transports.unavailable(), Map.of("workdir", tmp.toString()));
 
     var submitError = org.assertj.core.api.Assertions.catchThrowableOfType(
         org.jobyard.api.BackendException.class,
@@ -442,39 +440,5 @@ class LocalBackendTest {
         return false;
       }
     };
-  }
-
-  /** A host that never answers. */
-  private static final class Down implements Transport {
-    @Override
-    public CommandResult run(Command command) throws TransportException {
-      throw new TransportException("connection refused", true);
-    }
-
-    @Override
-    public java.util.concurrent.CompletableFuture<CommandResult> start(Command command)
-        throws TransportException {
-      throw new TransportException("connection refused", true);
-    }
-
-    @Override
-    public void upload(Path local, String remotePath) throws TransportException {
-      throw new TransportException("connection refused", true);
-    }
-
-    @Override
-    public void download(String remotePath, Path local) throws TransportException {
-      throw new TransportException("connection refused", true);
-    }
-
-    @Override
-    public boolean sharesFilesystem() {
-      return false;
-    }
-
-    @Override
-    public String describe() {
-      return "down";
-    }
   }
 }
