@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
+import org.jobyard.engine.metrics.EngineMetrics;
 import org.jobyard.engine.plugin.PluginRegistry;
 import org.jobyard.engine.service.Service;
 import org.jobyard.engine.service.ServiceRuntime;
@@ -34,12 +35,13 @@ public final class Engine implements AutoCloseable {
   private final List<Cluster> clusters;
   private final PluginRegistry plugins;
   private final ServiceRuntime runtime;
+  private final EngineMetrics metrics;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private volatile boolean closed;
 
   @jakarta.inject.Inject
   Engine(EngineConfig config, Database database, JobStore store, StoreWriter writer,
-      JobManager manager, List<Cluster> clusters, PluginRegistry plugins) {
+      JobManager manager, List<Cluster> clusters, PluginRegistry plugins, EngineMetrics metrics) {
     this.config = config;
     this.database = database;
     this.store = store;
@@ -47,6 +49,7 @@ public final class Engine implements AutoCloseable {
     this.manager = manager;
     this.clusters = clusters;
     this.plugins = plugins;
+    this.metrics = metrics;
     this.runtime = new ServiceRuntime(5, Duration.ofMinutes(5), reason -> {
       LOG.error("stopping the engine: {}", reason);
       fatal.complete(reason);
@@ -114,6 +117,7 @@ public final class Engine implements AutoCloseable {
       throw new IllegalStateException("the engine did not become ready: "
           + fatal.getNow("timed out recovering jobs from the store"));
     }
+    metrics.watch(this);
     LOG.info("engine ready: clusters {}, store {}", clusters.stream().map(Cluster::name).toList(),
         config.database().url());
     return this;
@@ -137,6 +141,10 @@ public final class Engine implements AutoCloseable {
 
   public List<Cluster> clusters() {
     return clusters;
+  }
+
+  public EngineMetrics metrics() {
+    return metrics;
   }
 
   public List<ServiceRuntime.Health> health() {

@@ -9,6 +9,7 @@ import org.jobyard.engine.cluster.ClusterFactory;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
+import org.jobyard.engine.metrics.EngineMetrics;
 import org.jobyard.engine.plugin.PluginRegistry;
 import org.jobyard.engine.store.Database;
 import org.jobyard.engine.store.JobStore;
@@ -44,8 +45,14 @@ public final class EngineModule extends AbstractModule {
 
   @Provides
   @Singleton
-  StoreWriter writer(JobStore store) {
-    return new StoreWriter(store);
+  StoreWriter writer(JobStore store, EngineMetrics metrics) {
+    return new StoreWriter(store, metrics.storeObserver());
+  }
+
+  @Provides
+  @Singleton
+  EngineMetrics metrics(EngineConfig c) {
+    return new EngineMetrics(c.metrics());
   }
 
   @Provides
@@ -64,8 +71,8 @@ public final class EngineModule extends AbstractModule {
   @Provides
   @Singleton
   List<Cluster> clusters(EngineConfig c, PluginRegistry plugins,
-      AtomicReference<JobManager> relay) {
-    return new ClusterFactory(c, plugins).create(name -> {
+      AtomicReference<JobManager> relay, EngineMetrics metrics) {
+    return new ClusterFactory(c, plugins, metrics::instrument).create(name -> {
       var m = relay.get();
       if (m != null) {
         m.pollSoon(name);

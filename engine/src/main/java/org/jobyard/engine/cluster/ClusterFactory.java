@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
+import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.ConfigurationException;
 import org.jobyard.api.Settings;
@@ -22,10 +23,21 @@ import org.jobyard.engine.transport.ssh.SshTransport;
 public final class ClusterFactory {
   private final EngineConfig config;
   private final PluginRegistry plugins;
+  private final java.util.function.BiFunction<String, Backend, Backend> wrap;
 
   public ClusterFactory(EngineConfig config, PluginRegistry plugins) {
+    this(config, plugins, (name, backend) -> backend);
+  }
+
+  /**
+   * @param wrap given each cluster's name and backend, returns the backend the engine calls
+   *     (metrics time the calls there)
+   */
+  public ClusterFactory(EngineConfig config, PluginRegistry plugins,
+      java.util.function.BiFunction<String, Backend, Backend> wrap) {
     this.config = config;
     this.plugins = plugins;
+    this.wrap = wrap;
   }
 
   /**
@@ -60,7 +72,7 @@ public final class ClusterFactory {
       java.nio.file.Files.createDirectories(workDir);
       var context = new BackendContext(cc.name(), new Settings(where, cc.settings()), transport,
           workDir, () -> pollSoon.accept(cc.name()));
-      var backend = provider.create(context);
+      var backend = wrap.apply(cc.name(), provider.create(context));
       var interval = cc.pollInterval() != null ? cc.pollInterval()
           : config.engine().pollInterval();
       return new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(), interval);

@@ -24,6 +24,7 @@ import org.jobyard.api.Durations;
  *   tokens: [{user: alice, token: s3cret-at-least-16-chars}, {user: ops, token_file: ops.token, admin: true}]
  * engine: {poll_interval: 5s, submit_batch: 200, lost_after: 10m}
  * default_clusters: [hpc, local]
+ * metrics: {allow: [127.0.0.0/8, ::1/128, 10.1.2.0/24]}
  * clusters:
  *   local: {backend: local, slots: 4}
  *   hpc:
@@ -38,7 +39,7 @@ import org.jobyard.api.Durations;
 public final class ConfigLoader {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> TOP =
-      Set.of("database", "api", "engine", "clusters", "default_clusters");
+      Set.of("database", "api", "engine", "clusters", "default_clusters", "metrics");
 
   private ConfigLoader() {}
 
@@ -121,7 +122,36 @@ public final class ConfigLoader {
     if (defaults.isEmpty()) {
       defaults.add(clusters.containsKey("local") ? "local" : clusters.keySet().iterator().next());
     }
-    return new EngineConfig(home, database, api, tuning, clusters, defaults);
+    return new EngineConfig(home, database, api, tuning, clusters, defaults,
+        metrics(root.path("metrics"), source));
+  }
+
+  /** The {@code metrics} section: who may scrape {@code /metrics} (loopback by default). */
+  private static EngineConfig.Metrics metrics(JsonNode node, String source) {
+    var where = source + ": metrics";
+    if (node.isMissingNode() || node.isNull()) {
+      return EngineConfig.Metrics.DEFAULT;
+    }
+    if (!node.isObject()) {
+      throw new ConfigException(where + ": expected a mapping such as {allow: [127.0.0.0/8]}");
+    }
+    unknownFields(node, Set.of("allow"), where);
+    var anode = node.path("allow");
+    if (anode.isMissingNode()) {
+      return EngineConfig.Metrics.DEFAULT;
+    }
+    if (!anode.isArray()) {
+      throw new ConfigException(where + ".allow: expected a list of addresses or CIDR ranges, "
+          + "such as [127.0.0.0/8, '::1/128']");
+    }
+    var allow = new ArrayList<String>();
+    anode.forEach(n -> allow.add(n.asText()));
+    try {
+      org.jobyard.engine.metrics.AllowList.parse(allow);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(where + ".allow: " + e.getMessage(), e);
+    }
+    return new EngineConfig.Metrics(allow);
   }
 
   /** The {@code api} section: where to listen and who may call (the local user needs no entry). */

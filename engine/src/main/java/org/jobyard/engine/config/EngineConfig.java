@@ -16,6 +16,7 @@ import java.util.Map;
  * @param engine tuning of the job manager
  * @param clusters the named clusters, in configuration order
  * @param defaultClusters the clusters a job without {@code clusters} is tried on, in order
+ * @param metrics who may scrape {@code /metrics}
  */
 public record EngineConfig(
     Path home,
@@ -23,7 +24,8 @@ public record EngineConfig(
     Api api,
     Tuning engine,
     Map<String, ClusterConfig> clusters,
-    List<String> defaultClusters) {
+    List<String> defaultClusters,
+    Metrics metrics) {
 
   public EngineConfig {
     requireNonNull(home, "home is null");
@@ -32,6 +34,12 @@ public record EngineConfig(
     requireNonNull(engine, "engine is null");
     clusters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clusters));
     defaultClusters = List.copyOf(defaultClusters);
+    requireNonNull(metrics, "metrics is null");
+  }
+
+  public EngineConfig(Path home, Database database, Api api, Tuning engine,
+      Map<String, ClusterConfig> clusters, List<String> defaultClusters) {
+    this(home, database, api, engine, clusters, defaultClusters, Metrics.DEFAULT);
   }
 
   public Path varDir() {
@@ -77,5 +85,17 @@ public record EngineConfig(
       Duration retryBackoff) {
     public static final Tuning DEFAULT =
         new Tuning(Duration.ofSeconds(5), 200, Duration.ofMinutes(10), Duration.ofSeconds(5));
+  }
+
+  /**
+   * @param allow the addresses (CIDR ranges such as {@code 10.0.0.0/8}, or single addresses) that
+   *     may read {@code /metrics} without a token; loopback only by default
+   */
+  public record Metrics(List<String> allow) {
+    public static final Metrics DEFAULT = new Metrics(List.of("127.0.0.0/8", "::1/128"));
+
+    public Metrics {
+      allow = List.copyOf(allow);
+    }
   }
 }

@@ -155,6 +155,21 @@ public final class JobControl {
     return engine.store().job(jobId).map(r -> r.state().isTerminal()).orElse(true);
   }
 
+  /** The engine's metrics, for {@code /metrics}. */
+  public org.jobyard.engine.metrics.EngineMetrics metrics() {
+    return engine.metrics();
+  }
+
+  /** Whether the engine can work now (store and clusters answering), for {@code /readyz}. */
+  public org.jobyard.engine.metrics.Readiness readiness() {
+    return org.jobyard.engine.metrics.Readiness.of(engine);
+  }
+
+  /** Every attempt of exactly one job, oldest first (for the dashboard's job page). */
+  public List<AttemptRow> attempts(Caller caller, String jobId) {
+    return engine.store().attempts(exactlyOne(caller, Selector.ids(jobId), "attempts").id());
+  }
+
   /** Plugins, broken plugins and clusters with their health. */
   public Map<String, Object> backends() {
     var out = new LinkedHashMap<String, Object>();

@@ -85,6 +85,8 @@ public final class ApiServer implements AutoCloseable {
         ctx.attribute(JobsApi.CALLER, caller);
       });
       jobs.routes(config.routes);
+      new MetricsEndpoint(control).routes(config.routes);
+      new DashboardRoutes(control).routes(config.routes);
       config.routes.get("/api/v1/openapi.yaml", ctx -> {
         try (InputStream in = ApiServer.class.getResourceAsStream("openapi.yaml")) {
           if (in == null) {

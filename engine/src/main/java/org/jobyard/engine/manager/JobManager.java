@@ -59,7 +59,7 @@ public final class JobManager implements Runnable {
   private volatile boolean accepting = true;
   private volatile boolean ready;
   private final CompletableFuture<Void> firstReady = new CompletableFuture<>();
-  private volatile Stats stats = new Stats(0, Map.of(), 0);
+  private volatile Stats stats = new Stats(0, Map.of(), 0, Map.of());
 
   // owned by the manager's thread
   private long incarnation;
@@ -75,7 +75,11 @@ public final class JobManager implements Runnable {
   private long stopDeadline;
 
   /** Numbers for health and progress, refreshed each turn. */
-  public record Stats(int liveJobs, Map<String, Integer> liveByCluster, long turns) {}
+  /**
+   * @param waitingByCluster jobs the engine holds for a cluster, not yet handed to it (its queue)
+   */
+  public record Stats(int liveJobs, Map<String, Integer> liveByCluster, long turns,
+      Map<String, Integer> waitingByCluster) {}
 
   public JobManager(JobStore store, StoreWriter writer, EngineConfig.Tuning tuning,
       Collection<Cluster> clusters, List<String> defaultClusters) {
@@ -1179,8 +1183,12 @@ public final class JobManager implements Runnable {
 
   private void publishStats() {
     var byCluster = new LinkedHashMap<String, Integer>();
-    clusters.values().forEach(c -> byCluster.put(c.name, c.live.size()));
-    stats = new Stats(jobs.size(), byCluster, stats.turns() + 1);
+    var waiting = new LinkedHashMap<String, Integer>();
+    clusters.values().forEach(c -> {
+      byCluster.put(c.name, c.live.size());
+      waiting.put(c.name, c.queue.size() + c.toSubmit.size());
+    });
+    stats = new Stats(jobs.size(), byCluster, stats.turns() + 1, waiting);
   }
 
   // ---------------------------------------------------------------- recovery

@@ -245,6 +245,24 @@ public final class JobStore {
     return out;
   }
 
+  /** How many jobs are in a state with their current attempt on a cluster (null: none yet). */
+  public record StateCount(JobState state, String cluster, long count) {}
+
+  /** Jobs counted by state and by the cluster of their current attempt (for metrics). */
+  public List<StateCount> countByStateAndCluster() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT j.state, a.cluster, COUNT(*) FROM jobs j"
+        + " LEFT JOIN attempts a ON a.job_id = j.id AND a.attempt = j.attempt"
+        + " GROUP BY j.state, a.cluster")
+        .map((rs, ctx) -> new StateCount(JobState.valueOf(rs.getString(1)), rs.getString(2),
+            rs.getLong(3))).list());
+  }
+
+  /** Asks the database a trivial question, giving up after {@code seconds} (for readiness). */
+  public void ping(int seconds) {
+    jdbi.useHandle(h -> h.createQuery("SELECT 1").setQueryTimeout(seconds).mapTo(Integer.class)
+        .one());
+  }
+
   private static JobRow job(ResultSet rs, StatementContext ctx) throws SQLException {
     return new JobRow(rs.getString("id"), rs.getLong("seq"), rs.getString("name"),
         rs.getString("owner"), rs.getString("session"), rs.getString("spec"),

@@ -19,14 +19,28 @@ public final class StoreWriter implements Runnable {
   /** Changes to write, with what to do once they are durable (or not). */
   public record Batch(List<Change> changes, Runnable onCommitted, Consumer<Throwable> onFailed) {}
 
+  /** Told of every transaction the writer tried (for metrics); called on the writer's thread. */
+  @FunctionalInterface
+  public interface CommitObserver {
+    CommitObserver NONE = (changes, nanos, committed) -> {};
+
+    void transaction(int changes, long nanos, boolean committed);
+  }
+
   private final JobStore store;
+  private final CommitObserver observer;
   private final LinkedBlockingQueue<Batch> queue = new LinkedBlockingQueue<>();
   private volatile boolean stopping;
   private volatile long transactions;
   private volatile long changesWritten;
 
   public StoreWriter(JobStore store) {
+    this(store, CommitObserver.NONE);
+  }
+
+  public StoreWriter(JobStore store, CommitObserver observer) {
     this.store = store;
+    this.observer = java.util.Objects.requireNonNull(observer, "observer is null");
   }
 
   public void submit(Batch batch) {
@@ -67,14 +81,17 @@ public final class StoreWriter implements Runnable {
         batches.add(next);
         changes.addAll(next.changes());
       }
+      long t0 = System.nanoTime();
       try {
         store.apply(changes);
+        observer.transaction(changes.size(), System.nanoTime() - t0, true);
         transactions++;
         changesWritten += changes.size();
         for (var b : batches) {
           b.onCommitted().run();
         }
       } catch (RuntimeException e) {
+        observer.transaction(changes.size(), System.nanoTime() - t0, false);
         LOG.error("the job store refused {} change(s): {}", changes.size(), e.getMessage());
         for (var b : batches) {
           b.onFailed().accept(e);
