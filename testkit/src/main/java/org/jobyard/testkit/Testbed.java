@@ -28,6 +28,8 @@ public final class Testbed {
   public static final String SLURM = "SLURM";
   public static final String CONDOR = "CONDOR";
   public static final String ARC = "ARC";
+  /** Not a daemon: Chromium, chromedriver and the Prometheus parser the tests drive. */
+  public static final String BROWSER = "BROWSER";
 
   /** Whether {@code JOBYARD_TESTBED_<service>=1}. */
   public static boolean has(String service) {
@@ -45,6 +47,21 @@ public final class Testbed {
           + " is not running, and CI=true makes that a failure; " + how);
     }
     Assumptions.abort("testbed service " + serviceName(service) + " is not running; " + how);
+  }
+
+  /**
+   * Skips (or, under CI, fails) the calling test unless {@code what}, which the testbed service
+   * installs, is present: for tools rather than daemons, found by looking at the machine.
+   */
+  public static void requireInstalled(String service, String what, boolean present) {
+    if (present) {
+      return;
+    }
+    var how = "install it with: sudo testbed/testbed up " + serviceName(service);
+    if (isCi()) {
+      throw new AssertionError(what + " is missing, and CI=true makes that a failure; " + how);
+    }
+    Assumptions.abort(what + " is missing; " + how);
   }
 
   /** A value such as {@code get("SSH_PORT")} for {@code JOBYARD_TESTBED_SSH_PORT}. */
