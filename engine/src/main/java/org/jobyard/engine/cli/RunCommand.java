@@ -53,7 +53,8 @@ import picocli.CommandLine.Spec;
     footer = {"", "Exit status: 0 all succeeded; 1 some job failed or was cancelled; 2 invalid "
         + "job file or configuration; 3 the engine failed.",
         "", "Examples:", "  jobyard run examples/hello.yaml",
-        "  jobyard run --config conf/slurm.yaml -o json sweep.yaml"})
+        "  jobyard run --config conf/slurm.yaml -o json sweep.yaml",
+        "  jobyard run --report run.html sweep.yaml"})
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -77,6 +78,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       description = "give up waiting after this long (e.g. 30m); jobs keep running")
   String timeout;
 
+  @Option(names = "--report", paramLabel = "FILE.html",
+      description = "also write a self-contained HTML report of the run: counts, a timeline of "
+          + "every job through its states, durations, exit codes and reasons")
+  Path report;
+
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
@@ -91,6 +97,14 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       if (limit == null) {
         err.println("jobyard run: --timeout must be a duration like 90s or 30m, got '" + timeout
             + "'");
+        return Main.BAD_INPUT;
+      }
+    }
+    if (report != null) {
+      var folder = report.toAbsolutePath().getParent();
+      if (folder == null || !java.nio.file.Files.isDirectory(folder)) {
+        err.println("jobyard run: --report: folder " + folder + " does not exist; create it or "
+            + "name a file in an existing folder");
         return Main.BAD_INPUT;
       }
     }
@@ -138,6 +152,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   private int runJobs(Engine engine, List<JobSpec> specs, PrintWriter out, PrintWriter err,
       Duration limit) {
     var started = System.nanoTime();
+    var startedAt = java.time.Instant.now();
     var tracker = new Tracker();
     engine.manager().addListener(tracker);
     List<String> ids;
@@ -166,6 +181,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         }
         if (limit != null && System.nanoTime() - started > limit.toNanos()) {
           display.finish(tracker.counts(), System.nanoTime() - started);
+          writeReport(engine, ids, startedAt, tracker, err);
           err.println("jobyard run: gave up waiting after " + timeout + "; unfinished jobs keep "
               + "running and are picked up by the next engine start");
           return Main.JOBS_FAILED;
@@ -179,6 +195,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     display.finish(tracker.counts(), elapsed);
     var rows = engine.store().find(JobQuery.byIds(ids));
     var summary = Summary.of(rows, Duration.ofNanos(elapsed));
+    writeReport(engine, ids, startedAt, tracker, err);
     if (output.equals("json")) {
       try {
         out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
@@ -193,6 +210,21 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     return summary.failed() + summary.cancelled() > 0 ? Main.JOBS_FAILED : Main.OK;
   }
 
+  /** Writes the --report file, if asked; a report that cannot be written is said, not fatal. */
+  private void writeReport(Engine engine, List<String> ids, java.time.Instant startedAt,
+      Tracker tracker, PrintWriter err) {
+    if (report == null) {
+      return;
+    }
+    try {
+      RunReport.write(report, files.stream().map(Path::toString).toList(), startedAt,
+          java.time.Instant.now(), engine.store().find(JobQuery.byIds(ids)), tracker.steps());
+      err.println("jobyard run: report written to " + report);
+    } catch (java.io.IOException e) {
+      err.println("jobyard run: cannot write the report " + report + ": " + e.getMessage());
+    }
+  }
+
   static String rootMessage(Throwable e) {
     var t = e;
     while (t.getCause() != null && t.getCause() != t) {
@@ -205,6 +237,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   static final class Tracker implements org.jobyard.engine.manager.JobListener {
     private final Map<String, JobState> states = new ConcurrentHashMap<>();
     private final Map<String, JobState> early = new ConcurrentHashMap<>();
+    /** Every state each job entered, with when, for the report. */
+    private final Map<String, List<RunReport.Step>> steps = new ConcurrentHashMap<>();
     private volatile java.util.Set<String> expected;
     private final java.util.concurrent.atomic.AtomicInteger finished =
         new java.util.concurrent.atomic.AtomicInteger();
@@ -212,6 +246,8 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public void changed(JobEvent e) {
+      steps.computeIfAbsent(e.jobId(), k -> java.util.Collections.synchronizedList(
+          new ArrayList<>())).add(new RunReport.Step(e.to(), java.time.Instant.now()));
       var exp = expected;
       if (exp == null) {
         early.put(e.jobId(), e.to()); // events that beat the submit reply
@@ -246,6 +282,16 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
           done.countDown();
         }
       }
+    }
+
+    Map<String, List<RunReport.Step>> steps() {
+      var out = new LinkedHashMap<String, List<RunReport.Step>>();
+      steps.forEach((id, list) -> {
+        synchronized (list) {
+          out.put(id, List.copyOf(list));
+        }
+      });
+      return out;
     }
 
     Map<JobState, Integer> counts() {
