@@ -86,7 +86,8 @@ final class RunReport {
       h.append("<span><i class=\"").append(s).append("\"></i>").append(lower(s)).append("</span>");
     }
     h.append("</p>\n<table class=\"timeline\"><thead><tr><th>Job</th><th>End</th>"
-        + "<th style=\"width:60%\">0 – ").append(seconds(total)).append("</th></tr></thead><tbody>\n");
+        + "<th style=\"width:60%\">0 – ").append(seconds(total))
+        .append("</th></tr></thead><tbody>\n");
     for (var r : sorted) {
       h.append("<tr data-job-id=\"").append(esc(r.id())).append("\"><td class=\"name\">")
           .append(esc(r.name())).append("</td><td class=\"end-").append(r.state()).append("\">")
@@ -128,7 +129,8 @@ final class RunReport {
       h.append("<tr data-job-id=\"").append(esc(r.id())).append("\"><td class=\"name\">")
           .append(esc(r.name())).append("</td><td>").append(esc(r.id())).append("</td><td>")
           .append(esc(r.session() == null ? "" : r.session())).append("</td><td class=\"end-")
-          .append(r.state()).append("\">").append(lower(r.state())).append("</td><td class=\"num\">")
+          .append(r.state()).append("\">").append(lower(r.state()))
+          .append("</td><td class=\"num\">")
           .append(r.attempt()).append("</td><td class=\"num\">")
           .append(r.exitCode() == null ? "" : r.exitCode()).append("</td><td class=\"num\">")
           .append(seconds(waited)).append("</td><td class=\"num\">").append(seconds(ran))

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -12,18 +11,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.jobyard.engine.Engine;
-import org.jobyard.engine.config.ConfigLoader;
-import org.jobyard.engine.control.JobControl;
 import org.jobyard.testkit.Testbed;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.NoAlertPresentException;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
@@ -45,13 +41,12 @@ class DashboardBrowserTest {
   static final String BOB = "bob-dashboard-token-0123";
   /** The main test's user, whose jobs no other test adds to (its counts are exact). */
   static final String CAROL = "carol-dashboard-token-01";
-  static final ObjectMapper JSON = new ObjectMapper();
   static final Duration LIVE = Duration.ofSeconds(30);
 
   @TempDir
   static Path home;
 
-  static Engine engine;
+  static TestEngine running;
   static ApiServer server;
   static WebDriver browser;
   static final HttpClient http = HttpClient.newHttpClient();
@@ -61,8 +56,7 @@ class DashboardBrowserTest {
     Testbed.requireInstalled(Testbed.BROWSER, "Debian's chromium and chromium-driver ("
         + CHROMIUM + ", " + CHROMEDRIVER + ")", Files.isExecutable(CHROMIUM)
         && Files.isExecutable(CHROMEDRIVER));
-    var conf = home.resolve("jobyard.yaml");
-    Files.writeString(conf, """
+    running = TestEngine.start(home, """
         engine: {poll_interval: 100ms, retry_backoff: 100ms}
         clusters:
           t: {backend: scripted}
@@ -73,10 +67,7 @@ class DashboardBrowserTest {
             - {user: bob, token: %s}
             - {user: carol, token: %s}
         """.formatted(ALICE, BOB, CAROL));
-    var config = ConfigLoader.load(home, conf);
-    engine = Engine.create(config).start();
-    server = new ApiServer(new JobControl(engine), new Authenticator(config.api().tokens()),
-        config.api().listen()).start();
+    server = running.server();
 
     var options = new ChromeOptions();
     options.setBinary(CHROMIUM.toFile());
@@ -95,25 +86,15 @@ class DashboardBrowserTest {
     if (browser != null) {
       browser.quit();
     }
-    if (server != null) {
-      server.close();
-    }
-    if (engine != null) {
-      engine.close();
+    if (running != null) {
+      running.close();
     }
   }
 
   // --- helpers -----------------------------------------------------------------------------
 
   static List<String> submit(String token, List<Map<String, Object>> jobs) throws Exception {
-    var a = http.send(HttpRequest.newBuilder(server.url().resolve("api/v1/jobs"))
-        .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(jobs))).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertThat(a.statusCode()).as(a.body()).isEqualTo(201);
-    var ids = new ArrayList<String>();
-    JSON.readTree(a.body()).path("ids").forEach(n -> ids.add(n.asText()));
-    return ids;
+    return running.submit(token, jobs);
   }
 
   static Map<String, Object> job(String name, String session, String executable) {
@@ -140,13 +121,27 @@ class DashboardBrowserTest {
 
   /** The state shown in the row of a job, or null while it has no row. */
   static String rowState(String id) {
-    var rows = browser.findElements(By.cssSelector("tr[data-job-id='" + id + "']"));
-    return rows.isEmpty() ? null : rows.getFirst().getAttribute("data-state");
+    // read in one script: the list is redrawn every second, so held elements go stale
+    return (String) ((JavascriptExecutor) browser).executeScript("const r = document"
+        + ".querySelector(`tr[data-job-id='${arguments[0]}']`); return r ? r.dataset.state : null;",
+        id);
   }
 
+  /** The text of the first element matching the selector, read at once ("" if none). */
+  static String text(String css) {
+    return (String) ((JavascriptExecutor) browser).executeScript("const e = document"
+        + ".querySelector(arguments[0]); return e ? e.textContent : '';", css);
+  }
+
+  static long count(String css) {
+    return (Long) ((JavascriptExecutor) browser).executeScript(
+        "return document.querySelectorAll(arguments[0]).length;", css);
+  }
+
+  @SuppressWarnings("unchecked")
   static List<String> shownIds() {
-    return browser.findElements(By.cssSelector("#job-rows tr")).stream()
-        .map(r -> r.getAttribute("data-job-id")).toList();
+    return (List<String>) ((JavascriptExecutor) browser).executeScript("return [...document"
+        + ".querySelectorAll('#job-rows tr')].map(r => r.dataset.jobId);");
   }
 
   static void screenshot(String name) throws Exception {
@@ -181,11 +176,10 @@ class DashboardBrowserTest {
     quick.forEach(id -> ScriptedBackend.finish(id, 0));
     await().atMost(LIVE).ignoreExceptions().until(() -> quick.stream()
         .allMatch(id -> "SUCCEEDED".equals(rowState(id))));
-    await().atMost(LIVE).ignoreExceptions().until(() -> browser.findElement(
-        By.cssSelector(".count[data-state='SUCCEEDED'] .n")).getText().equals("3"));
-    assertThat(browser.findElement(By.cssSelector(".count[data-state='SUCCEEDED'] .split"))
-        .getText()).isEqualTo("t 3");
-    assertThat(browser.findElement(By.cssSelector(".count[data-state='TOTAL'] .n")).getText())
+    await().atMost(LIVE).ignoreExceptions().until(() ->
+        text(".count[data-state='SUCCEEDED'] .n").equals("3"));
+    assertThat(text(".count[data-state='SUCCEEDED'] .split")).isEqualTo("t 3");
+    assertThat(text(".count[data-state='TOTAL'] .n"))
         .isEqualTo("5");
     screenshot("dashboard-jobs");
 
@@ -209,9 +203,8 @@ class DashboardBrowserTest {
     // open the running job from its row, kill it from its page
     browser.findElement(By.cssSelector("tr[data-job-id='" + slow + "'] td.name a")).click();
     await().atMost(LIVE).ignoreExceptions().until(() -> byId("job-page").isDisplayed()
-        && byId("job-title").getText().equals("slow-one")
-        && browser.findElements(By.cssSelector("#attempt-rows tr")).size() == 1);
-    assertThat(browser.findElement(By.cssSelector("dd[data-field='id']")).getText())
+        && byId("job-title").getText().equals("slow-one") && count("#attempt-rows tr") == 1);
+    assertThat(text("dd[data-field='id']"))
         .isEqualTo(slow);
     assertThat(byId("kill").isEnabled()).isTrue();
     assertThat(byId("restart").isEnabled()).isFalse();
@@ -224,9 +217,8 @@ class DashboardBrowserTest {
     // the failed job's page shows its reason and its attempt
     open("#/job/" + broken);
     await().atMost(LIVE).ignoreExceptions().until(() -> byId("job-title").getText()
-        .equals("broken") && !browser.findElement(By.cssSelector("dd[data-field='reason']"))
-        .getText().isBlank());
-    assertThat(browser.findElement(By.cssSelector("dd[data-field='exit code']")).getText())
+        .equals("broken") && !text("dd[data-field='reason']").isBlank());
+    assertThat(text("dd[data-field='exit code']"))
         .isEqualTo("3");
   }
 
@@ -263,18 +255,16 @@ class DashboardBrowserTest {
     open("#/");
     logIn(ALICE);
     await().atMost(LIVE).ignoreExceptions().until(() -> "SUCCEEDED".equals(rowState(id)));
-    var cell = browser.findElement(By.cssSelector("tr[data-job-id='" + id + "'] td.name"));
-    assertThat(cell.getText()).isEqualTo(name);
-    assertThat(cell.findElements(By.tagName("script"))).isEmpty();
-    assertThat(cell.findElements(By.tagName("img"))).isEmpty();
+    var cell = "tr[data-job-id='" + id + "'] td.name";
+    assertThat(text(cell)).isEqualTo(name);
+    assertThat(count(cell + " script, " + cell + " img")).isZero();
 
     open("#/job/" + id);
     await().atMost(LIVE).ignoreExceptions().until(() -> byId("stdout").getText()
         .contains("alert(3)"));
     assertThat(byId("job-title").getText()).isEqualTo(name);
     assertThat(byId("stdout").getText()).isEqualTo("<b>bold?</b>\n<script>alert(3)</script>");
-    assertThat(browser.findElements(By.cssSelector("#job-page script, #job-page img, "
-        + "#stdout b"))).isEmpty();
+    assertThat(count("#job-page script, #job-page img, #stdout b")).isZero();
     assertThatThrownBy(() -> browser.switchTo().alert())
         .isInstanceOf(NoAlertPresentException.class);
   }

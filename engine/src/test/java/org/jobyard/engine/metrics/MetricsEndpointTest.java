@@ -16,13 +16,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.jobyard.engine.Engine;
 import org.jobyard.engine.config.ConfigException;
 import org.jobyard.engine.config.ConfigLoader;
-import org.jobyard.engine.control.JobControl;
-import org.jobyard.engine.http.ApiServer;
-import org.jobyard.engine.http.Authenticator;
 import org.jobyard.engine.http.ScriptedBackend;
+import org.jobyard.engine.http.TestEngine;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -35,17 +32,8 @@ class MetricsEndpointTest {
   @TempDir
   Path home;
 
-  record Running(Engine engine, ApiServer server) implements AutoCloseable {
-    @Override
-    public void close() {
-      server.close();
-      engine.close();
-    }
-  }
-
-  Running start(String extra) throws Exception {
-    var conf = home.resolve("jobyard.yaml");
-    Files.writeString(conf, """
+  TestEngine start(String extra) throws Exception {
+    return TestEngine.start(home, """
         engine: {poll_interval: 100ms, retry_backoff: 100ms}
         clusters:
           t: {backend: scripted}
@@ -54,13 +42,9 @@ class MetricsEndpointTest {
           tokens: [{user: alice, token: %s}]
         %s
         """.formatted(TOKEN, extra));
-    var config = ConfigLoader.load(home, conf);
-    var engine = Engine.create(config).start();
-    return new Running(engine, new ApiServer(new JobControl(engine),
-        new Authenticator(config.api().tokens()), config.api().listen()).start());
   }
 
-  HttpResponse<String> get(Running r, String path, String token) throws Exception {
+  HttpResponse<String> get(TestEngine r, String path, String token) throws Exception {
     var b = HttpRequest.newBuilder(r.server().url().resolve(path));
     if (token != null) {
       b.header("Authorization", "Bearer " + token);
@@ -68,27 +52,20 @@ class MetricsEndpointTest {
     return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  List<String> submit(Running r, String executable, int count) throws Exception {
+  List<String> submit(TestEngine r, String executable, int count) throws Exception {
     var jobs = new ArrayList<Map<String, Object>>();
     for (int i = 0; i < count; i++) {
       jobs.add(Map.of("name", executable + "-" + i, "executable", executable));
     }
-    var a = http.send(HttpRequest.newBuilder(r.server().url().resolve("api/v1/jobs"))
-        .header("Authorization", "Bearer " + TOKEN).header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(jobs))).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertThat(a.statusCode()).as(a.body()).isEqualTo(201);
-    var ids = new ArrayList<String>();
-    JSON.readTree(a.body()).path("ids").forEach(n -> ids.add(n.asText()));
-    return ids;
+    return r.submit(TOKEN, jobs);
   }
 
-  String state(Running r, String id) throws Exception {
+  String state(TestEngine r, String id) throws Exception {
     var jobs = JSON.readTree(get(r, "api/v1/jobs?id=" + id, TOKEN).body()).path("jobs");
     return jobs.isEmpty() ? "GONE" : jobs.get(0).path("state").asText();
   }
 
-  void awaitStates(Running r, List<String> ids, String state) {
+  void awaitStates(TestEngine r, List<String> ids, String state) {
     await().atMost(Duration.ofSeconds(30)).until(() -> {
       for (var id : ids) {
         if (!state(r, id).equals(state)) {
@@ -99,7 +76,7 @@ class MetricsEndpointTest {
     });
   }
 
-  List<PrometheusText.Sample> scrape(Running r) throws Exception {
+  List<PrometheusText.Sample> scrape(TestEngine r) throws Exception {
     var a = get(r, "metrics", null);
     assertThat(a.statusCode()).as(a.body()).isEqualTo(200);
     assertThat(a.headers().firstValue("content-type").orElse("")).startsWith("text/plain");
