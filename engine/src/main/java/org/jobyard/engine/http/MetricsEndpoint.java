@@ -43,9 +43,9 @@ final class MetricsEndpoint {
     // the TCP peer's address: a forwarded-for header is the client's word and proves nothing
     var peer = InetAddress.getByName(ctx.req().getRemoteAddr());
     if (!metrics.allows(peer)) {
+      // the allowed ranges are not told to a client outside them
       throw new ApiException(403, "forbidden", "metrics are not served to " + peer.getHostAddress()
-          + "; add its address or range to metrics.allow in the engine's configuration (now "
-          + metrics.allowList() + ")");
+          + "; add its address or range to metrics.allow in the engine's configuration");
     }
     var scrape = metrics.scrape(ctx.header("Accept"));
     ctx.header("Cache-Control", "no-store");

@@ -112,10 +112,6 @@ public final class EngineMetrics {
     return allow.allows(address);
   }
 
-  public AllowList allowList() {
-    return allow;
-  }
-
   /** The exposition and its content type, in the format the {@code Accept} header prefers. */
   public record Scrape(byte[] body, String contentType) {}
 

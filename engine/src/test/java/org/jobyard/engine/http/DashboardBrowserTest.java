@@ -201,7 +201,10 @@ class DashboardBrowserTest {
     byId("filter-session").clear();
 
     // open the running job from its row, kill it from its page
-    browser.findElement(By.cssSelector("tr[data-job-id='" + slow + "'] td.name a")).click();
+    await().atMost(LIVE).ignoreExceptions().until(() -> {
+      browser.findElement(By.cssSelector("tr[data-job-id='" + slow + "'] td.name a")).click();
+      return byId("job-page").isDisplayed();
+    });
     await().atMost(LIVE).ignoreExceptions().until(() -> byId("job-page").isDisplayed()
         && byId("job-title").getText().equals("slow-one") && count("#attempt-rows tr") == 1);
     assertThat(text("dd[data-field='id']"))

@@ -13,6 +13,9 @@ const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 const $ = (id) => document.getElementById(id);
 let timer = null;
 let busy = false;
+// what the job list and the counts show now: redrawn only when they change, so clicks land
+let drawn = '';
+let counted = '';
 
 class AuthError extends Error {}
 
@@ -82,6 +85,8 @@ function stateBadge(state) {
 
 function showLogin(message) {
   stopRefresh();
+  drawn = '';
+  counted = '';
   show('login-page');
   $('job-rows').replaceChildren();
   $('counts').replaceChildren();
@@ -178,6 +183,9 @@ async function refreshJobs() {
     && (!session || (j.session || '') === session)
     && (!name || j.name.toLowerCase().includes(name)));
   shown.sort((a, b) => (b.created_at || '').localeCompare(a.created_at || ''));
+  const signature = JSON.stringify([shown.slice(0, MAX_ROWS), shown.length, jobs.length]);
+  if (signature === drawn) return;
+  drawn = signature;
   const rows = shown.slice(0, MAX_ROWS).map((j) => {
     const tr = el('tr', { 'data-job-id': j.id, 'data-state': j.state },
       el('td', { class: 'name' }, el('a', { href: '#/job/' + encodeURIComponent(j.id) }, j.name)),
@@ -209,6 +217,9 @@ function renderCounts(jobs) {
     clusters.set(c, (clusters.get(c) || 0) + 1);
     byState.set(j.state, clusters);
   }
+  const signature = JSON.stringify([...byState].map(([s, m]) => [s, [...m]]));
+  if (signature === counted) return;
+  counted = signature;
   const cards = [el('div', { class: 'count total', 'data-state': 'TOTAL' },
     el('div', { class: 'n' }, jobs.length), el('div', { class: 'label' }, 'jobs'))];
   for (const [state, clusters] of byState) {
