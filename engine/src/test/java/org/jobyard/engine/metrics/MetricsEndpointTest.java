@@ -16,10 +16,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.jobyard.api.Command;
 import org.jobyard.engine.config.ConfigException;
 import org.jobyard.engine.config.ConfigLoader;
 import org.jobyard.engine.http.ScriptedBackend;
 import org.jobyard.engine.http.TestEngine;
+import org.jobyard.testkit.Testbed;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -137,6 +139,32 @@ class MetricsEndpointTest {
           .isZero();
       assertThat(PrometheusText.value(after, "jobyard_jobs_finished_total", Map.of("cluster",
           "t", "state", "succeeded"))).isEqualTo(5);
+    }
+  }
+
+  @Test
+  void showsTheSshPoolOfAClusterReachedOverSsh() throws Exception {
+    PrometheusText.requireParser();
+    Testbed.require(Testbed.SSH);
+    var transport = "{type: ssh, host: %s, port: %s, user: %s, identity: %s, known_hosts: %s}"
+        .formatted(Testbed.get("SSH_HOST"), Testbed.get("SSH_PORT"), Testbed.get("SSH_USER"),
+            Testbed.get("SSH_IDENTITY"), Testbed.get("SSH_KNOWN_HOSTS"));
+    try (var r = TestEngine.start(home, """
+        clusters:
+          s: {backend: scripted, transport: %s}
+        """.formatted(transport))) {
+      var before = scrape(r);
+      assertThat(PrometheusText.value(before, "jobyard_ssh_handshakes_total",
+          Map.of("cluster", "s"))).isZero();
+      var cluster = r.engine().clusters().getFirst();
+      assertThat(cluster.transport().run(Command.of("true")).exitCode()).isZero();
+
+      var after = scrape(r);
+      var s = Map.of("cluster", "s");
+      assertThat(PrometheusText.value(after, "jobyard_ssh_handshakes_total", s)).isEqualTo(1);
+      assertThat(PrometheusText.value(after, "jobyard_ssh_connections", s)).isEqualTo(1);
+      assertThat(PrometheusText.value(after, "jobyard_ssh_channels_in_use", s)).isZero();
+      assertThat(PrometheusText.value(after, "jobyard_ssh_connect_failures_total", s)).isZero();
     }
   }
 
