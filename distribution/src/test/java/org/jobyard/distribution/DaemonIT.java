@@ -382,4 +382,23 @@ class DaemonIT {
     var logsHelp = cli("logs", "--help");
     assertThat(logsHelp.stdout()).contains("Examples:", "-f", "JOBYARD_TOKEN");
   }
+
+  @Test
+  void servesTheDashboardMetricsAndHealthFromTheTarballWithoutAToken() throws Exception {
+    var page = http("GET", "", null, null, null);
+    assertThat(page.status()).isEqualTo(200);
+    assertThat(page.body()).contains("/dashboard/app.js").contains("login-form");
+    var script = http("GET", "dashboard/app.js", null, null, null);
+    assertThat(script.status()).isEqualTo(200);
+    assertThat(script.body()).contains("sessionStorage").contains("textContent");
+
+    var metrics = http("GET", "metrics", null, null, null);
+    assertThat(metrics.status()).as(metrics.body()).isEqualTo(200);
+    assertThat(metrics.body()).contains("# TYPE jobyard_jobs gauge").contains("jobyard_store_up 1")
+        .contains("jobyard_cluster_up{cluster=\"local\"} 1");
+    assertThat(http("GET", "healthz", null, null, null).status()).isEqualTo(200);
+    var ready = http("GET", "readyz", null, null, null);
+    assertThat(ready.status()).as(ready.body()).isEqualTo(200);
+    assertThat(ready.json().path("status").asText()).isEqualTo("ready");
+  }
 }

@@ -216,6 +216,13 @@ class DashboardBrowserTest {
     await().atMost(LIVE).ignoreExceptions().until(() -> "CANCELLED".equals(
         byId("job-page").getAttribute("data-state")));
     assertThat(byId("restart").isEnabled()).isTrue();
+    // restart runs it again as a new attempt, shown on the same page
+    byId("restart").click();
+    await().atMost(LIVE).ignoreExceptions().until(() -> "RUNNING".equals(
+        byId("job-page").getAttribute("data-state")) && count("#attempt-rows tr") == 2);
+    byId("kill").click();
+    await().atMost(LIVE).ignoreExceptions().until(() -> "CANCELLED".equals(
+        byId("job-page").getAttribute("data-state")));
 
     // the failed job's page shows its reason and its attempt
     open("#/job/" + broken);
