@@ -17,6 +17,8 @@ import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.control.JobControl;
 import org.jobyard.engine.http.ApiServer;
 import org.jobyard.engine.http.Authenticator;
+import org.jobyard.engine.security.Exposure;
+import org.jobyard.engine.security.PemTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -72,6 +74,16 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
       err.println("jobyard engine: configuration: " + e.getMessage());
       return Main.BAD_INPUT;
     }
+    String exposed;
+    PemTls tls;
+    try {
+      exposed = Exposure.check(config.api());
+      tls = config.api().tls() == null ? null
+          : PemTls.load(config.api().tls().certificate(), config.api().tls().key());
+    } catch (ConfigException e) {
+      err.println("jobyard engine: configuration: " + e.getMessage());
+      return Main.BAD_INPUT;
+    }
     var run = config.varDir().resolve("run");
     var urlFile = run.resolve("engine.url");
     var tokenFile = run.resolve("token");
@@ -99,7 +111,7 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     ApiServer server;
     try {
       server = new ApiServer(new JobControl(engine), new Authenticator(tokens),
-          config.api().listen()).start();
+          config.api().listen(), ApiServer.DEFAULT_MAX_BODY, tls).start();
     } catch (RuntimeException e) {
       engine.close();
       err.println("jobyard engine: the API cannot listen on " + config.api().listen() + ": "
@@ -145,6 +157,10 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
       stop.countDown();
     });
 
+    if (exposed != null) {
+      LOG.warn("{}", exposed);
+      err.println("jobyard engine: WARNING: " + exposed);
+    }
     out.println("API listening on " + url);
     out.println("token for " + localUser + " in " + tokenFile + "; Ctrl-C stops the engine");
     out.flush();
