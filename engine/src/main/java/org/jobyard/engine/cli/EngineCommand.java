@@ -41,9 +41,12 @@ import picocli.CommandLine.Spec;
         "Other users call the API with tokens from the configuration:",
         "  api:",
         "    listen: 0.0.0.0:8642",
+        "    tls: {certificate: /etc/jobyard/cert.pem, key: /etc/jobyard/key.pem}",
         "    tokens:",
-        "      - {user: alice, token_file: /etc/jobyard/alice.token}",
+        "      - {user: alice, token_file: /etc/jobyard/alice.token, account: alice}",
         "      - {user: ops, token: 4f2c...e91a, admin: true}",
+        "A cluster serves only the engine's owner unless its 'users' name others; beyond "
+            + "loopback the API needs TLS or 'insecure: true'. See docs/security.md.",
         "",
         "SIGTERM or SIGINT stops in order: the API closes, the job manager finishes what it is "
             + "doing and commits, the store and clusters close, var/run is cleaned; exit 0. "
@@ -84,6 +87,11 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
       err.println("jobyard engine: configuration: " + e.getMessage());
       return Main.BAD_INPUT;
     }
+    if (exposed != null) {
+      LOG.warn("{}", exposed);
+      err.println("jobyard engine: WARNING: " + exposed);
+      err.flush();
+    }
     var run = config.varDir().resolve("run");
     var urlFile = run.resolve("engine.url");
     var tokenFile = run.resolve("token");
@@ -122,7 +130,7 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     try {
       Files.createDirectories(run);
       writeAtomically(tokenFile, localToken + "\n", true);
-      writeAtomically(urlFile, url + "\n", false);
+      writeAtomically(urlFile, url + "\n", true); // var/ is the engine account's alone
     } catch (IOException e) {
       server.close();
       engine.close();
@@ -157,10 +165,6 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
       stop.countDown();
     });
 
-    if (exposed != null) {
-      LOG.warn("{}", exposed);
-      err.println("jobyard engine: WARNING: " + exposed);
-    }
     out.println("API listening on " + url);
     out.println("token for " + localUser + " in " + tokenFile + "; Ctrl-C stops the engine");
     out.flush();
