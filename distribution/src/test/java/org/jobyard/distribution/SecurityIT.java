@@ -78,6 +78,7 @@ class SecurityIT {
         clusters:
           local: {backend: local, users: [alice]}
           private: {backend: local}
+          single: {backend: local, slots: 1, users: [alice]}
         """.formatted(ALICE, account, space, BOB));
     daemon = DaemonIT.Daemon.start(tarball);
   }
@@ -217,6 +218,35 @@ class SecurityIT {
         .formatted(ownerSecret, result));
     awaitEnd(collected);
     assertThat(Files.exists(result) ? Files.readString(result) : "").doesNotContain(SECRET);
+  }
+
+  @Test
+  void logsOfAQueuedJobReadNothingBeforeTheJobExists() throws Exception {
+    var planted = space.resolve("queued.log");
+    Files.writeString(planted, SECRET + "\n");
+    Files.setPosixFilePermissions(planted, PosixFilePermissions.fromString("rw-------"));
+    var go = space.resolve("go");
+    var blocker = submit(ALICE, """
+        {"name": "blocker", "executable": "/bin/sh", "clusters": ["single"],
+         "arguments": ["-c", "while [ ! -e %s ]; do sleep 0.1; done"]}""".formatted(go));
+    var queued = submit(ALICE, """
+        {"name": "queued", "executable": "/bin/true", "clusters": ["single"],
+         "stdout": "%s"}""".formatted(planted));
+    try {
+      await().atMost(Duration.ofSeconds(60)).until(() -> http("GET", "api/v1/jobs?id="
+          + blocker, ALICE, null).json().path("jobs").get(0).path("state").asText()
+          .equals("RUNNING"));
+      var view = http("GET", "api/v1/jobs?id=" + queued, ALICE, null).json().path("jobs").get(0);
+      assertThat(view.path("native_id").isNull() || view.path("native_id").isMissingNode())
+          .as(view.toString()).isTrue();
+      var logs = http("GET", "api/v1/jobs/" + queued + "/logs", ALICE, null);
+      assertThat(logs.status()).as(logs.body()).isEqualTo(409);
+      assertThat(logs.body()).contains("has not started yet").doesNotContain(SECRET);
+    } finally {
+      Files.writeString(go, "");
+    }
+    awaitEnd(blocker);
+    awaitEnd(queued);
   }
 
   @Test

@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * them goes through {@link JobControl}, which decides what the caller may see and do.
  *
  * <p>Errors are always {@code {"error": {"code": "...", "message": "..."}}} with a stable code:
- * {@code unauthorized} 401, {@code invalid} 400, {@code not_found} 404, {@code conflict} 409,
+ * {@code unauthorized} 401, {@code invalid} 400, {@code forbidden} 403 (not granted, see
+ * docs/security.md), {@code not_found} 404, {@code conflict} 409,
  * {@code payload_too_large} 413, {@code unsupported_media_type} 415, {@code unavailable} 503,
  * {@code internal} 500.
  */
