@@ -124,9 +124,12 @@ public final class JobControl {
         .findFirst().orElseThrow(() -> ControlException.conflict("job " + row.id() + " ran on "
             + "cluster '" + a.cluster() + "', which is no longer configured"));
     if (!cluster.backend().capabilities().contains(Capability.LOG_ACCESS)) {
-      throw ControlException.conflict("job " + row.id() + " names no " + stream.name()
-          .toLowerCase() + " file and backend '" + cluster.backendName() + "' cannot read logs; "
-          + "set 'stdout'/'stderr' in the job");
+      throw ControlException.conflict(path != null
+          ? "job " + row.id() + " is not the engine owner's, so its log is read only through "
+              + "its backend, and backend '" + cluster.backendName() + "' cannot read logs; "
+              + "read " + path + " yourself"
+          : "job " + row.id() + " names no " + stream.name().toLowerCase() + " file and backend '"
+              + cluster.backendName() + "' cannot read logs; set 'stdout'/'stderr' in the job");
     }
     return new LogSource.Remote(cluster, new JobRef(row.id(), a.nativeId(),
         StoredJson.attributes(a.attributes())));

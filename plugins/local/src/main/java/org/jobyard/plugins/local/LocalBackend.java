@@ -196,26 +196,20 @@ public final class LocalBackend implements Backend {
   public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
     var result = new HashMap<String, JobStatus>();
     var asked = new ArrayList<JobRef>();
-    var dirs = new ArrayList<String>();
     for (var job : jobs) {
-      var files = JobFiles.of(job);
-      if (files == null) {
+      if (JobFiles.of(job) == null) {
         result.put(job.jobId(), new JobStatus.Unknown(
             "the engine's record of this job has no job folder (attribute 'dir')"));
       } else {
         asked.add(job);
-        dirs.add(files.dir());
       }
-    }
-    if (asked.isEmpty()) {
-      return result;
     }
     // one script per account: a job run as another account is only ever read as that account
     for (var group : byAccount(asked).entrySet()) {
       var refs = group.getValue();
-      var groupDirs = refs.stream().map(r -> JobFiles.of(r).dir()).toList();
+      var dirs = refs.stream().map(r -> JobFiles.of(r).dir()).toList();
       var out = run(RunAs.wrap(group.getKey().orElse(null),
-          Command.of("sh", "-s").withStdin(Scripts.poll(groupDirs))), "poll");
+          Command.of("sh", "-s").withStdin(Scripts.poll(dirs))), "poll");
       if (!out.succeeded()) {
         throw BackendException.unavailable(context.cluster() + ": the poll script failed on "
             + transport.describe() + ": " + out.summary(), null);
