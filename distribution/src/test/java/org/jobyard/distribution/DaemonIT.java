@@ -64,6 +64,13 @@ class DaemonIT {
     String console() throws Exception {
       return Tarball.read(consoleFile);
     }
+
+    /** SIGTERM, then SIGKILL if it has not stopped within a minute. */
+    void stop() throws Exception {
+      process.destroy();
+      process.waitFor(60, TimeUnit.SECONDS);
+      process.destroyForcibly();
+    }
   }
 
   @BeforeAll
@@ -75,9 +82,11 @@ class DaemonIT {
         api:
           listen: 127.0.0.1:0
           tokens:
-            - {user: alice, token: %s}
+            - {user: alice, token: %s, account: %s}
             - {user: bob, token_file: conf/bob.token}
-        """.formatted(ALICE));
+        clusters:
+          local: {backend: local, users: [alice]}
+        """.formatted(ALICE, System.getProperty("user.name")));
     Files.writeString(tarball.home.resolve("conf/bob.token"), BOB + "\n");
     daemon = Daemon.start(tarball);
   }

@@ -58,6 +58,7 @@ public final class Engine implements AutoCloseable {
 
   /** Wires an engine for the configuration; nothing runs until {@link #start()}. */
   public static Engine create(EngineConfig config) {
+    org.jobyard.engine.security.PrivateFiles.secure(config.varDir());
     try {
       return Guice.createInjector(new EngineModule(config)).getInstance(Engine.class);
     } catch (com.google.inject.ProvisionException e) {

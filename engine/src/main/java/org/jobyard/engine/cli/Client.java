@@ -31,10 +31,19 @@ final class Client {
   private final HttpClient http;
 
   Client(URI base, String token) {
+    this(base, token, null);
+  }
+
+  /** @param tls the trust for an https engine, or null for the JDK's own */
+  Client(URI base, String token, javax.net.ssl.SSLContext tls) {
     this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
     this.token = token;
-    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5)).build();
+    var builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5));
+    if (tls != null) {
+      builder.sslContext(tls);
+    }
+    this.http = builder.build();
   }
 
   /** Finds the engine: the option, then the environment, then this installation's var/run. */
@@ -65,11 +74,9 @@ final class Client {
       throw new CliException(Main.BAD_INPUT, from + ": not a URL such as http://host:8642/: '"
           + url.strip() + "'");
     }
-    var token = System.getenv("JOBYARD_TOKEN");
-    if (token == null || token.isBlank()) {
-      token = read(run.resolve("token"));
-    }
-    return new Client(uri, token == null ? null : token.strip());
+    // the var/run token only to the var/run engine, never to a URL someone else named
+    var credentials = Credentials.of(uri, System.getenv(), run);
+    return new Client(uri, credentials.token(), credentials.tls());
   }
 
   /** The URL of an engine that answers at the address in {@code urlFile}, or null. */
@@ -83,6 +90,8 @@ final class Client {
       c.http.send(HttpRequest.newBuilder(c.base.resolve("api/v1/health"))
           .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.discarding());
       return url.strip(); // any answer, even 401, means something serves there
+    } catch (javax.net.ssl.SSLException e) {
+      return url.strip(); // a TLS engine whose certificate this check does not trust
     } catch (IOException | IllegalArgumentException e) {
       return null;
     } catch (InterruptedException e) {
@@ -158,6 +167,10 @@ final class Client {
     } catch (ConnectException e) {
       throw new CliException(Main.ENGINE_FAILED, "cannot reach the engine at " + base
           + ": connection refused; is 'jobyard engine' running?");
+    } catch (javax.net.ssl.SSLHandshakeException e) {
+      throw new CliException(Main.ENGINE_FAILED, "cannot reach the engine at " + base + ": its "
+          + "TLS certificate is not trusted (" + e.getMessage() + "); set JOBYARD_CA to the "
+          + "engine's certificate or CA (PEM)");
     } catch (HttpTimeoutException e) {
       throw new CliException(Main.ENGINE_FAILED, "the engine at " + base + " did not answer in "
           + "time");
@@ -219,5 +232,6 @@ final class Client {
   }
 
   private static final String JOBYARD_TOKEN_HINT = " (the CLI sends JOBYARD_TOKEN, else the "
-      + "token in var/run/token of this installation)";
+      + "token of this engine's entry in ~/.config/jobyard/engines.yaml, else, to this "
+      + "installation's own engine only, the token in var/run/token)";
 }

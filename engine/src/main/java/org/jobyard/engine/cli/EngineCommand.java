@@ -17,6 +17,8 @@ import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.control.JobControl;
 import org.jobyard.engine.http.ApiServer;
 import org.jobyard.engine.http.Authenticator;
+import org.jobyard.engine.security.Exposure;
+import org.jobyard.engine.security.PemTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -39,9 +41,12 @@ import picocli.CommandLine.Spec;
         "Other users call the API with tokens from the configuration:",
         "  api:",
         "    listen: 0.0.0.0:8642",
+        "    tls: {certificate: /etc/jobyard/cert.pem, key: /etc/jobyard/key.pem}",
         "    tokens:",
-        "      - {user: alice, token_file: /etc/jobyard/alice.token}",
+        "      - {user: alice, token_file: /etc/jobyard/alice.token, account: alice}",
         "      - {user: ops, token: 4f2c...e91a, admin: true}",
+        "A cluster serves only the engine's owner unless its 'users' name others; beyond "
+            + "loopback the API needs TLS or 'insecure: true'. See docs/security.md.",
         "",
         "SIGTERM or SIGINT stops in order: the API closes, the job manager finishes what it is "
             + "doing and commits, the store and clusters close, var/run is cleaned; exit 0. "
@@ -72,6 +77,21 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
       err.println("jobyard engine: configuration: " + e.getMessage());
       return Main.BAD_INPUT;
     }
+    String exposed;
+    PemTls tls;
+    try {
+      exposed = Exposure.check(config.api());
+      tls = config.api().tls() == null ? null
+          : PemTls.load(config.api().tls().certificate(), config.api().tls().key());
+    } catch (ConfigException e) {
+      err.println("jobyard engine: configuration: " + e.getMessage());
+      return Main.BAD_INPUT;
+    }
+    if (exposed != null) {
+      LOG.warn("{}", exposed);
+      err.println("jobyard engine: WARNING: " + exposed);
+      err.flush();
+    }
     var run = config.varDir().resolve("run");
     var urlFile = run.resolve("engine.url");
     var tokenFile = run.resolve("token");
@@ -99,7 +119,7 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     ApiServer server;
     try {
       server = new ApiServer(new JobControl(engine), new Authenticator(tokens),
-          config.api().listen()).start();
+          config.api().listen(), ApiServer.DEFAULT_MAX_BODY, tls).start();
     } catch (RuntimeException e) {
       engine.close();
       err.println("jobyard engine: the API cannot listen on " + config.api().listen() + ": "
@@ -110,7 +130,7 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     try {
       Files.createDirectories(run);
       writeAtomically(tokenFile, localToken + "\n", true);
-      writeAtomically(urlFile, url + "\n", false);
+      writeAtomically(urlFile, url + "\n", true); // var/ is the engine account's alone
     } catch (IOException e) {
       server.close();
       engine.close();

@@ -163,7 +163,7 @@ public final class ConfigLoader {
     if (!node.isObject()) {
       throw new ConfigException(where + ": expected a mapping such as {listen: 127.0.0.1:8642}");
     }
-    unknownFields(node, Set.of("listen", "tokens"), where);
+    unknownFields(node, Set.of("listen", "tokens", "tls", "insecure"), where);
     var listen = text(node, "listen", "127.0.0.1:0");
     var colon = listen.lastIndexOf(':');
     if (colon <= 0 || !listen.substring(colon + 1).matches("\\d{1,5}")
@@ -184,7 +184,7 @@ public final class ConfigLoader {
       if (!t.isObject()) {
         throw new ConfigException(at + ": expected {user, token or token_file, admin}");
       }
-      unknownFields(t, Set.of("user", "token", "token_file", "admin"), at);
+      unknownFields(t, Set.of("user", "token", "token_file", "admin", "account", "workspace"), at);
       var user = text(t, "user", "");
       if (user.isBlank()) {
         throw new ConfigException(at + ".user: required");
@@ -214,9 +214,38 @@ public final class ConfigLoader {
       if (!admin.isMissingNode() && !admin.isBoolean()) {
         throw new ConfigException(at + ".admin: expected true or false");
       }
-      tokens.add(new EngineConfig.Api.Token(user, secret, admin.asBoolean(false)));
+      var account = text(t, "account", null);
+      if (account != null && !account.matches("[a-z_][a-z0-9_.-]*")) {
+        throw new ConfigException(at + ".account: expected an OS account name, got '" + account
+            + "'");
+      }
+      var workspace = text(t, "workspace", null);
+      tokens.add(new EngineConfig.Api.Token(user, secret, admin.asBoolean(false), account,
+          workspace == null ? null : path(home, workspace).normalize()));
     }
-    return new EngineConfig.Api(listen, tokens);
+    return new EngineConfig.Api(listen, tokens, tls(home, node.path("tls"), where + ".tls"),
+        bool(node, "insecure", where + ".insecure"));
+  }
+
+  private static EngineConfig.Api.Tls tls(Path home, JsonNode node, String where) {
+    if (node.isMissingNode() || node.isNull()) {
+      return null;
+    }
+    if (!node.isObject() || !node.path("certificate").isTextual()
+        || !node.path("key").isTextual()) {
+      throw new ConfigException(where + ": expected {certificate: cert.pem, key: key.pem}");
+    }
+    unknownFields(node, Set.of("certificate", "key"), where);
+    return new EngineConfig.Api.Tls(path(home, node.path("certificate").asText()),
+        path(home, node.path("key").asText()));
+  }
+
+  private static boolean bool(JsonNode node, String field, String where) {
+    var v = node.path(field);
+    if (!v.isMissingNode() && !v.isBoolean()) {
+      throw new ConfigException(where + ": expected true or false");
+    }
+    return v.asBoolean(false);
   }
 
   private static void unknownFields(JsonNode node, Set<String> known, String where) {
@@ -267,7 +296,7 @@ public final class ConfigLoader {
     while (it.hasNext()) {
       var f = it.next();
       switch (f.getKey()) {
-        case "backend", "transport", "poll_interval", "max_jobs" -> { }
+        case "backend", "transport", "poll_interval", "max_jobs", "users" -> { }
         default -> {
           if (f.getValue().isContainerNode()) {
             throw new ConfigException(where + "." + f.getKey()
@@ -277,9 +306,15 @@ public final class ConfigLoader {
         }
       }
     }
+    var users = new java.util.LinkedHashSet<String>();
+    var unode = node.path("users");
+    if (!unode.isMissingNode() && !unode.isNull() && !unode.isArray()) {
+      throw new ConfigException(where + ".users: expected a list of API user names (or [\"*\"])");
+    }
+    unode.forEach(u -> users.add(u.asText()));
     return new ClusterConfig(name, backend.asText(), transport, settings,
         duration(node, "poll_interval", null, where + ".poll_interval"),
-        integer(node, "max_jobs", 0, where + ".max_jobs"));
+        integer(node, "max_jobs", 0, where + ".max_jobs"), users);
   }
 
   private static String text(JsonNode node, String field, String fallback) {

@@ -55,17 +55,39 @@ public record EngineConfig(
    * @param listen host:port of the REST API (port 0: a free one)
    * @param tokens who may call the API, besides the local user, who gets a token at every start
    */
-  public record Api(String listen, List<Token> tokens) {
+  public record Api(String listen, List<Token> tokens, Tls tls, boolean insecure) {
     public Api {
       requireNonNull(listen, "listen is null");
       tokens = List.copyOf(tokens);
     }
 
-    /** A bearer token and the user it stands for; an admin sees and acts on every job. */
-    public record Token(String user, String token, boolean admin) {
+    public Api(String listen, List<Token> tokens) {
+      this(listen, tokens, null, false);
+    }
+
+    /** The API's certificate chain and private key, PEM files (see docs/security.md). */
+    public record Tls(Path certificate, Path key) {
+      public Tls {
+        requireNonNull(certificate, "certificate is null");
+        requireNonNull(key, "key is null");
+      }
+    }
+
+    /**
+     * A bearer token and the user it stands for; an admin sees and acts on every job.
+     *
+     * @param account the OS account the user's local jobs run as, or null (docs/security.md)
+     * @param workspace the folder the user's paths are confined to, or null: the account's home
+     */
+    public record Token(String user, String token, boolean admin, String account,
+        Path workspace) {
       public Token {
         requireNonNull(user, "user is null");
         requireNonNull(token, "token is null");
+      }
+
+      public Token(String user, String token, boolean admin) {
+        this(user, token, admin, null, null);
       }
 
       @Override

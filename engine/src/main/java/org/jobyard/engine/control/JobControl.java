@@ -21,6 +21,7 @@ import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.LogStream;
 import org.jobyard.engine.Engine;
+import org.jobyard.engine.access.Access;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.ManagerStoppedException;
 import org.jobyard.engine.manager.RejectedException;
@@ -36,13 +37,21 @@ import org.jobyard.engine.store.StoredJson;
 public final class JobControl {
   private static final long REPLY_SECONDS = 120;
   private final Engine engine;
+  private final Access access;
 
+  /** Control for an engine whose owner is the OS account this process runs as. */
   public JobControl(Engine engine) {
-    this.engine = engine;
+    this(engine, new Access(engine.config(), System.getProperty("user.name")));
   }
 
+  public JobControl(Engine engine, Access access) {
+    this.engine = engine;
+    this.access = access;
+  }
+
+  /** Stores and submits the jobs, refused whole when they ask for more than is granted. */
   public List<String> submit(Caller caller, List<JobSpec> specs) {
-    return await(engine.manager().submit(caller.user(), specs));
+    return await(engine.manager().submit(caller.user(), access.admit(caller, specs)));
   }
 
   public List<JobView> ps(Caller caller, Selector selector) {
@@ -101,7 +110,9 @@ public final class JobControl {
     var row = exactlyOne(caller, selector, "logs");
     var spec = StoredJson.spec(row.id(), row.spec());
     var path = stream == LogStream.STDOUT ? spec.stdout() : spec.stderr();
-    if (path != null) {
+    // only the owner's files are opened here, with the engine's rights; anyone else's log is
+    // what their job produced, read by its backend (as their account on a local cluster)
+    if (path != null && access.isOwner(row.owner())) {
       return new LogSource.File(Path.of(path));
     }
     var attempt = engine.store().currentAttempts(List.of(row.id())).stream().findFirst();
@@ -113,9 +124,12 @@ public final class JobControl {
         .findFirst().orElseThrow(() -> ControlException.conflict("job " + row.id() + " ran on "
             + "cluster '" + a.cluster() + "', which is no longer configured"));
     if (!cluster.backend().capabilities().contains(Capability.LOG_ACCESS)) {
-      throw ControlException.conflict("job " + row.id() + " names no " + stream.name()
-          .toLowerCase() + " file and backend '" + cluster.backendName() + "' cannot read logs; "
-          + "set 'stdout'/'stderr' in the job");
+      throw ControlException.conflict(path != null
+          ? "job " + row.id() + " is not the engine owner's, so its log is read only through "
+              + "its backend, and backend '" + cluster.backendName() + "' cannot read logs; "
+              + "read " + path + " yourself"
+          : "job " + row.id() + " names no " + stream.name().toLowerCase() + " file and backend '"
+              + cluster.backendName() + "' cannot read logs; set 'stdout'/'stderr' in the job");
     }
     return new LogSource.Remote(cluster, new JobRef(row.id(), a.nativeId(),
         StoredJson.attributes(a.attributes())));

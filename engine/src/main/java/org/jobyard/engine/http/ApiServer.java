@@ -20,6 +20,7 @@ import java.util.Map;
 import org.jobyard.engine.control.Caller;
 import org.jobyard.engine.control.ControlException;
 import org.jobyard.engine.control.JobControl;
+import org.jobyard.engine.security.PemTls;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * them goes through {@link JobControl}, which decides what the caller may see and do.
  *
  * <p>Errors are always {@code {"error": {"code": "...", "message": "..."}}} with a stable code:
- * {@code unauthorized} 401, {@code invalid} 400, {@code not_found} 404, {@code conflict} 409,
+ * {@code unauthorized} 401, {@code invalid} 400, {@code forbidden} 403 (not granted, see
+ * docs/security.md), {@code not_found} 404, {@code conflict} 409,
  * {@code payload_too_large} 413, {@code unsupported_media_type} 415, {@code unavailable} 503,
  * {@code internal} 500.
  */
@@ -48,6 +50,7 @@ public final class ApiServer implements AutoCloseable {
   private final int port;
   private final Javalin app;
   private final JobsApi jobs;
+  private final boolean tls;
   private volatile URI url;
 
   /**
@@ -55,6 +58,12 @@ public final class ApiServer implements AutoCloseable {
    * @param maxBody the largest request body accepted, in bytes
    */
   public ApiServer(JobControl control, Authenticator auth, String listen, long maxBody) {
+    this(control, auth, listen, maxBody, null);
+  }
+
+  /** @param tls serves HTTPS with this identity; null for plain HTTP */
+  public ApiServer(JobControl control, Authenticator auth, String listen, long maxBody,
+      PemTls tls) {
     requireNonNull(control, "control is null");
     requireNonNull(auth, "auth is null");
     requireNonNull(listen, "listen is null");
@@ -65,6 +74,7 @@ public final class ApiServer implements AutoCloseable {
     this.host = listen.substring(0, colon);
     this.port = Integer.parseInt(listen.substring(colon + 1));
     this.jobs = new JobsApi(control, maxBody);
+    this.tls = tls != null;
     this.app = Javalin.create(config -> {
       config.startup.showJavalinBanner = false;
       config.startup.showOldJavalinVersionWarning = false;
@@ -74,6 +84,9 @@ public final class ApiServer implements AutoCloseable {
       config.http.prefer405over404 = true;
       config.jetty.host = host;
       config.jetty.port = port;
+      if (tls != null) {
+        config.jetty.addConnector((server, http) -> tls.connector(server, http, host, port));
+      }
       config.routes.before("/api/*", ctx -> {
         var caller = auth.authenticate(ctx.header("Authorization")).orElseThrow(() -> {
           ctx.header("WWW-Authenticate", "Bearer realm=\"jobyard\"");
@@ -120,7 +133,7 @@ public final class ApiServer implements AutoCloseable {
     if (host.equals("0.0.0.0") || host.equals("::")) {
       h = "127.0.0.1";
     }
-    url = URI.create("http://" + h + ":" + app.port() + "/");
+    url = URI.create((tls ? "https://" : "http://") + h + ":" + app.port() + "/");
     LOG.info("API listening on {}", url);
     return this;
   }

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.jobyard.engine.Engine;
+import org.jobyard.engine.access.Access;
 import org.jobyard.engine.config.ConfigLoader;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.control.JobControl;
@@ -47,7 +48,9 @@ class ClientVerbsTest {
     var config = ConfigLoader.load(home, conf);
     engine = Engine.create(config).start();
     var token = Authenticator.newToken();
-    server = new ApiServer(new JobControl(engine), new Authenticator(List.of(
+    // the tester stands for the engine's owner, as the var/run token does
+    server = new ApiServer(new JobControl(engine, new Access(config, "tester")),
+        new Authenticator(List.of(
         new EngineConfig.Api.Token("tester", token, true))), "127.0.0.1:0").start();
     Files.createDirectories(home.resolve("var/run"));
     EngineCommand.writeAtomically(home.resolve("var/run/engine.url"), server.url() + "\n", false);

@@ -50,7 +50,7 @@ class ApiServerTest {
     Files.writeString(conf, """
         engine: {poll_interval: 100ms, retry_backoff: 100ms}
         clusters:
-          t: {backend: scripted}
+          t: {backend: scripted, users: ["*"]}
         api:
           listen: 127.0.0.1:0
           tokens:
@@ -60,7 +60,9 @@ class ApiServerTest {
         """.formatted(ALICE, BOB, ADMIN));
     var config = ConfigLoader.load(home, conf);
     engine = Engine.create(config).start();
-    server = new ApiServer(new JobControl(engine), new Authenticator(config.api().tokens()),
+    // alice stands for the engine's owner: her jobs' logs are read from the files they name
+    var access = new org.jobyard.engine.access.Access(config, "alice");
+    server = new ApiServer(new JobControl(engine, access), new Authenticator(config.api().tokens()),
         config.api().listen(), MAX_BODY).start();
   }
 

@@ -75,8 +75,14 @@ public final class LocalBackend implements Backend {
     for (var job : jobs) {
       try {
         var tag = JobFiles.checkedTag(job);
+        var account = RunAs.of(job.spec());
+        if (account != null && !shares) {
+          throw BackendException.rejected("native.local." + RunAs.OPTION + ": cluster '"
+              + context.cluster() + "' runs jobs over " + transport.describe() + ", where the "
+              + "engine cannot change accounts; only the local transport can");
+        }
         launches.put(tag, new Scripts.Launch(tag,
-            WrapperScript.build(tag, job.spec(), shares, grace)));
+            WrapperScript.build(tag, job.spec(), shares, grace), account));
         ready.put(tag, job);
       } catch (BackendException e) {
         outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
@@ -91,7 +97,9 @@ public final class LocalBackend implements Backend {
     }
     var extraDirs = new LinkedHashSet<String>();
     for (var job : ready.values()) {
-      if (shares) {
+      // a job run as another account makes its own folders, with its own rights
+      if (shares && launches.containsKey(JobFiles.checkedTag(job))
+          && launches.get(JobFiles.checkedTag(job)).account() == null) {
         for (var path : List.of(nullToEmpty(job.spec().stdout()),
             nullToEmpty(job.spec().stderr()))) {
           if (path.startsWith("/") && JobFiles.parentOf(path) != null) {
@@ -112,7 +120,8 @@ public final class LocalBackend implements Backend {
       var pid = listing.pids().get(tag);
       if (pid != null) {
         var files = JobFiles.of(listing.workdir(), job, shares);
-        outcomes.add(new SubmitOutcome.Accepted(files.ref(job.jobId(), pid)));
+        outcomes.add(new SubmitOutcome.Accepted(ref(files, job.jobId(), pid,
+            launches.get(tag).account())));
       } else {
         var why = listing.errors().getOrDefault(tag, "the submit script did not report it ("
             + result.summary() + ")");
@@ -133,8 +142,15 @@ public final class LocalBackend implements Backend {
     if (staged.isEmpty()) {
       return;
     }
-    var result = run(Command.of("sh", "-s").withStdin(Scripts.prepare(settings.workdir(), staged)),
-        "prepare");
+    var accounts = new HashMap<String, String>();
+    for (var tag : staged) {
+      var account = launches.get(tag).account();
+      if (account != null) {
+        accounts.put(tag, account);
+      }
+    }
+    var result = run(Command.of("sh", "-s").withStdin(Scripts.prepare(settings.workdir(), staged,
+        accounts)), "prepare");
     var workdir = Listings.parseWorkdir(result.stdout());
     if (workdir == null || !result.succeeded()) {
       throw submitFailure(result);
@@ -149,7 +165,17 @@ public final class LocalBackend implements Backend {
             throw BackendException.rejected("input file destination '" + destination
                 + "' must be a path inside the job's directory");
           }
-          transport.upload(Path.of(input.source()), cwd + "/" + destination);
+          var account = accounts.get(tag);
+          if (account == null) {
+            transport.upload(Path.of(input.source()), cwd + "/" + destination);
+          } else {
+            var copied = run(RunAs.copy(account, input.source(), cwd + "/" + destination),
+                "stage");
+            if (!copied.succeeded()) {
+              throw BackendException.rejected("cannot stage input file " + input.source()
+                  + " as user " + account + ": " + copied.summary());
+            }
+          }
         }
       } catch (BackendException e) {
         launches.remove(tag);
@@ -170,71 +196,95 @@ public final class LocalBackend implements Backend {
   public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
     var result = new HashMap<String, JobStatus>();
     var asked = new ArrayList<JobRef>();
-    var dirs = new ArrayList<String>();
     for (var job : jobs) {
-      var files = JobFiles.of(job);
-      if (files == null) {
+      if (JobFiles.of(job) == null) {
         result.put(job.jobId(), new JobStatus.Unknown(
             "the engine's record of this job has no job folder (attribute 'dir')"));
       } else {
         asked.add(job);
-        dirs.add(files.dir());
       }
     }
-    if (asked.isEmpty()) {
-      return result;
-    }
-    var out = run(Command.of("sh", "-s").withStdin(Scripts.poll(dirs)), "poll");
-    if (!out.succeeded()) {
-      throw BackendException.unavailable(context.cluster() + ": the poll script failed on "
-          + transport.describe() + ": " + out.summary(), null);
-    }
-    var statuses = Listings.parsePoll(out.stdout());
-    for (int i = 0; i < asked.size(); i++) {
-      result.put(asked.get(i).jobId(), statuses.getOrDefault(i,
-          new JobStatus.Unknown("the poll listing had no line for this job")));
+    // one script per account: a job run as another account is only ever read as that account
+    for (var group : byAccount(asked).entrySet()) {
+      var refs = group.getValue();
+      var dirs = refs.stream().map(r -> JobFiles.of(r).dir()).toList();
+      var out = run(RunAs.wrap(group.getKey().orElse(null),
+          Command.of("sh", "-s").withStdin(Scripts.poll(dirs))), "poll");
+      if (!out.succeeded()) {
+        throw BackendException.unavailable(context.cluster() + ": the poll script failed on "
+            + transport.describe() + ": " + out.summary(), null);
+      }
+      var statuses = Listings.parsePoll(out.stdout());
+      for (int i = 0; i < refs.size(); i++) {
+        result.put(refs.get(i).jobId(), statuses.getOrDefault(i,
+            new JobStatus.Unknown("the poll listing had no line for this job")));
+      }
     }
     return result;
   }
 
   @Override
   public void cancel(List<JobRef> jobs) throws BackendException {
-    var dirs = new ArrayList<String>();
-    for (var job : jobs) {
-      var files = JobFiles.of(job);
-      if (files != null) {
-        dirs.add(files.dir());
+    var known = jobs.stream().filter(j -> JobFiles.of(j) != null).toList();
+    long grace = Math.max(1, settings.killGrace().toSeconds());
+    for (var group : byAccount(known).entrySet()) {
+      var dirs = group.getValue().stream().map(r -> JobFiles.of(r).dir()).toList();
+      var out = run(RunAs.wrap(group.getKey().orElse(null),
+          Command.of("sh", "-s").withStdin(Scripts.cancel(dirs, grace))), "cancel");
+      if (!out.succeeded()) {
+        throw BackendException.unavailable(context.cluster() + ": the cancel script failed on "
+            + transport.describe() + ": " + out.summary(), null);
       }
     }
-    if (dirs.isEmpty()) {
-      return;
+  }
+
+  /** Jobs grouped by the account they run as (empty: the engine's own), in their order. */
+  private static Map<Optional<String>, List<JobRef>> byAccount(List<JobRef> jobs) {
+    var groups = new LinkedHashMap<Optional<String>, List<JobRef>>();
+    for (var job : jobs) {
+      groups.computeIfAbsent(Optional.ofNullable(RunAs.of(job)), k -> new ArrayList<>())
+          .add(job);
     }
-    long grace = Math.max(1, settings.killGrace().toSeconds());
-    var out = run(Command.of("sh", "-s").withStdin(Scripts.cancel(dirs, grace)), "cancel");
-    if (!out.succeeded()) {
-      throw BackendException.unavailable(context.cluster() + ": the cancel script failed on "
-          + transport.describe() + ": " + out.summary(), null);
+    return groups;
+  }
+
+  /** The attempt's reference, with the account it runs as when not the engine's. */
+  private static JobRef ref(JobFiles files, String jobId, String pid, String account) {
+    var ref = files.ref(jobId, pid);
+    if (account == null) {
+      return ref;
     }
+    var attributes = new HashMap<>(ref.attributes());
+    attributes.put(RunAs.ATTR, account);
+    return new JobRef(jobId, pid, attributes);
   }
 
   @Override
   public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
-    var asked = new ArrayList<SubmitRequest>();
-    var tags = new ArrayList<String>();
+    var groups = new LinkedHashMap<Optional<String>, List<SubmitRequest>>();
     for (var attempt : attempts) {
       try {
-        tags.add(JobFiles.checkedTag(attempt));
-        asked.add(attempt);
+        JobFiles.checkedTag(attempt);
+        groups.computeIfAbsent(Optional.ofNullable(RunAs.of(attempt.spec())),
+            k -> new ArrayList<>()).add(attempt);
       } catch (BackendException e) {
-        // a tag that cannot name a folder was never submitted here
+        // a tag or account that cannot name a folder or user was never submitted here
       }
     }
     var found = new HashMap<String, JobRef>();
-    if (asked.isEmpty()) {
-      return found;
+    for (var group : groups.entrySet()) {
+      found.putAll(lookup(group.getKey().orElse(null), group.getValue()));
     }
-    var out = run(Command.of("sh", "-s").withStdin(Scripts.lookup(settings.workdir(), tags)),
-        "lookup");
+    return found;
+  }
+
+  /** Finds attempts that run as one account, reading their folders as that account. */
+  private Map<String, JobRef> lookup(String account, List<SubmitRequest> asked)
+      throws BackendException {
+    var found = new HashMap<String, JobRef>();
+    var tags = asked.stream().map(SubmitRequest::tag).toList();
+    var out = run(RunAs.wrap(account, Command.of("sh", "-s")
+        .withStdin(Scripts.lookup(settings.workdir(), tags))), "lookup");
     if (!out.succeeded()) {
       throw BackendException.unavailable(context.cluster() + ": the lookup script failed on "
           + transport.describe() + ": " + out.summary(), null);
@@ -246,7 +296,7 @@ public final class LocalBackend implements Backend {
     for (var e : Listings.parseLookup(out.stdout()).entrySet()) {
       var attempt = asked.get(e.getKey());
       var files = JobFiles.of(workdir, attempt, shares);
-      found.put(attempt.jobId(), files.ref(attempt.jobId(), e.getValue().pid()));
+      found.put(attempt.jobId(), ref(files, attempt.jobId(), e.getValue().pid(), account));
     }
     return found;
   }
@@ -258,8 +308,8 @@ public final class LocalBackend implements Backend {
       return Optional.empty();
     }
     var path = stream == LogStream.STDOUT ? files.stdout() : files.stderr();
-    var out = run(Command.of("tail", "-n", Integer.toString(Math.max(0, lines)), "--", path),
-        "tail");
+    var out = run(RunAs.wrap(RunAs.of(job), Command.of("tail", "-n",
+        Integer.toString(Math.max(0, lines)), "--", path)), "tail");
     return out.succeeded() ? Optional.of(out.stdout()) : Optional.empty();
   }
 
@@ -270,6 +320,11 @@ public final class LocalBackend implements Backend {
       throw BackendException.rejected("cannot collect job " + job.jobId()
           + ": the engine's record has no job folder");
     }
+    var account = RunAs.of(job);
+    if (account != null) {
+      collectAs(account, job, spec, jobCwd(files.dir(), spec));
+      return;
+    }
     var fetch = new OutputFetch(transport, context.cluster());
     if (!shares) {
       fetch.fetch(files.stdout(), spec.stdout(), false);
@@ -277,6 +332,25 @@ public final class LocalBackend implements Backend {
     }
     fetch.declaredOutputs(spec, jobCwd(files.dir(), spec));
     fetch.finish(job.jobId());
+  }
+
+  /** Copies the declared outputs as the job's account: only what it may read, where it may. */
+  private void collectAs(String account, JobRef job, JobSpec spec, String cwd)
+      throws BackendException {
+    var problems = new ArrayList<String>();
+    for (var output : spec.outputFiles()) {
+      var source = output.source().startsWith("/") ? output.source()
+          : cwd + "/" + output.source();
+      var copied = run(RunAs.copy(account, source, output.destination()), "collect");
+      if (!copied.succeeded()) {
+        problems.add(source + " -> " + output.destination() + " as user " + account + ": "
+            + copied.summary());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new BackendException(context.cluster() + ": job " + job.jobId()
+          + ": some outputs could not be fetched: " + String.join("; ", problems), false);
+    }
   }
 
   @Override

@@ -15,8 +15,40 @@ final class Scripts {
 
   private Scripts() {}
 
-  /** One job to launch: its tag (folder name) and the text of its {@code job.sh}. */
-  record Launch(String tag, String wrapper) {}
+  /**
+   * One job to launch: its tag (folder name), the text of its {@code job.sh}, and the OS account
+   * it runs as ({@link RunAs}; null for the engine's own).
+   */
+  record Launch(String tag, String wrapper, String account) {
+    Launch(String tag, String wrapper) {
+      this(tag, wrapper, null);
+    }
+  }
+
+  /**
+   * Hands a job folder ($2, created by root) to account $1 and launches it as that account:
+   * every read and write in the folder from then on is the account's own, so a link it plants
+   * there leads nowhere root could go. The work folder becomes traversable (not listable) and
+   * the completion markers' folder writable by all, sticky like /tmp.
+   */
+  private static final String LAUNCH_AS = RunAs.SHELL_FUNCTION + """
+      chmod 711 "$W" && chmod 1733 "$W/.done" || exit 4
+      launch_as() {
+        d="$W/$2"
+        g=$(id -g -- "$1" 2>/dev/null) || { echo "E $2 no OS account '$1' on this host"; return; }
+        chown -- "$1:$g" "$d" && chmod 700 "$d" || { echo "E $2 cannot give $d to $1"; return; }
+        printf '%s' "$3" | as_user "$1" sh -c '
+          d=$1
+          if [ -s "$d/pid" ] || [ -e "$d/exitcode" ]; then
+            p=; [ -s "$d/pid" ] && read -r p < "$d/pid"
+            echo "J ${d##*/} ${p:--}"
+            exit 0
+          fi
+          cat > "$d/job.sh" || { echo "E ${d##*/} cannot write $d/job.sh"; exit 0; }
+          setsid sh "$d/job.sh" </dev/null >/dev/null 2>&1 &
+          echo "J ${d##*/} $!"' sh "$d" || echo "E $2 cannot run as $1"
+      }
+      """;
 
   /**
    * Whether a pid ($1) is still the wrapper of the job whose folder is named $2: its command line
@@ -77,20 +109,42 @@ final class Scripts {
       }
       sb.append('\n');
     }
+    if (launches.stream().anyMatch(l -> l.account() != null)) {
+      sb.append(LAUNCH_AS);
+    }
     for (var l : launches) {
-      sb.append("launch ").append(l.tag()).append(' ').append(quote(l.wrapper())).append('\n');
+      if (l.account() == null) {
+        sb.append("launch ").append(l.tag());
+      } else {
+        sb.append("launch_as ").append(l.account()).append(' ').append(l.tag());
+      }
+      sb.append(' ').append(quote(l.wrapper())).append('\n');
     }
     return sb.toString();
   }
 
   /** Only creates job folders (before input files are uploaded into them). */
   static String prepare(String workdir, Collection<String> tags) {
+    return prepare(workdir, tags, java.util.Map.of());
+  }
+
+  /** Creates job folders, each given to the OS account its job runs as ({@code accounts}). */
+  static String prepare(String workdir, Collection<String> tags,
+      java.util.Map<String, String> accounts) {
     var sb = new StringBuilder();
     sb.append("mkdir -p -- ").append(quote(workdir + "/.done")).append(" || exit 4\n");
     sb.append("W=$(cd -- ").append(quote(workdir)).append(" && pwd) || exit 4\n");
     sb.append("echo \"W $W\"\n");
+    if (!accounts.isEmpty()) {
+      sb.append("chmod 711 \"$W\" || exit 4\n");
+    }
     for (var tag : tags) {
       sb.append("mkdir -p -- \"$W\"/").append(tag).append(" || exit 4\n");
+      var account = accounts.get(tag);
+      if (account != null) {
+        sb.append("chown -- ").append(account).append(":\"$(id -g -- ").append(account)
+            .append(")\" \"$W\"/").append(tag).append(" || exit 4\n");
+      }
     }
     return sb.toString();
   }

@@ -52,15 +52,20 @@ final class WrapperScript {
         throw BackendException.rejected("job " + tag + ": the executable contains a NUL character");
       }
     }
+    var ownFolders = RunAs.of(spec) != null;
     try {
-      return text(tag, spec, sharesFilesystem, killGraceSeconds);
+      return text(tag, spec, sharesFilesystem, killGraceSeconds, ownFolders);
     } catch (IllegalArgumentException e) {
       throw BackendException.rejected("job " + tag + " cannot be run by a shell: " + e.getMessage());
     }
   }
 
+  /**
+   * @param ownFolders the job makes the folders of its output files itself (it runs as another
+   *     account, and the engine creates nothing in that account's area for it)
+   */
   private static String text(String tag, JobSpec spec, boolean shares,
-      long grace) {
+      long grace, boolean ownFolders) {
     var out = outputWord(spec.stdout(), "stdout", shares);
     var err = outputWord(spec.stderr(), "stderr", shares);
     var sb = new StringBuilder(512);
@@ -88,6 +93,13 @@ final class WrapperScript {
         .append("fail() { printf '%s\\n' \"$2\" > \"$d/reason\"; finish \"$1\"; }\n")
         .append("trap 'finish 143' TERM\ntrap 'finish 130' INT\ntrap 'finish 129' HUP\n")
         .append("[ -e \"$d/cancelled\" ] && finish 143\n");
+    if (ownFolders && shares) {
+      for (var path : new String[] {spec.stdout(), spec.stderr()}) {
+        if (path != null && path.startsWith("/") && JobFiles.parentOf(path) != null) {
+          sb.append("mkdir -p -- ").append(quote(JobFiles.parentOf(path))).append(" 2>/dev/null\n");
+        }
+      }
+    }
     // `true >` rather than `exec >` first: a failed redirection of a special builtin would end
     // the shell before it could record why.
     sb.append("{ true > ").append(out).append(" && true > ").append(err).append("; } 2>/dev/null")
