@@ -193,9 +193,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     return summary.failed() + summary.cancelled() > 0 ? Main.JOBS_FAILED : Main.OK;
   }
 
+  /** The deepest cause's message, or the store's own advice when the store refused to open. */
   static String rootMessage(Throwable e) {
     var t = e;
     while (t.getCause() != null && t.getCause() != t) {
+      if (t instanceof org.jobyard.engine.store.StoreException) {
+        return t.getMessage();
+      }
       t = t.getCause();
     }
     return t.getMessage() == null ? t.toString() : t.getMessage();
