@@ -9,13 +9,9 @@ import io.swagger.v3.parser.core.models.ParseOptions;
 import java.io.ByteArrayOutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.jobyard.engine.Engine;
-import org.jobyard.engine.config.ConfigLoader;
-import org.jobyard.engine.control.JobControl;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,27 +29,19 @@ class ApiPromisesTest {
 
   @TempDir
   static Path home;
-  static Engine engine;
+  static RunningApi api;
   static ApiServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    var conf = home.resolve("jobyard.yaml");
-    Files.writeString(conf, "engine: {poll_interval: 100ms}\nclusters: {t: {backend: scripted}}\n"
-        + "api: {listen: '127.0.0.1:0', tokens: [{user: ann, token: " + TOKEN + "}]}\n");
-    var config = ConfigLoader.load(home, conf);
-    engine = Engine.create(config).start();
-    server = new ApiServer(new JobControl(engine), new Authenticator(config.api().tokens()),
-        config.api().listen()).start();
+    api = RunningApi.start(home, "ann", TOKEN);
+    server = api.server();
   }
 
   @AfterAll
   static void stop() {
-    if (server != null) {
-      server.close();
-    }
-    if (engine != null) {
-      engine.close();
+    if (api != null) {
+      api.close();
     }
   }
 
