@@ -13,9 +13,11 @@ public final class Database implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Database.class);
   private final HikariDataSource dataSource;
   private final Jdbi jdbi;
+  private final String url;
 
   public Database(EngineConfig.Database config) {
     StoreCheck.beforeOpening(config.url(), config.user(), config.password());
+    this.url = config.url();
     var url = h2Defaults(config.url());
     var hc = new HikariConfig();
     hc.setJdbcUrl(url);
@@ -78,5 +80,6 @@ public final class Database implements AutoCloseable {
   @Override
   public void close() {
     dataSource.close();
+    StoreCheck.keepCopy(url);
   }
 }

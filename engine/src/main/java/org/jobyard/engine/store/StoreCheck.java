@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * is never replaced: H2 would open a truncated file as a new empty database, and Flyway would fill
  * it, losing every job. The check opens the file read-only (nothing is written), refuses a store
  * that is damaged, in use by a running engine, or not writable, naming the file and saying what to
- * do; a store that passes is copied to {@code <name>.mv.db.last-good}, the copy to recover from.
+ * do. A store that passes, and a store closed cleanly, is copied to
+ * {@code <name>.mv.db.last-good}, the copy to recover from.
  */
 final class StoreCheck {
   private static final Logger LOG = LoggerFactory.getLogger(StoreCheck.class);
@@ -25,13 +26,11 @@ final class StoreCheck {
 
   /** Does nothing for PostgreSQL or in-memory H2; throws {@link StoreException} with advice. */
   static void beforeOpening(String url, String user, String password) {
-    if (!url.startsWith("jdbc:h2:file:")) {
+    var file = file(url);
+    if (file == null) {
       return;
     }
-    var base = url.substring("jdbc:h2:file:".length());
-    int semi = base.indexOf(';');
-    base = semi < 0 ? base : base.substring(0, semi);
-    var file = Path.of(base + ".mv.db").toAbsolutePath();
+    var base = file.toString().substring(0, file.toString().length() - ".mv.db".length());
     var dir = file.getParent();
     if (Files.isDirectory(dir) && !Files.isWritable(dir)) {
       throw new StoreException("the job store's folder " + dir + " is not writable; make it "
@@ -82,6 +81,28 @@ final class StoreCheck {
         throw se;
       }
       throw damaged(file, firstLine(Database.rootMessage(e)), e);
+    }
+    keepCopy(url);
+  }
+
+  /** The H2 store's file for a {@code jdbc:h2:file:} URL, else null. */
+  static Path file(String url) {
+    if (!url.startsWith("jdbc:h2:file:")) {
+      return null;
+    }
+    var base = url.substring("jdbc:h2:file:".length());
+    int semi = base.indexOf(';');
+    return Path.of((semi < 0 ? base : base.substring(0, semi)) + ".mv.db").toAbsolutePath();
+  }
+
+  /**
+   * Copies a store nobody holds (checked at start, or just closed) to {@code .last-good}: what
+   * the advice for a damaged store restores.
+   */
+  static void keepCopy(String url) {
+    var file = file(url);
+    if (file == null || !Files.isRegularFile(file)) {
+      return;
     }
     try {
       Files.copy(file, file.resolveSibling(file.getFileName() + LAST_GOOD),

@@ -79,15 +79,15 @@ class StoreCheckTest {
         .redirectErrorStream(true).redirectOutput(dir.resolve("holder.log").toFile())
         .start(); // the shell holds the store open while it waits on its standard input
     try {
-      await().atMost(Duration.ofSeconds(60)).untilAsserted(() -> {
-        var started = System.nanoTime();
-        var e = catchThrowableOfType(StoreException.class, () -> new Database(config()).close());
-        assertThat(e).as("refused while another process holds the store").isNotNull();
-        assertThat(e.getMessage()).contains("an engine is running on this installation")
-            .contains("jobyard submit");
-        assertThat(Duration.ofNanos(System.nanoTime() - started))
-            .isLessThan(Duration.ofSeconds(10));
-      });
+      var log = dir.resolve("holder.log");
+      await().atMost(Duration.ofSeconds(60)).failFast("the holder exited", () -> !holder.isAlive())
+          .until(() -> Files.exists(log) && Files.readString(log).contains("sql>"));
+      var started = System.nanoTime();
+      var e = catchThrowableOfType(StoreException.class, () -> new Database(config()).close());
+      assertThat(e).as("refused while another process holds the store").isNotNull();
+      assertThat(e.getMessage()).contains("an engine is running on this installation")
+          .contains("jobyard submit");
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
     } finally {
       holder.destroyForcibly().waitFor();
     }
