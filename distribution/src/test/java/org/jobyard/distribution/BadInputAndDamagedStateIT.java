@@ -60,13 +60,6 @@ class BadInputAndDamagedStateIT {
   }
 
   @Test
-  void runHelpShowsSweepPlaceholdersAsWritten() throws Exception {
-    var r = tarball.run(work, TIMEOUT, "run", "--help");
-    assertThat(r.exitCode()).isZero();
-    assertThat(r.stdout()).contains("square-${n}").doesNotContain("square-null");
-  }
-
-  @Test
   void withJsonOutputAnUnreachableEngineIsAJsonErrorOnStdout() throws Exception {
     var r = tarball.run(work, TIMEOUT, "ps", "-o", "json", "--engine", "http://127.0.0.1:1/");
     assertThat(r.exitCode()).as(r.toString()).isEqualTo(3);
