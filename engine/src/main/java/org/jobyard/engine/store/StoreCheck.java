@@ -32,10 +32,15 @@ final class StoreCheck {
     }
     var base = file.toString().substring(0, file.toString().length() - ".mv.db".length());
     var dir = file.getParent();
-    if (Files.isDirectory(dir) && !Files.isWritable(dir)) {
-      throw new StoreException("the job store's folder " + dir + " is not writable; make it "
-          + "writable for this user, or name another store in conf/jobyard.yaml (database.url)",
-          null);
+    var existing = dir;
+    while (existing != null && !Files.exists(existing)) {
+      existing = existing.getParent(); // H2 creates the missing folders below it
+    }
+    if (existing != null && (!Files.isDirectory(existing) || !Files.isWritable(existing))) {
+      throw new StoreException("the job store's folder " + dir + " is not writable ("
+          + existing + (Files.isDirectory(existing) ? " is read-only" : " is not a folder")
+          + "); make it writable for this user, or name another store in conf/jobyard.yaml "
+          + "(database.url)", null);
     }
     if (!Files.exists(file)) {
       return; // a new installation: H2 creates the store

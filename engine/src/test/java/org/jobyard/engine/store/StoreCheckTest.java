@@ -94,6 +94,19 @@ class StoreCheckTest {
   }
 
   @Test
+  void refusesAtOnceAStoreFolderThatCannotBeWrittenNamingIt() throws Exception {
+    // as root every folder is writable; a file where a folder should be fails the same check
+    var notAFolder = Files.writeString(dir.resolve("var"), "");
+    var started = System.nanoTime();
+    var e = catchThrowableOfType(StoreException.class, () -> new Database(
+        new EngineConfig.Database("jdbc:h2:file:" + notAFolder.resolve("db/jobyard"), "sa", "",
+            2)).close());
+    assertThat(e.getMessage()).startsWith("the job store's folder " + notAFolder.resolve("db")
+        + " is not writable (" + notAFolder + " is not a folder)");
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+  }
+
+  @Test
   void aCleanCloseLeavesNoTraceOfAnAlreadyClosedDatabase() throws Exception {
     storeWithAJob();
     try (var db = new Database(config())) {
