@@ -129,6 +129,8 @@ class RunFromTarballIT {
     assertThat(r.exitCode()).isZero();
     assertThat(r.stdout()).contains("Usage: jobyard run").contains("sweep").contains("--config")
         .contains("Exit status");
+    // picocli once expanded ${n} itself and showed square-null
+    assertThat(r.stdout()).contains("square-${n}").doesNotContain("null");
   }
 
   @Test

@@ -35,8 +35,8 @@ final class JobCommands {
   static final String EXIT_CODES = "Exit status: 0 done; 1 nothing matched, or the jobs' state "
       + "refused it (a live job for restart or flush), or the followed job did not succeed; "
       + "2 invalid input or credentials; 3 the engine is unreachable or failed.";
-  static final String ENGINE_HELP = "The engine is found in var/run/ of this installation "
-      + "(written by 'jobyard engine'), else at --engine URL or JOBYARD_ENGINE; the token is "
+  static final String ENGINE_HELP = "The engine is at --engine URL, else JOBYARD_ENGINE, else "
+      + "in var/run/engine.url of this installation (written by 'jobyard engine'); the token is "
       + "JOBYARD_TOKEN, else var/run/token.";
 
   /** Where the engine is and how to print. */
@@ -559,7 +559,8 @@ final class JobCommands {
       }
       for (var r : rows) {
         for (int i = 0; i < r.size(); i++) {
-          widths[i] = Math.max(widths[i], Math.min(r.get(i).length(), 60));
+          var c = org.jobyard.engine.spec.Printable.escape(r.get(i));
+          widths[i] = Math.max(widths[i], Math.min(c.length(), 60));
         }
       }
       line(out, header, widths);
@@ -569,7 +570,7 @@ final class JobCommands {
     private static void line(PrintWriter out, List<String> cells, int[] widths) {
       var sb = new StringBuilder();
       for (int i = 0; i < cells.size(); i++) {
-        var c = cells.get(i);
+        var c = org.jobyard.engine.spec.Printable.escape(cells.get(i));
         if (i < cells.size() - 1) {
           if (c.length() > widths[i]) {
             c = c.substring(0, widths[i] - 1) + "~";

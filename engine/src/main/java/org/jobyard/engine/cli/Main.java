@@ -62,6 +62,12 @@ public final class Main {
     }
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       if (e instanceof CliException c) {
+        if (wantsJson(parsed)) {
+          // scripts that asked for JSON get the error as JSON on stdout, as the API answers it
+          cmd.getOut().println(errorJson(c.exitCode, c.getMessage()));
+          cmd.getOut().flush();
+          return c.exitCode;
+        }
         cmd.getErr().println("jobyard " + cmd.getCommandName() + ": " + c.getMessage());
         cmd.getErr().flush();
         return c.exitCode;
@@ -70,6 +76,34 @@ public final class Main {
       return ENGINE_FAILED;
     });
     return cli.execute(args);
+  }
+
+  private static boolean wantsJson(CommandLine.ParseResult parsed) {
+    for (var p = parsed; p != null; p = p.subcommand()) {
+      if (p.hasMatchedOption("-o") && "json".equals(p.matchedOptionValue("-o", ""))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** {@code {"error": {"code", "exit", "message"}}}: the code names the exit status's meaning. */
+  static String errorJson(int exit, String message) {
+    var code = switch (exit) {
+      case BAD_INPUT -> "invalid";
+      case ENGINE_FAILED -> "unavailable";
+      default -> "refused";
+    };
+    var body = new java.util.LinkedHashMap<String, Object>();
+    body.put("code", code);
+    body.put("exit", exit);
+    body.put("message", message);
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper()
+          .writeValueAsString(java.util.Map.of("error", body));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** The installation folder: {@code -Djobyard.home}, {@code JOBYARD_HOME}, or the current one. */

@@ -42,9 +42,10 @@ import picocli.CommandLine.Spec;
         "  stdout: hello.out",
         "  resources: {cores: 1, memory: 1GB, walltime: 10m}",
         "  retries: 1",
-        "A sweep expands ${x} in a job template for every value:",
+        // $${...} keeps picocli from expanding ${...} itself (it printed square-null)
+        "A sweep expands $${x} in a job template for every value:",
         "  sweep: {n: [1, 2, 3]}",
-        "  job: {name: 'square-${n}', executable: sh, arguments: [-c, 'echo $((${n}*${n}))']}",
+        "  job: {name: 'square-$${n}', executable: sh, arguments: [-c, 'echo $(($${n}*$${n}))']}",
         "",
         "Relative paths (directory, stdout, stderr, inputs, outputs) are taken from the current "
             + "folder. Jobs run on the clusters of the configuration (conf/jobyard.yaml; with "
@@ -225,9 +226,13 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     }
   }
 
+  /** The deepest cause's message, or the store's own advice when the store refused to open. */
   static String rootMessage(Throwable e) {
     var t = e;
     while (t.getCause() != null && t.getCause() != t) {
+      if (t instanceof org.jobyard.engine.store.StoreException) {
+        return t.getMessage();
+      }
       t = t.getCause();
     }
     return t.getMessage() == null ? t.toString() : t.getMessage();

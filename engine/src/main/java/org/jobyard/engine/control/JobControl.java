@@ -282,44 +282,13 @@ public final class JobControl {
     }
   }
 
-  /** The last lines of a file ("" if it does not exist yet), reading only its end. */
+  /** The last lines of a file ("" if it does not exist yet), reading only its end, bounded. */
   static String tailFile(Path path, int lines) {
     if (!Files.isRegularFile(path)) {
       return "";
     }
     try (var f = new RandomAccessFile(path.toFile(), "r")) {
-      long end = f.length();
-      long pos = end;
-      int newlines = 0;
-      var chunk = new byte[8192];
-      // a trailing newline ends the last line; it does not start a new one
-      long stop = end;
-      while (pos > 0 && newlines <= lines) {
-        int n = (int) Math.min(chunk.length, pos);
-        pos -= n;
-        f.seek(pos);
-        f.readFully(chunk, 0, n);
-        for (int i = n - 1; i >= 0; i--) {
-          if (chunk[i] == '\n' && pos + i != end - 1) {
-            newlines++;
-            if (newlines == lines) {
-              stop = pos + i + 1;
-              pos = -1;
-              break;
-            }
-          }
-        }
-        if (pos == -1) {
-          break;
-        }
-        if (pos == 0) {
-          stop = 0;
-        }
-      }
-      f.seek(stop);
-      var bytes = new byte[(int) (end - stop)];
-      f.readFully(bytes);
-      return new String(bytes, StandardCharsets.UTF_8);
+      return LogTail.read(f, lines);
     } catch (IOException e) {
       throw ControlException.unavailable("cannot read " + path + ": " + e.getMessage());
     }

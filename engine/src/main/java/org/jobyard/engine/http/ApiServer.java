@@ -31,9 +31,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Errors are always {@code {"error": {"code": "...", "message": "..."}}} with a stable code:
  * {@code unauthorized} 401, {@code invalid} 400, {@code forbidden} 403 (not granted, see
- * docs/security.md), {@code not_found} 404, {@code conflict} 409,
- * {@code payload_too_large} 413, {@code unsupported_media_type} 415, {@code unavailable} 503,
- * {@code internal} 500.
+ * docs/security.md), {@code not_found} 404, {@code method_not_allowed} 405, {@code conflict}
+ * 409, {@code payload_too_large} 413, {@code uri_too_long} 414, {@code unsupported_media_type}
+ * 415, {@code headers_too_large} 431, {@code unavailable} 503, {@code internal} 500, also for
+ * requests Jetty refuses itself ({@link JsonErrorHandler}).
  */
 public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
@@ -87,6 +88,9 @@ public final class ApiServer implements AutoCloseable {
       if (tls != null) {
         config.jetty.addConnector((server, http) -> tls.connector(server, http, host, port));
       }
+      // requests Jetty refuses itself answer JSON too, at the server and in the servlet context
+      config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+      config.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new JsonErrorHandler()));
       config.routes.before("/api/*", ctx -> {
         var caller = auth.authenticate(ctx.header("Authorization")).orElseThrow(() -> {
           ctx.header("WWW-Authenticate", "Bearer realm=\"jobyard\"");
@@ -161,7 +165,7 @@ public final class ApiServer implements AutoCloseable {
     };
   }
 
-  private static String code(int status) {
+  static String code(int status) {
     return switch (status) {
       case 400 -> "invalid";
       case 401 -> "unauthorized";
@@ -170,7 +174,9 @@ public final class ApiServer implements AutoCloseable {
       case 405 -> "method_not_allowed";
       case 409 -> "conflict";
       case 413 -> "payload_too_large";
+      case 414 -> "uri_too_long";
       case 415 -> "unsupported_media_type";
+      case 431 -> "headers_too_large";
       case 503 -> "unavailable";
       default -> status >= 500 ? "internal" : "invalid";
     };

@@ -346,25 +346,7 @@ final class JobsApi {
 
   /** The offset where the last {@code lines} lines of a file start, reading only its end. */
   static long tailStart(RandomAccessFile f, long end, int lines) throws IOException {
-    if (lines == 0) {
-      return end;
-    }
-    long pos = end;
-    int newlines = 0;
-    var chunk = new byte[8192];
-    while (pos > 0) {
-      int n = (int) Math.min(chunk.length, pos);
-      pos -= n;
-      f.seek(pos);
-      f.readFully(chunk, 0, n);
-      for (int i = n - 1; i >= 0; i--) {
-        // a trailing newline ends the last line; it does not start a new one
-        if (chunk[i] == '\n' && pos + i != end - 1 && ++newlines == lines) {
-          return pos + i + 1;
-        }
-      }
-    }
-    return 0;
+    return org.jobyard.engine.control.LogTail.start(f, end, lines);
   }
 
   /**

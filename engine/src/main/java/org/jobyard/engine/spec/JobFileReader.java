@@ -1,12 +1,10 @@
 package org.jobyard.engine.spec;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -35,13 +34,16 @@ public final class JobFileReader {
   /** Above this a sweep is almost certainly a mistake. */
   public static final int MAX_JOBS_PER_FILE = 100_000;
 
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
       "account", "inputs", "outputs", "clusters", "retries", "native");
   private static final Set<String> RESOURCE_FIELDS =
       Set.of("cores", "memory", "walltime", "nodes", "gpus");
+  /** Beyond any batch system's limit, and far from overflowing a long in bytes or seconds. */
+  static final long MAX_MEMORY_MB = 1L << 40;
+  static final Duration MAX_WALLTIME = Duration.ofDays(3650);
+  private static final String NUL = ": contains a NUL character, which no program or file name "
+      + "can hold";
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
   private static final Pattern SIZE =
       Pattern.compile("(\\d+)\\s*([kmgt]i?b?|b)?", Pattern.CASE_INSENSITIVE);
@@ -51,7 +53,13 @@ public final class JobFileReader {
   public static List<JobSpec> read(Path file) throws JobFileException {
     String text;
     try {
+      if (Files.size(file) > DocumentReader.MAX_CHARS) {
+        throw new JobFileException(List.of(file + ": " + Files.size(file) + " bytes; a job file "
+            + "holds at most " + DocumentReader.MAX_CHARS + " (10 MiB): split it, or use a sweep"));
+      }
       text = Files.readString(file);
+    } catch (CharacterCodingException e) {
+      throw new JobFileException(List.of(file + ": not UTF-8 text; save the job file as UTF-8"));
     } catch (IOException e) {
       throw new JobFileException(List.of(file + ": cannot read: " + e.getMessage()));
     }
@@ -62,15 +70,7 @@ public final class JobFileReader {
   /** Parses a document; {@code source} names it in messages (a file name, "request body"). */
   public static List<JobSpec> parse(String source, String text, boolean json)
       throws JobFileException {
-    JsonNode root;
-    try {
-      root = (json ? JSON : YAML).readTree(text);
-    } catch (JsonProcessingException e) {
-      var loc = e.getLocation();
-      throw new JobFileException(List.of(source + (loc == null ? "" : ":" + loc.getLineNr())
-          + ": not valid " + (json ? "JSON" : "YAML") + ": " + e.getOriginalMessage()));
-    }
-    return fromTree(source, root);
+    return fromTree(source, DocumentReader.read(source, text, json));
   }
 
   public static List<JobSpec> fromTree(String source, JsonNode root) throws JobFileException {
@@ -130,11 +130,11 @@ public final class JobFileReader {
       if (index != null) {
         sb.append("job ").append(index);
         if (name != null) {
-          sb.append(" ('").append(name).append("')");
+          sb.append(" ('").append(Printable.escape(name)).append("')");
         }
         sb.append(", ");
       } else if (name != null) {
-        sb.append("job '").append(name).append("', ");
+        sb.append("job '").append(Printable.escape(name)).append("', ");
       }
       return sb.append("field '").append(field).append("'").toString();
     }
@@ -172,19 +172,18 @@ public final class JobFileReader {
         return;
       }
       var list = new ArrayList<String>();
+      var field = source + ": field 'sweep." + e.getKey() + "'";
       if (e.getValue().isArray()) {
-        e.getValue().forEach(v -> list.add(v.asText()));
-      } else if (e.getValue().isObject() && e.getValue().has("from")) {
-        var from = e.getValue().path("from").asLong();
-        var to = e.getValue().path("to").asLong();
-        var step = e.getValue().path("step").asLong(1);
-        if (step <= 0 || to < from || (to - from) / step > MAX_JOBS_PER_FILE) {
-          problems.add(source + ": field 'sweep." + e.getKey() + "': expected {from: A, to: B, "
-              + "step: S} with A <= B, S > 0 and at most " + MAX_JOBS_PER_FILE + " values");
-          return;
+        for (var v : e.getValue()) {
+          if (v.isContainerNode() || v.isNull()) {
+            problems.add(field + ": expected plain values (text or numbers), got " + v);
+            return;
+          }
+          list.add(v.asText());
         }
-        for (long v = from; v <= to; v += step) {
-          list.add(Long.toString(v));
+      } else if (e.getValue().isObject()) {
+        if (!range(field, e.getValue(), list, problems)) {
+          return;
         }
       } else {
         problems.add(source + ": field 'sweep." + e.getKey() + "': expected a list of values or "
@@ -232,6 +231,50 @@ public final class JobFileReader {
     }
   }
 
+  /** {@code {from: A, to: B, step: S}}: whole numbers, A <= B, S > 0, not too many values. */
+  private static boolean range(String field, JsonNode r, List<String> list,
+      List<String> problems) {
+    int before = problems.size();
+    r.fieldNames().forEachRemaining(f -> {
+      if (!Set.of("from", "to", "step").contains(f)) {
+        problems.add(field + ": unknown field '" + f + "' in a range; a range has 'from', 'to' "
+            + "and 'step'");
+      }
+    });
+    var bounds = new long[3];
+    var names = List.of("from", "to", "step");
+    for (int i = 0; i < 3; i++) {
+      var v = r.path(names.get(i));
+      if (v.isMissingNode() && i == 2) {
+        bounds[i] = 1;
+      } else if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+        problems.add(field.substring(0, field.length() - 1) + "." + names.get(i) + "': expected "
+            + "a whole number" + (v.isMissingNode() ? "" : ", got '" + v.asText() + "'"));
+      } else {
+        bounds[i] = v.asLong();
+      }
+    }
+    if (problems.size() > before) {
+      return false;
+    }
+    long from = bounds[0];
+    long to = bounds[1];
+    long step = bounds[2];
+    // exact arithmetic: a range near Long.MAX_VALUE must not wrap around
+    var count = step <= 0 || to < from ? java.math.BigInteger.ZERO
+        : java.math.BigInteger.valueOf(to).subtract(java.math.BigInteger.valueOf(from))
+            .divide(java.math.BigInteger.valueOf(step)).add(java.math.BigInteger.ONE);
+    if (count.signum() == 0 || count.compareTo(java.math.BigInteger.valueOf(MAX_JOBS_PER_FILE)) > 0) {
+      problems.add(field + ": expected {from: A, to: B, step: S} with A <= B, S > 0 and at most "
+          + MAX_JOBS_PER_FILE + " values");
+      return false;
+    }
+    for (long i = 0, n = count.longValueExact(); i < n; i++) {
+      list.add(Long.toString(from + i * step));
+    }
+    return true;
+  }
+
   private static JsonNode substitute(JsonNode node, Map<String, String> binding) {
     if (node.isTextual()) {
       Matcher m = PLACEHOLDER.matcher(node.asText());
@@ -274,7 +317,7 @@ public final class JobFileReader {
     var name = string(n, "name", w, problems);
     if (name == null) {
       problems.add(w.at("name") + ": required");
-    } else if (name.isBlank() || name.length() > 200 || name.chars().anyMatch(Character::isISOControl)) {
+    } else if (!printable(name)) {
       problems.add(w.at("name") + ": expected 1 to 200 printable characters");
     }
     var steps = new ArrayList<Step>();
@@ -286,7 +329,7 @@ public final class JobFileReader {
     } else if (hasExec) {
       var exe = string(n, "executable", w, problems);
       var args = stringList(n, "arguments", w, problems);
-      if (exe != null && exe.isEmpty()) {
+      if (exe != null && exe.isBlank()) {
         problems.add(w.at("executable") + ": empty");
       } else if (exe != null) {
         steps.add(new Step(exe, args));
@@ -313,8 +356,12 @@ public final class JobFileReader {
             }
           });
           var exe = s.path("executable");
-          if (!exe.isTextual() || exe.asText().isEmpty()) {
+          if (!exe.isTextual() || exe.asText().isBlank()) {
             problems.add(w.at(field + ".executable") + ": required, a program name or path");
+            continue;
+          }
+          if (exe.asText().indexOf('\0') >= 0) {
+            problems.add(w.at(field + ".executable") + NUL);
             continue;
           }
           steps.add(new Step(exe.asText(),
@@ -344,19 +391,11 @@ public final class JobFileReader {
         });
       }
     }
-    for (var s : steps) {
-      for (var a : s.argv()) {
-        if (a.indexOf('\0') >= 0) {
-          problems.add(w.at("arguments") + ": contains a NUL character, which no program can "
-              + "receive");
-        }
-      }
-    }
     var resources = resources(n.path("resources"), w, problems);
     var retries = 0;
     var rn = n.path("retries");
     if (!rn.isMissingNode() && !rn.isNull()) {
-      if (!rn.isIntegralNumber() || rn.asInt() < 0 || rn.asInt() > 100) {
+      if (!rn.isIntegralNumber() || !rn.canConvertToInt() || rn.asInt() < 0 || rn.asInt() > 100) {
         problems.add(w.at("retries") + ": expected a whole number from 0 to 100, got '"
             + rn.asText() + "'");
       } else {
@@ -378,12 +417,25 @@ public final class JobFileReader {
             return;
           }
           var opts = new LinkedHashMap<String, String>();
-          e.getValue().fields().forEachRemaining(o -> opts.put(o.getKey(), o.getValue().asText()));
+          e.getValue().fields().forEachRemaining(o -> {
+            var at = w.at("native." + e.getKey() + "." + o.getKey());
+            if (o.getValue().isContainerNode()) {
+              problems.add(at + ": expected a plain value");
+            } else if (o.getValue().asText().indexOf('\0') >= 0) {
+              problems.add(at + NUL);
+            } else {
+              opts.put(o.getKey(), o.getValue().asText());
+            }
+          });
           nativeOptions.put(e.getKey(), opts);
         });
       }
     }
     var session = string(n, "session", w, problems);
+    if (session != null && !printable(session)) {
+      problems.add(w.at("session") + ": expected 1 to 200 printable characters (no control "
+          + "characters such as newlines or escape sequences)");
+    }
     var directory = string(n, "directory", w, problems);
     var stdout = string(n, "stdout", w, problems);
     var stderr = string(n, "stderr", w, problems);
@@ -416,7 +468,7 @@ public final class JobFileReader {
     long memory = 0;
     var m = r.path("memory");
     if (!m.isMissingNode() && !m.isNull()) {
-      var mb = memoryMb(m.asText());
+      var mb = m.isContainerNode() ? -1 : memoryMb(m.asText());
       if (mb < 0) {
         problems.add(w.at("resources.memory") + ": expected a size like 512MB, 2GB or 1.5G... "
             + "in whole units, got '" + m.asText() + "'");
@@ -427,7 +479,7 @@ public final class JobFileReader {
     Duration walltime = null;
     var wt = r.path("walltime");
     if (!wt.isMissingNode() && !wt.isNull()) {
-      var d = Durations.parse(wt.asText());
+      var d = wt.isContainerNode() ? Optional.<Duration>empty() : walltime(wt.asText());
       if (d.isEmpty() || d.get().isZero()) {
         problems.add(w.at("resources.walltime") + ": expected a duration like 90s, 30m, 2h or "
             + "01:30:00, got '" + wt.asText() + "'");
@@ -438,22 +490,40 @@ public final class JobFileReader {
     return new Resources(cores, memory, walltime, nodes, gpus);
   }
 
-  /** Megabytes from {@code 512MB}, {@code 2G}, {@code 1024} (plain numbers are MB); -1 if bad. */
+  /** A duration of at most {@link #MAX_WALLTIME}; empty if bad or beyond it. */
+  private static Optional<Duration> walltime(String text) {
+    try {
+      return Durations.parse(text).filter(d -> d.compareTo(MAX_WALLTIME) <= 0);
+    } catch (ArithmeticException | NumberFormatException e) {
+      return Optional.empty(); // more seconds than a long holds
+    }
+  }
+
+  /**
+   * Megabytes from {@code 512MB}, {@code 2G}, {@code 1024} (plain numbers are MB); -1 if bad or
+   * above {@link #MAX_MEMORY_MB}.
+   */
   static long memoryMb(String text) {
     var m = SIZE.matcher(text.trim());
-    if (!m.matches()) {
+    if (!m.matches() || m.group(1).length() > 18) {
       return -1;
     }
     long n = Long.parseLong(m.group(1));
     var unit = m.group(2) == null ? "m" : m.group(2).toLowerCase(Locale.ROOT);
-    return switch (unit.charAt(0)) {
+    long mb = switch (unit.charAt(0)) {
       case 'b' -> Math.max(1, n / (1024 * 1024));
       case 'k' -> Math.max(1, n / 1024);
       case 'm' -> n;
-      case 'g' -> n * 1024;
-      case 't' -> n * 1024 * 1024;
+      case 'g' -> n > MAX_MEMORY_MB ? -1 : n * 1024;
+      case 't' -> n > MAX_MEMORY_MB ? -1 : n * 1024 * 1024;
       default -> -1;
     };
+    return mb > MAX_MEMORY_MB ? -1 : mb;
+  }
+
+  private static boolean printable(String text) {
+    return !text.isBlank() && text.length() <= 200
+        && text.chars().noneMatch(Character::isISOControl);
   }
 
   private static int count(JsonNode r, String field, Where w, List<String> problems) {
@@ -461,7 +531,7 @@ public final class JobFileReader {
     if (v.isMissingNode() || v.isNull()) {
       return 0;
     }
-    if (!v.isIntegralNumber() || v.asInt() < 0 || v.asLong() > 1_000_000) {
+    if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 0 || v.asInt() > 1_000_000) {
       problems.add(w.at("resources." + field) + ": expected a whole number >= 0, got '"
           + v.asText() + "'");
       return 0;
@@ -476,6 +546,10 @@ public final class JobFileReader {
     }
     if (v.isContainerNode()) {
       problems.add(w.at(field) + ": expected text, got a " + (v.isArray() ? "list" : "mapping"));
+      return null;
+    }
+    if (v.asText().indexOf('\0') >= 0) {
+      problems.add(w.at(field) + NUL);
       return null;
     }
     return v.asText();
@@ -502,6 +576,8 @@ public final class JobFileReader {
       var e = v.get(i);
       if (e.isContainerNode() || e.isNull()) {
         problems.add(w.at(label + "[" + i + "]") + ": expected text or a number");
+      } else if (e.asText().indexOf('\0') >= 0) {
+        problems.add(w.at(label + "[" + i + "]") + NUL);
       } else {
         out.add(e.asText());
       }
@@ -522,18 +598,76 @@ public final class JobFileReader {
     var out = new ArrayList<FileTransfer>();
     for (int i = 0; i < v.size(); i++) {
       var e = v.get(i);
+      var item = field + "[" + i + "]";
+      var at = item;
+      JsonNode source;
+      JsonNode destination = null;
       if (e.isTextual()) {
-        var name = Path.of(e.asText()).getFileName();
-        out.add(new FileTransfer(e.asText(), name == null ? e.asText() : name.toString()));
-      } else if (e.isObject() && e.path("source").isTextual()) {
-        var dst = e.path("destination").asText(Path.of(e.path("source").asText()).getFileName()
-            .toString());
-        out.add(new FileTransfer(e.path("source").asText(), dst));
+        source = e;
+      } else if (e.isObject()) {
+        e.fieldNames().forEachRemaining(f -> {
+          if (!f.equals("source") && !f.equals("destination")) {
+            problems.add(w.at(item + "." + f) + ": unknown field; a file has 'source' and "
+                + "'destination'");
+          }
+        });
+        source = e.path("source");
+        destination = e.get("destination");
+        at = at + ".source";
       } else {
-        problems.add(w.at(field + "[" + i + "]") + ": expected a file name or {source, "
-            + "destination}");
+        problems.add(w.at(at) + ": expected a file name or {source, destination}");
+        continue;
       }
+      var src = path(source, at, w, problems);
+      if (src == null) {
+        continue;
+      }
+      String dst;
+      if (destination == null || destination.isNull()) {
+        dst = fileName(src);
+        if (dst == null) {
+          problems.add(w.at(at) + ": '" + src + "' names no file; give a file's path, or a "
+              + "'destination'");
+          continue;
+        }
+      } else {
+        dst = path(destination, field + "[" + i + "].destination", w, problems);
+        if (dst == null) {
+          continue;
+        }
+      }
+      if (field.equals("inputs") && (dst.startsWith("/")
+          || List.of(dst.split("/")).contains(".."))) {
+        problems.add(w.at(field + "[" + i + "].destination") + ": '" + dst + "' is outside the "
+            + "job's folder; give a relative path without '..'");
+        continue;
+      }
+      out.add(new FileTransfer(src, dst));
     }
     return out;
+  }
+
+  /** A path as text: not empty, no NUL, not a folder ("/" or ending in "/"). */
+  private static String path(JsonNode v, String field, Where w, List<String> problems) {
+    if (v.isMissingNode() || v.isNull() || v.isContainerNode() || v.asText().isBlank()) {
+      problems.add(w.at(field) + ": required, a file's path");
+      return null;
+    }
+    var text = v.asText();
+    if (text.indexOf('\0') >= 0) {
+      problems.add(w.at(field) + NUL);
+      return null;
+    }
+    if (text.endsWith("/")) {
+      problems.add(w.at(field) + ": '" + text + "' is a folder; give a file's path");
+      return null;
+    }
+    return text;
+  }
+
+  private static String fileName(String path) {
+    var slash = path.lastIndexOf('/');
+    var name = path.substring(slash + 1);
+    return name.isEmpty() || name.equals(".") || name.equals("..") ? null : name;
   }
 }
