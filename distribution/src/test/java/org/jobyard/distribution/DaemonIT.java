@@ -110,6 +110,14 @@ class DaemonIT {
     return tarball.run(work, CLI, Map.of("JOBYARD_TOKEN", token), args);
   }
 
+  private static String readLine(java.io.BufferedReader r) {
+    try {
+      return r.readLine();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   static Path file(String name, String content) throws Exception {
     return Files.writeString(work.resolve(name), content);
   }
@@ -176,18 +184,36 @@ class DaemonIT {
 
   @Test
   void submitsListsAndShowsAndFollowsLogsThroughTheCli() throws Exception {
+    // The job holds after its first line until the test has seen the follower print it, so the
+    // follower is surely attached before the rest is written, however slowly its JVM starts.
+    var gate = work.resolve("counter.go");
     file("count.yaml", """
         name: counter
         session: logs
         executable: /bin/sh
-        arguments: [-c, 'for i in 1 2 3 4 5; do echo "line $i"; sleep 0.5; done']
+        arguments: [-c, 'echo "line 1"; n=0; while [ ! -e "$0" ]; do sleep 0.1; n=$((n+1)); \
+          [ $n -lt 1200 ] || exit 9; done; for i in 2 3 4 5; do echo "line $i"; sleep 0.2; done',
+          '%s']
         stdout: out/counter.out
-        """);
+        """.formatted(gate));
     var id = submit(daemon.token(), "count.yaml").getFirst();
-    var follow = cli("logs", "-f", "-n", "1", id);
-    assertThat(follow.exitCode()).as(follow.toString()).isZero();
-    assertThat(follow.stdout()).contains("line 5\n");
-    assertThat(follow.stdout().lines().toList()).containsSubsequence("line 4", "line 5");
+    await().atMost(Duration.ofMinutes(1)).until(() -> Files.exists(work.resolve("out/counter.out"))
+        && Files.readString(work.resolve("out/counter.out")).startsWith("line 1"));
+    var follower = tarball.start(work, Map.of(), "logs", "-f", "-n", "1", id);
+    try (var lines = follower.inputReader(StandardCharsets.UTF_8)) {
+      var first = java.util.concurrent.CompletableFuture.supplyAsync(() -> readLine(lines));
+      assertThat(first.get(1, TimeUnit.MINUTES)).isEqualTo("line 1");
+      Files.createFile(gate);
+      var rest = java.util.concurrent.CompletableFuture.supplyAsync(
+          () -> lines.lines().toList());
+      assertThat(rest.get(1, TimeUnit.MINUTES))
+          .as("what 'logs -f' printed after it had attached")
+          .containsExactly("line 2", "line 3", "line 4", "line 5");
+      assertThat(follower.waitFor(1, TimeUnit.MINUTES)).isTrue();
+      assertThat(follower.exitValue()).isZero();
+    } finally {
+      follower.destroyForcibly();
+    }
     assertThat(state(id)).isEqualTo("SUCCEEDED");
     assertThat(work.resolve("out/counter.out")).exists(); // relative to where submit ran
 

@@ -63,6 +63,18 @@ final class Tarball {
     return new Result(p.exitValue(), read(out), read(err));
   }
 
+  /** Starts {@code bin/jobyard} with its stdout piped, for a test that reads it as it comes. */
+  Process start(Path workDir, Map<String, String> env, String... args) throws IOException {
+    var cmd = new ArrayList<String>();
+    cmd.add(home.resolve("bin/jobyard").toString());
+    cmd.addAll(List.of(args));
+    var pb = new ProcessBuilder(cmd).directory(workDir.toFile())
+        .redirectError(ProcessBuilder.Redirect.DISCARD);
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().putAll(env);
+    return pb.start();
+  }
+
   static String read(Path p) throws IOException {
     return Files.readString(p, StandardCharsets.UTF_8);
   }
