@@ -33,6 +33,9 @@ class JobManagerTest {
   record Running(Database db, JobStore store, StoreWriter writer, JobManager manager,
       Thread writerThread, Thread managerThread, Cluster cluster) {
     void stop() throws Exception {
+      if (writerThread.getState() == Thread.State.NEW) {
+        writerThread.start();
+      }
       manager.stop().get(30, TimeUnit.SECONDS);
       managerThread.join(10_000);
       writer.stop();
@@ -51,6 +54,11 @@ class JobManagerTest {
   }
 
   Running start() {
+    return start(true);
+  }
+
+  /** With {@code startWriter} false the store writer's thread is created but not started. */
+  Running start(boolean startWriter) {
     EngineConfig config = ConfigLoader.defaults(home);
     var tuning = new EngineConfig.Tuning(Duration.ofMillis(50), 100, Duration.ofSeconds(2),
         Duration.ofMillis(100));
@@ -63,7 +71,7 @@ class JobManagerTest {
         Duration.ofMillis(50));
     var manager = new JobManager(store, writer, tuning, List.of(cluster, spare),
         List.of("fake"));
-    var wt = Thread.ofPlatform().start(writer);
+    var wt = startWriter ? Thread.ofPlatform().start(writer) : Thread.ofPlatform().unstarted(writer);
     var mt = Thread.ofPlatform().start(manager);
     await().until(manager::isReady);
     running = new Running(db, store, writer, manager, wt, mt, cluster);
@@ -99,10 +107,15 @@ class JobManagerTest {
 
   @Test
   void acknowledgedJobsAreInTheStoreBeforeTheReply() throws Exception {
-    var r = start();
+    var r = start(false); // the store writer waits: nothing the manager sends is committed
     backend.down = true; // nothing can progress past QUEUED/SUBMITTING
-    var ids = r.manager().submit("alice", List.of(JobSpec.of("a", "ok"))).get(10,
-        TimeUnit.SECONDS);
+    var reply = r.manager().submit("alice", List.of(JobSpec.of("a", "ok")));
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+        .until(() -> !reply.isDone());
+    assertThat(r.store().find(JobQuery.all())).as("nothing committed yet").isEmpty();
+
+    r.writerThread().start();
+    var ids = reply.get(10, TimeUnit.SECONDS);
     assertThat(r.store().job(ids.getFirst())).isPresent();
   }
 
@@ -288,8 +301,10 @@ class JobManagerTest {
     assertThat(stateOf(r, id)).isEqualTo(JobState.PAUSED);
     r.manager().cancel(List.of(first)).get(10, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, first) == JobState.CANCELLED);
-    var polls = backend.polls.get();
-    await().until(() -> backend.polls.get() > polls + 3 || r.manager().stats().turns() > 50);
+    // the freed slot goes to a job queued after the paused one: the paused one was passed over
+    var later = r.manager().submit("alice", List.of(JobSpec.of("later", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, later) == JobState.SUCCEEDED);
     assertThat(stateOf(r, id)).isEqualTo(JobState.PAUSED);
     assertThat(backend.jobs).doesNotContainKey(id + ".1");
     r.manager().resume(List.of(id)).get(10, TimeUnit.SECONDS);
@@ -348,9 +363,11 @@ class JobManagerTest {
     var id = r.manager().submit("alice", List.of(JobSpec.of("again", "ok"))).get(10,
         TimeUnit.SECONDS).getFirst();
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+    backend.down = true; // the new attempt cannot get past submitting, let alone succeed
     r.manager().restart(r.store().job(id).orElseThrow()).get(10, TimeUnit.SECONDS);
     assertThat(stateOf(r, id)).as("answered after the restart was committed")
-        .isIn(JobState.QUEUED, JobState.SUBMITTING, JobState.PENDING, JobState.SUCCEEDED);
+        .isIn(JobState.QUEUED, JobState.SUBMITTING);
+    backend.down = false;
     await().atMost(Duration.ofSeconds(10)).until(() -> r.store().attempts(id).size() == 2
         && stateOf(r, id) == JobState.SUCCEEDED);
   }
