@@ -76,7 +76,12 @@ abstract class SlurmBackendTest {
   }
 
   Backend newBackend(Transport t) throws Exception {
+    return newBackend(t, Map.of());
+  }
+
+  Backend newBackend(Transport t, Map<String, String> extra) throws Exception {
     var s = new HashMap<String, String>(settings());
+    s.putAll(extra);
     s.put("partition", org.jobyard.testkit.Testbed.find("SLURM_PARTITION").orElse("debug"));
     var b = new SlurmBackendProvider().create(new BackendContext("slurm-test",
         new Settings("cluster 'slurm-test'", s), t, engineDir.resolve("cluster"),
@@ -213,6 +218,9 @@ abstract class SlurmBackendTest {
     var jobs = submitAll(requests);
     long submitMs = (System.nanoTime() - t0) / 1_000_000;
     int submitCommands = transport.commands();
+    assertThat(submitCommands).as("commands to submit 500 jobs: one per submit_batch (50) jobs, "
+        + "and maybe one to create the workdir").isBetween(10, 11);
+    assertThat(transport.occurrences("sbatch")).as("sbatch calls in them").isGreaterThanOrEqualTo(500);
 
     transport.reset();
     t0 = System.nanoTime();
@@ -284,15 +292,68 @@ abstract class SlurmBackendTest {
         Map.of(), null, null, null, Resources.NONE, "nosuchpartition", null, List.of(), List.of(),
         List.of(), 0, Map.of());
     var outcomes = backend.submit(List.of(request("badpart", spec),
-        request("badopt", withNative(sh("true"), Map.of("No Such", "x")))));
+        request("badopt", withNative(sh("true"), Map.of("No Such", "x"))),
+        request("badfeature", withNative(sh("true"), Map.of("constraint", "nosuchfeature")))));
 
-    assertThat(outcomes).hasSize(2).allSatisfy(o -> {
+    assertThat(outcomes).hasSize(3).allSatisfy(o -> {
       assertThat(o).isInstanceOf(SubmitOutcome.Rejected.class);
       assertThat(((SubmitOutcome.Rejected) o).error().isRetryable()).isFalse();
     });
     assertThat(((SubmitOutcome.Rejected) outcomes.stream()
         .filter(o -> o.jobId().endsWith("badpart")).findFirst().orElseThrow()).error())
         .hasMessageContaining("Invalid partition name specified");
+    // a native option Jobyard passes on and Slurm itself refuses
+    assertThat(((SubmitOutcome.Rejected) outcomes.stream()
+        .filter(o -> o.jobId().endsWith("badfeature")).findFirst().orElseThrow()).error())
+        .hasMessageContaining("sbatch refused").hasMessageContaining("Invalid feature");
+  }
+
+  @Test
+  void theTagWalltimeAndNativeOptionsReachSlurm() throws Exception {
+    var base = withNative(sh("true"), Map.of("hold", "", "qos", "normal"));
+    var spec = new JobSpec(base.name(), null, null, base.steps(), Map.of(), null, null, null,
+        new Resources(0, 0, Duration.ofSeconds(61), 0, 0), null, null, List.of(), List.of(),
+        List.of(), 0, base.nativeOptions());
+    var request = request("seen", spec);
+    var job = submit(request);
+    assertThat(transport.occurrences("--qos=normal")).isEqualTo(1);
+
+    // name|comment|time limit|state as Slurm has them: 61 s is rounded up to 2 minutes
+    var seen = onHost("squeue", "--noheader", "--states=all", "--jobs=" + job.nativeId(),
+        "--format=%j|%k|%l|%T");
+    assertThat(seen.stdout().strip()).isEqualTo(request.tag() + "|" + request.tag()
+        + "|2:00|PENDING");
+  }
+
+  @Test
+  void submitBatchSetsHowManyJobsOneSubmitCommandCarries() throws Exception {
+    var counted = new CountingTransport(transport.delegate());
+    backend = newBackend(counted, Map.of("submit_batch", "4"));
+    var requests = new ArrayList<SubmitRequest>();
+    for (int i = 0; i < 9; i++) {
+      requests.add(request("batch" + i, withNative(sh("true"), Map.of("hold", ""))));
+    }
+
+    assertThat(submitAll(requests)).hasSize(9);
+    assertThat(counted.commands()).as("batches of 4, 4 and 1, and maybe one to create the workdir")
+        .isBetween(3, 4);
+  }
+
+  @Test
+  void binDirNamesWhereTheSlurmToolsAre() throws Exception {
+    var sbatch = onHost("sh", "-c", "command -v sbatch").stdout().strip();
+    var binDir = sbatch.substring(0, sbatch.lastIndexOf('/'));
+    var counted = new CountingTransport(transport.delegate());
+    backend = newBackend(counted, Map.of("bin_dir", binDir));
+    submit(request("bindir", withNative(sh("true"), Map.of("hold", ""))));
+    assertThat(counted.occurrences(binDir + "/sbatch")).isEqualTo(1);
+
+    var wrong = newBackend(new CountingTransport(transport.delegate()),
+        Map.of("bin_dir", "/nonexistent/slurm"));
+    var outcome = wrong.submit(List.of(request("nobin", sh("true")))).getFirst();
+    assertThat(outcome).isInstanceOf(SubmitOutcome.Rejected.class);
+    assertThat(((SubmitOutcome.Rejected) outcome).error())
+        .hasMessageContaining("/nonexistent/slurm/sbatch");
   }
 
   @Test
