@@ -77,6 +77,9 @@ public final class JobManager implements Runnable {
   /** Numbers for health and progress, refreshed each turn. */
   public record Stats(int liveJobs, Map<String, Integer> liveByCluster, long turns) {}
 
+  /** How long a cancel may go unanswered before it is sent again; tests shorten it. */
+  private volatile long cancelResendMillis = CANCEL_RESEND_MILLIS;
+
   public JobManager(JobStore store, StoreWriter writer, EngineConfig.Tuning tuning,
       Collection<Cluster> clusters, List<String> defaultClusters) {
     this.store = store;
@@ -187,6 +190,11 @@ public final class JobManager implements Runnable {
   }
 
   // ---------------------------------------------------------------- the actor
+
+  /** Sends an unanswered cancel again after {@code after} instead of 30 s; before {@link #run}. */
+  void resendCancelsAfter(java.time.Duration after) {
+    cancelResendMillis = after.toMillis();
+  }
 
   @Override
   public void run() {
@@ -643,7 +651,7 @@ public final class JobManager implements Runnable {
         if (j == null || j.state != JobState.CANCELLING) {
           it.remove();
         } else if (j.ref != null && j.cancelSentAt > 0
-            && now - j.cancelSentAt > CANCEL_RESEND_MILLIS) {
+            && now - j.cancelSentAt > cancelResendMillis) {
           j.cancelSentAt = now;
           dispatchCancel(c, List.of(j.ref));
         }

@@ -29,6 +29,8 @@ class JobManagerTest {
   final FakeBackend spareBackend = new FakeBackend();
   Running running;
   int limit;
+  /** When set, unanswered cancels are sent again after this instead of 30 s. */
+  Duration cancelResend;
 
   record Running(Database db, JobStore store, StoreWriter writer, JobManager manager,
       Thread writerThread, Thread managerThread, Cluster cluster) {
@@ -71,6 +73,9 @@ class JobManagerTest {
         Duration.ofMillis(50));
     var manager = new JobManager(store, writer, tuning, List.of(cluster, spare),
         List.of("fake"));
+    if (cancelResend != null) {
+      manager.resendCancelsAfter(cancelResend);
+    }
     var wt = startWriter ? Thread.ofPlatform().start(writer) : Thread.ofPlatform().unstarted(writer);
     var mt = Thread.ofPlatform().start(manager);
     await().until(manager::isReady);
@@ -385,5 +390,149 @@ class JobManagerTest {
         "PENDING".equals(r.store().attempts(id).getFirst().nativeState()));
     // the plugin's document must survive: after a restart it is all the plugin has
     assertThat(r.store().attempts(id).getFirst().attributes()).contains("\"tag\"");
+  }
+
+  // ---- the engine's side of the plugin guide's contract --------------------------------------
+
+  @Test
+  void aJobNoSourceAccountsForIsFailedAsLostAfterLostAfter() throws Exception {
+    var r = start(); // lost_after is 2 s here
+    var id = r.manager().submit("alice", List.of(JobSpec.of("gone", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    var polls = backend.polls.get();
+
+    backend.jobs.remove(id + ".1"); // from now on every poll says Unknown
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(backend.polls.get() - polls).as("polls that saw it Unknown first")
+        .isGreaterThan(1);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("lost")
+        .contains("could not account for the job");
+  }
+
+  @Test
+  void aCancelTheBatchSystemIgnoredIsSentAgain() throws Exception {
+    cancelResend = Duration.ofMillis(300);
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("stubborn", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    backend.ignoreCancel = true;
+
+    r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> backend.cancelCalls.get() >= 3);
+    assertThat(stateOf(r, id)).isEqualTo(JobState.CANCELLING);
+    backend.ignoreCancel = false;
+    await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id) == JobState.CANCELLED);
+  }
+
+  @Test
+  void aPendingJobIsPausedAndResumedThroughHoldAndReleaseWhenTheBackendHasThem()
+      throws Exception {
+    backend.capabilities = java.util.EnumSet.of(org.jobyard.api.Capability.BULK_SUBMIT,
+        org.jobyard.api.Capability.HOLD_RELEASE);
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("waiting", "pend"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.PENDING);
+
+    r.manager().pause(List.of(id)).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.PAUSED);
+    assertThat(backend.held).containsExactly(id + ".1");
+    assertThat(backend.cancelCalls).as("held, not cancelled").hasValue(0);
+
+    backend.jobs.put(id + ".1", "ok"); // once released it runs and succeeds
+    r.manager().resume(List.of(id)).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+    assertThat(backend.releases).hasValue(1);
+    assertThat(r.store().attempts(id)).as("the same attempt, not a new submission").hasSize(1);
+  }
+
+  @Test
+  void aPendingJobIsStoppedWhenTheBackendCannotHoldIt() throws Exception {
+    var r = start(); // the fake declares no HOLD_RELEASE by default
+    var id = r.manager().submit("alice", List.of(JobSpec.of("waiting", "pend"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.PENDING);
+
+    r.manager().pause(List.of(id)).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.PAUSED);
+    assertThat(backend.held).isEmpty();
+    assertThat(backend.cancelCalls.get()).isPositive();
+  }
+
+  @Test
+  void aBackendBugInSubmitFailsTheJobWithoutRetrying() throws Exception {
+    var r = start();
+    backend.submitBug = new IllegalStateException("plugin bug");
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("plugin bug");
+    assertThat(backend.submitCalls).as("not retried").hasValue(1);
+  }
+
+  @Test
+  void aNonRetryableSubmitErrorFailsTheJobWithItsMessage() throws Exception {
+    var r = start();
+    backend.submitError = org.jobyard.api.BackendException.rejected("account proj9 is closed");
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("account proj9 is closed");
+    assertThat(backend.submitCalls).as("not retried").hasValue(1);
+  }
+
+  @Test
+  void noMoreThanMaxJobsRunOnAClusterAtOnce() throws Exception {
+    limit = 2;
+    var r = start();
+    var ids = r.manager().submit("alice", List.of(JobSpec.of("a", "hang"), JobSpec.of("b",
+        "hang"), JobSpec.of("c", "hang"))).get(10, TimeUnit.SECONDS);
+    await().until(() -> stateOf(r, ids.get(0)) == JobState.RUNNING
+        && stateOf(r, ids.get(1)) == JobState.RUNNING);
+    var polls = backend.polls.get();
+    await().until(() -> backend.polls.get() > polls + 3); // cycles in which c could have gone
+
+    assertThat(stateOf(r, ids.get(2))).isEqualTo(JobState.QUEUED);
+    assertThat(backend.submits).hasValue(2);
+
+    r.manager().cancel(List.of(ids.get(0))).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(2))
+        == JobState.RUNNING);
+  }
+
+  @Test
+  void outputsThatCannotBeCollectedFailAnOtherwiseSuccessfulJob() throws Exception {
+    var r = start();
+    backend.collectError = org.jobyard.api.BackendException.rejected("result.json: no such file");
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id).isTerminal());
+    assertThat(stateOf(r, id)).isEqualTo(JobState.FAILED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("outputs not collected")
+        .contains("result.json");
+  }
+
+  @Test
+  void outputsThatCannotBeCollectedYetAreCollectedAgain() throws Exception {
+    var r = start();
+    backend.collectError = org.jobyard.api.BackendException.unavailable("login node away", null);
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.collects.get() >= 2);
+    assertThat(stateOf(r, id).isTerminal()).isFalse();
+
+    backend.collectError = null;
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
   }
 }
