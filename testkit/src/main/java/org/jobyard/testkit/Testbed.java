@@ -62,6 +62,25 @@ public final class Testbed {
     Assumptions.abort(what + "; skipped");
   }
 
+  /**
+   * The testbed's PostgreSQL URL with a new, empty schema for the caller alone, so tests can run
+   * side by side. Requires {@link #PG} (skipped, or failed under CI, without it) and a JDBC driver
+   * for PostgreSQL on the class path.
+   */
+  public static String freshPostgresSchema() {
+    require(PG);
+    var url = get("PG_URL");
+    var schema = "t" + Long.toHexString(System.nanoTime());
+    try (var c = java.sql.DriverManager.getConnection(url, get("PG_USER"), get("PG_PASSWORD"));
+        var s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + schema);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("cannot create schema " + schema + " in " + url + ": "
+          + e.getMessage(), e);
+    }
+    return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+  }
+
   /** A value such as {@code get("SSH_PORT")} for {@code JOBYARD_TESTBED_SSH_PORT}. */
   public static String get(String key) {
     var v = values().get("JOBYARD_TESTBED_" + key);

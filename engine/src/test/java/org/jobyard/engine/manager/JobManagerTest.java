@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The job manager on an engine store, with a batch system in memory. */
 class JobManagerTest {
   @TempDir
   Path home;
@@ -55,16 +56,20 @@ class JobManagerTest {
     }
   }
 
-  Running start() {
+  Running start() throws Exception {
     return start(true);
   }
 
+  /** Where the engine keeps its jobs: embedded H2 here, PostgreSQL in a subclass. */
+  EngineConfig.Database database() throws Exception {
+    return ConfigLoader.defaults(home).database();
+  }
+
   /** With {@code startWriter} false the store writer's thread is created but not started. */
-  Running start(boolean startWriter) {
-    EngineConfig config = ConfigLoader.defaults(home);
+  Running start(boolean startWriter) throws Exception {
     var tuning = new EngineConfig.Tuning(Duration.ofMillis(50), 100, Duration.ofSeconds(2),
         Duration.ofMillis(100));
-    var db = new Database(config.database());
+    var db = new Database(database());
     var store = new JobStore(db);
     var writer = new StoreWriter(store);
     var cluster = new Cluster("fake", "fake", backend, new LocalTransport(), limit,

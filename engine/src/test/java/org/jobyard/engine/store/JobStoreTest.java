@@ -7,7 +7,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.DriverManager;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
@@ -39,21 +38,9 @@ class JobStoreTest {
   }
 
   JobStore postgres() throws Exception {
-    db = new Database(new EngineConfig.Database(freshPostgresSchema(), Testbed.get("PG_USER"),
+    db = new Database(new EngineConfig.Database(Testbed.freshPostgresSchema(), Testbed.get("PG_USER"),
         Testbed.get("PG_PASSWORD"), 2));
     return new JobStore(db);
-  }
-
-  /** The testbed's PostgreSQL URL with a schema of this test's own. */
-  static String freshPostgresSchema() throws Exception {
-    Testbed.require(Testbed.PG);
-    var url = Testbed.get("PG_URL");
-    var schema = "t" + Long.toHexString(System.nanoTime());
-    try (var c = DriverManager.getConnection(url, Testbed.get("PG_USER"),
-        Testbed.get("PG_PASSWORD")); var s = c.createStatement()) {
-      s.execute("CREATE SCHEMA " + schema);
-    }
-    return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
   }
 
   static JobRow job(String id, long seq, String owner, String session, JobState state) {
@@ -130,7 +117,7 @@ class JobStoreTest {
   @Test
   @Tag("testbed")
   void aPostgresStoreLosesNoAcknowledgedCommitToASigkill() throws Exception {
-    survivesASigkill(freshPostgresSchema(), Testbed.get("PG_USER"), Testbed.get("PG_PASSWORD"));
+    survivesASigkill(Testbed.freshPostgresSchema(), Testbed.get("PG_USER"), Testbed.get("PG_PASSWORD"));
   }
 
   /**
