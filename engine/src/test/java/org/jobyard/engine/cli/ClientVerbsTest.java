@@ -88,6 +88,23 @@ class ClientVerbsTest {
   }
 
   @Test
+  void theIdSelectorPicksExactlyTheJobsItNames() throws Exception {
+    var a = submitOne("{name: by-id, session: ids, executable: hang}");
+    var b = submitOne("{name: by-id, session: ids, executable: hang}");
+    var c = submitOne("{name: by-id, session: ids, executable: hang}");
+
+    var listed = run("ps", "-o", "json", "--id", a + "," + c);
+    assertThat(listed.exit()).as(listed.err()).isZero();
+    assertThat(JSON.readTree(listed.out()).path("jobs").findValuesAsText("id"))
+        .containsExactlyInAnyOrder(a, c);
+
+    assertThat(run("kill", "--id", b).exit()).isZero();
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(b).equals("CANCELLED"));
+    assertThat(state(a)).isNotEqualTo("CANCELLED");
+    assertThat(run("kill", "--session", "ids").exit()).isZero();
+  }
+
+  @Test
   void submitsAndListsJobsAsATableOrJson() throws Exception {
     var id = submitOne("""
         name: listed
