@@ -88,6 +88,17 @@ class ClientVerbsTest {
   }
 
   @Test
+  void theLogOfAJobWithoutAnOutputFileIsReadThroughItsBackend() throws Exception {
+    var id = submitOne("{name: remote-log, executable: ok, arguments: [one, two, three]}");
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("SUCCEEDED"));
+
+    var r = run("logs", "-n", "2", id);
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("two\nthree\n");
+  }
+
+  @Test
   void theIdSelectorPicksExactlyTheJobsItNames() throws Exception {
     var a = submitOne("{name: by-id, session: ids, executable: hang}");
     var b = submitOne("{name: by-id, session: ids, executable: hang}");

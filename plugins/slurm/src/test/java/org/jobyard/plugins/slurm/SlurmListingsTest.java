@@ -208,6 +208,8 @@ class SlurmListingsTest {
     var r = slurm2205("sacct-disabled");
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(SlurmListings.accountingDisabled(r.stderr())).isTrue();
+    assertThat(SlurmListings.accountingDisabled(slurm2205("squeue-ctld-down").stderr()))
+        .as("a down controller is not a cluster without accounting").isFalse();
     assertThat(SlurmListings.parseSacct(r.stdout())).isEmpty();
   }
 
