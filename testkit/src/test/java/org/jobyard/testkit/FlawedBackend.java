@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendException;
@@ -68,7 +69,7 @@ final class FlawedBackend implements Backend {
   }
 
   /** A job outlives the backend instance that started it, as jobs outlive an engine. */
-  private record Job(Process process, boolean[] timedOut, boolean[] cancelled) {}
+  private record Job(Process process, AtomicBoolean timedOut, AtomicBoolean cancelled) {}
 
   private static final Map<String, Job> JOBS = new ConcurrentHashMap<>(); // by tag
 
@@ -144,13 +145,13 @@ final class FlawedBackend implements Backend {
     try (var stdin = process.getOutputStream()) {
       stdin.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
     }
-    var job = new Job(process, new boolean[1], new boolean[1]);
+    var job = new Job(process, new AtomicBoolean(), new AtomicBoolean());
     var walltime = spec.resources().walltime();
     if (walltime != null && flaw != Flaw.WALLTIME_IGNORED) {
       Thread.ofVirtual().start(() -> {
         try {
           if (!process.waitFor(walltime.toMillis(), TimeUnit.MILLISECONDS)) {
-            job.timedOut()[0] = true;
+            job.timedOut().set(true);
             kill(process);
           }
         } catch (InterruptedException e) {
@@ -185,10 +186,10 @@ final class FlawedBackend implements Backend {
       return new JobStatus.Running("RUNNING");
     }
     int code = job.process().exitValue();
-    if (job.cancelled()[0] && flaw != Flaw.CANCELLED_JOB_EXITED) {
+    if (job.cancelled().get() && flaw != Flaw.CANCELLED_JOB_EXITED) {
       return new JobStatus.Cancelled("CANCELLED", null);
     }
-    if (job.timedOut()[0]) {
+    if (job.timedOut().get()) {
       return new JobStatus.Failed(code, "TIMEOUT", "walltime exceeded");
     }
     if (flaw == Flaw.SUCCESS_REPORTED_AS_FAILURE && code == 0) {
@@ -211,7 +212,7 @@ final class FlawedBackend implements Backend {
         }
         continue;
       }
-      job.cancelled()[0] = true;
+      job.cancelled().set(true);
       kill(job.process());
     }
   }
