@@ -17,8 +17,8 @@ import org.jobyard.api.SubmitRequest;
 
 /**
  * An in-memory batch system for testing the engine's bookkeeping (not a backend's proof): a job
- * whose executable is "ok" exits 0, "fail" exits 3, "hang" runs until cancelled, "reject" is
- * refused. Shared between "engine restarts" to play a batch system that outlives the engine.
+ * whose executable is "ok" exits 0, "fail" exits 3, "hang" runs until cancelled, "pend" waits,
+ * "crash" fails without an exit code, "reject" is refused. Shared between "engine restarts" to play a batch system that outlives the engine.
  */
 final class FakeBackend implements Backend {
   final Map<String, String> jobs = new ConcurrentHashMap<>(); // tag -> executable
@@ -107,6 +107,7 @@ final class FakeBackend implements Backend {
           case "ok" -> new JobStatus.Exited(0, "COMPLETED", null);
           case "fail" -> new JobStatus.Exited(3, "FAILED", null);
           case "pend" -> new JobStatus.Pending("PENDING", "requeued");
+          case "crash" -> new JobStatus.Failed(-1, "NODE_FAIL", "the node died");
           default -> new JobStatus.Running("RUNNING");
         });
       }

@@ -540,4 +540,49 @@ class JobManagerTest {
 
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
   }
+
+  @Test
+  void aJobCancelledWhileQueuedNeverReachesTheBackend() throws Exception {
+    limit = 1;
+    var r = start();
+    var hog = r.manager().submit("alice", List.of(JobSpec.of("hog", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, hog) == JobState.RUNNING);
+    var id = r.manager().submit("alice", List.of(JobSpec.of("queued", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    assertThat(r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS)).containsExactly(id);
+
+    assertThat(stateOf(r, id)).isEqualTo(JobState.CANCELLED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("before it was submitted");
+    r.manager().cancel(List.of(hog)).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, hog) == JobState.CANCELLED);
+    assertThat(backend.jobs).doesNotContainKey(id + ".1");
+  }
+
+  @Test
+  void aJobTheBatchSystemFailedIsFailedWithoutAnExitCode() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("doomed", "crash"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    var row = r.store().job(id).orElseThrow();
+    assertThat(row.exitCode()).isNull();
+    assertThat(row.reason()).contains("the node died");
+  }
+
+  @Test
+  void aJobCancelledOutsideJobyardEndsCancelled() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("victim", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+
+    backend.cancelled.put(id + ".1", true); // an operator's scancel
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.CANCELLED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("outside Jobyard");
+    assertThat(r.store().attempts(id)).as("not retried").hasSize(1);
+  }
 }
