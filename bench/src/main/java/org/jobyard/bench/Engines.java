@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
@@ -58,26 +59,53 @@ final class Engines {
   /** The latest state of every job the engine reported on, from its events. */
   static final class States implements JobListener {
     final Map<String, JobState> latest = new ConcurrentHashMap<>();
+    private final Object lock = new Object();
+    /** What {@link #await} waits for, and how many jobs match it now (under {@code lock}). */
+    private Predicate<JobState> watched;
+    private long matching;
 
     @Override
     public void changed(JobEvent e) {
-      latest.put(e.jobId(), e.to());
+      synchronized (lock) {
+        var before = latest.put(e.jobId(), e.to());
+        if (watched != null) {
+          if (before != null && watched.test(before)) {
+            matching--;
+          }
+          if (watched.test(e.to())) {
+            matching++;
+          }
+          lock.notifyAll();
+        }
+      }
     }
 
     long count(Predicate<JobState> p) {
       return latest.values().stream().filter(p).count();
     }
 
-    /** Waits until {@code n} jobs satisfy p; returns false on timeout. */
+    /**
+     * Waits until {@code n} jobs satisfy p, woken by the engine's events (counted as they come,
+     * so a wait for 100,000 jobs costs no rescans); returns false on timeout.
+     */
     boolean await(Predicate<JobState> p, long n, long timeoutMillis) throws InterruptedException {
-      long end = System.currentTimeMillis() + timeoutMillis;
-      while (count(p) < n) {
-        if (System.currentTimeMillis() > end) {
-          return false;
+      long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+      synchronized (lock) {
+        watched = p;
+        matching = count(p);
+        try {
+          while (matching < n) {
+            long left = end - System.nanoTime();
+            if (left <= 0) {
+              return false;
+            }
+            TimeUnit.NANOSECONDS.timedWait(lock, left);
+          }
+          return true;
+        } finally {
+          watched = null;
         }
-        Thread.sleep(5);
       }
-      return true;
     }
   }
 

@@ -169,6 +169,17 @@ class DaemonIT {
   // --- tests -------------------------------------------------------------------------------
 
   @Test
+  void jobyardEngineInTheEnvironmentComesBeforeThisInstallationsVarRun() throws Exception {
+    var wrong = tarball.run(work, CLI, Map.of("JOBYARD_ENGINE", "not-a-url"), "ps");
+    assertThat(wrong.exitCode()).as(wrong.toString()).isEqualTo(2);
+    assertThat(wrong.stderr()).contains("JOBYARD_ENGINE: not a URL");
+
+    var url = Files.readString(tarball.home.resolve("var/run/engine.url")).strip();
+    var right = tarball.run(work, CLI, Map.of("JOBYARD_ENGINE", url), "ps");
+    assertThat(right.exitCode()).as(right.toString()).isZero();
+  }
+
+  @Test
   void writesItsAddressAndAnOwnerOnlyTokenAndLogsToVarLog() throws Exception {
     assertThat(daemon.console()).contains("API listening on " + daemon.url());
     assertThat(Files.getPosixFilePermissions(tarball.home.resolve("var/run/token")))

@@ -1,6 +1,7 @@
 package org.jobyard.distribution;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,7 +10,10 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code bin/jobyard engine} stops in order on SIGTERM, with a job running, and exits 0. */
+/**
+ * {@code bin/jobyard engine} stops in order on SIGTERM, with a job running, and exits 0; a second
+ * SIGTERM during that stop exits at once.
+ */
 class DaemonSignalIT {
   @TempDir
   Path tmp;
@@ -51,6 +55,44 @@ class DaemonSignalIT {
     } finally {
       again.process().destroy();
       again.process().waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aSecondSigtermWhileStoppingInOrderExitsAtOnce() throws Exception {
+    var tarball = Tarball.unpack(Files.createDirectory(tmp.resolve("dist")));
+    var work = Files.createDirectory(tmp.resolve("work"));
+    // a cluster whose sbatch hangs: the engine's orderly stop waits for that call in flight
+    var bin = Files.createDirectory(tmp.resolve("bin"));
+    var started = tmp.resolve("sbatch-started");
+    var sbatch = Files.writeString(bin.resolve("sbatch"),
+        "#!/bin/sh\necho $$ > '" + started + "'\nexec sleep 120\n");
+    sbatch.toFile().setExecutable(true);
+    Files.writeString(tarball.home.resolve("conf/jobyard.yaml"), """
+        default_clusters: [stuck]
+        clusters:
+          stuck: {backend: slurm, bin_dir: '%s'}
+        """.formatted(bin));
+    var daemon = DaemonIT.Daemon.start(tarball);
+    Files.writeString(work.resolve("job.yaml"), "{name: never-submitted, executable: 'true'}\n");
+    var submit = tarball.run(work, Duration.ofMinutes(1), "submit", "job.yaml");
+    assertThat(submit.exitCode()).as(submit.toString()).isZero();
+    await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(started));
+
+    try {
+      daemon.process().destroy(); // SIGTERM: stopping in order, waiting for sbatch
+      await().atMost(Duration.ofSeconds(30)).until(() -> daemon.console()
+          .contains("stopping in order"));
+      assertThat(daemon.process().isAlive()).as("still waiting for the call in flight").isTrue();
+      daemon.process().destroy(); // the second one
+
+      assertThat(daemon.process().waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(daemon.process().exitValue()).as(daemon.console()).isEqualTo(130);
+      assertThat(daemon.console()).contains("second SIGTERM, exiting at once");
+    } finally {
+      daemon.process().destroyForcibly();
+      ProcessHandle.of(Long.parseLong(Files.readString(started).strip()))
+          .ifPresent(ProcessHandle::destroyForcibly); // the hanging sbatch
     }
   }
 }

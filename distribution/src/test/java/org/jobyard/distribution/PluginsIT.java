@@ -38,7 +38,8 @@ class PluginsIT {
     jar(tarball.home.resolve("plugins/missing-class/missing.jar"), tmp.resolve("svc"));
     var r = tarball.run(work, TIMEOUT, "run", "--progress", "none", "job.yaml");
     assertThat(r.exitCode()).as(r.toString()).isZero();
-    assertThat(r.stderr()).contains("plugin missing-class").contains("no.such.Provider");
+    assertThat(r.stderr()).contains("plugin missing-class").contains("no.such.Provider")
+        .contains("plugin broken");
     assertThat(r.stdout()).contains("1 succeeded");
   }
 

@@ -302,6 +302,10 @@ public abstract class BackendConformanceTest {
 
     try {
       var outcomes = down.submit(List.of(request("outage", spec(step("true")).build())));
+      assertThat(outcomes).as("submit through a cluster that does not answer returned %s; it "
+          + "must throw a retryable BackendException or return one outcome per request (a "
+          + "retryable rejection): an empty answer leaves the engine not knowing what happened",
+          outcomes).hasSize(1);
       for (var o : outcomes) {
         if (!(o instanceof SubmitOutcome.Rejected r && r.error().isRetryable())) {
           fail("submit through a cluster that does not answer returned " + o + "; it must throw "

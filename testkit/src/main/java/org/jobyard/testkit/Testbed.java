@@ -15,7 +15,8 @@ import org.junit.jupiter.api.Assumptions;
  * env} in the repository.
  *
  * <p>A test calls {@link #require(String)}: when the service is missing the test is skipped with a
- * message saying how to start it, except under {@code CI=true}, where a missing service fails it.
+ * message saying how to start it, except under CI ({@code CI=true}, {@code CI=1}...), where a
+ * missing service fails it.
  */
 public final class Testbed {
   private static volatile Map<String, String> cached;
@@ -44,7 +45,7 @@ public final class Testbed {
     var how = "start it with: sudo testbed/testbed up " + serviceName(service);
     if (isCi()) {
       throw new AssertionError("testbed service " + serviceName(service)
-          + " is not running, and CI=true makes that a failure; " + how);
+          + " is not running, and CI is set, which makes that a failure; " + how);
     }
     Assumptions.abort("testbed service " + serviceName(service) + " is not running; " + how);
   }
@@ -64,6 +65,39 @@ public final class Testbed {
     Assumptions.abort(what + " is missing; " + how);
   }
 
+  /**
+   * Skips (or, under CI, fails) the calling test unless a condition the testbed cannot check
+   * itself holds, such as running as root; {@code what} says what needs it.
+   */
+  public static void requireThat(boolean condition, String what) {
+    if (condition) {
+      return;
+    }
+    if (isCi()) {
+      throw new AssertionError(what + ", and CI is set, which makes a skipped test a failure");
+    }
+    Assumptions.abort(what + "; skipped");
+  }
+
+  /**
+   * The testbed's PostgreSQL URL with a new, empty schema for the caller alone, so tests can run
+   * side by side. Requires {@link #PG} (skipped, or failed under CI, without it) and a JDBC driver
+   * for PostgreSQL on the class path.
+   */
+  public static String freshPostgresSchema() {
+    require(PG);
+    var url = get("PG_URL");
+    var schema = "t" + Long.toHexString(System.nanoTime());
+    try (var c = java.sql.DriverManager.getConnection(url, get("PG_USER"), get("PG_PASSWORD"));
+        var s = c.createStatement()) {
+      s.execute("CREATE SCHEMA " + schema);
+    } catch (java.sql.SQLException e) {
+      throw new IllegalStateException("cannot create schema " + schema + " in " + url + ": "
+          + e.getMessage(), e);
+    }
+    return url + (url.contains("?") ? "&" : "?") + "currentSchema=" + schema;
+  }
+
   /** A value such as {@code get("SSH_PORT")} for {@code JOBYARD_TESTBED_SSH_PORT}. */
   public static String get(String key) {
     var v = values().get("JOBYARD_TESTBED_" + key);
@@ -77,8 +111,18 @@ public final class Testbed {
     return Optional.ofNullable(values().get("JOBYARD_TESTBED_" + key));
   }
 
+  /** Whether CI is set to anything but an empty or false value ({@code true}, {@code 1}...). */
   public static boolean isCi() {
-    return "true".equalsIgnoreCase(System.getenv("CI"));
+    return isTruthy(System.getenv("CI"));
+  }
+
+  static boolean isTruthy(String value) {
+    if (value == null) {
+      return false;
+    }
+    var v = value.strip().toLowerCase(java.util.Locale.ROOT);
+    return !(v.isEmpty() || v.equals("0") || v.equals("false") || v.equals("no")
+        || v.equals("off"));
   }
 
   /** The repository's top folder (from the build's {@code jobyard.repo} property). */

@@ -3,46 +3,18 @@ package org.jobyard.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
-import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.launcher.TestExecutionListener;
-import org.junit.platform.launcher.TestIdentifier;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
-import org.junit.platform.launcher.core.LauncherFactory;
 
 /** The kit tells a broken backend what is wrong with it, and passes what is right. */
 class ConformanceKitTest {
-  private static final Map<String, TestExecutionResult> results = new HashMap<>();
-  private static final Map<String, String> skipped = new HashMap<>();
+  private static Map<String, TestExecutionResult> results;
 
   @BeforeAll
   static void runTheKitAgainstANaiveBackend() {
-    var request = LauncherDiscoveryRequestBuilder.request()
-        .selectors(selectClass(NaiveBackendConformance.class)).build();
-    LauncherFactory.create().execute(request, new TestExecutionListener() {
-      @Override
-      public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-        if (id.isTest()) {
-          results.put(methodName(id), result);
-          // the report a plugin author would read
-          System.out.printf("%s: %s%s%n", methodName(id), result.getStatus(), result
-              .getThrowable().map(t -> "\n  " + t.getMessage().replace("\n", "\n  ")).orElse(""));
-        }
-      }
-
-      @Override
-      public void executionSkipped(TestIdentifier id, String reason) {
-        skipped.put(methodName(id), reason);
-      }
-    });
-  }
-
-  private static String methodName(TestIdentifier id) {
-    var name = id.getDisplayName();
-    return name.endsWith("()") ? name.substring(0, name.length() - 2) : name;
+    results = KitRun.run(selectClass(NaiveBackendConformance.class));
   }
 
   private static String failureOf(String test) {

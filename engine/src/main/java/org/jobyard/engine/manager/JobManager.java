@@ -81,6 +81,9 @@ public final class JobManager implements Runnable {
   public record Stats(int liveJobs, Map<String, Integer> liveByCluster, long turns,
       Map<String, Integer> waitingByCluster) {}
 
+  /** How long a cancel may go unanswered before it is sent again; tests shorten it. */
+  private volatile long cancelResendMillis = CANCEL_RESEND_MILLIS;
+
   public JobManager(JobStore store, StoreWriter writer, EngineConfig.Tuning tuning,
       Collection<Cluster> clusters, List<String> defaultClusters) {
     this.store = store;
@@ -191,6 +194,11 @@ public final class JobManager implements Runnable {
   }
 
   // ---------------------------------------------------------------- the actor
+
+  /** Sends an unanswered cancel again after {@code after} instead of 30 s; before {@link #run}. */
+  void resendCancelsAfter(java.time.Duration after) {
+    cancelResendMillis = after.toMillis();
+  }
 
   @Override
   public void run() {
@@ -647,7 +655,7 @@ public final class JobManager implements Runnable {
         if (j == null || j.state != JobState.CANCELLING) {
           it.remove();
         } else if (j.ref != null && j.cancelSentAt > 0
-            && now - j.cancelSentAt > CANCEL_RESEND_MILLIS) {
+            && now - j.cancelSentAt > cancelResendMillis) {
           j.cancelSentAt = now;
           dispatchCancel(c, List.of(j.ref));
         }

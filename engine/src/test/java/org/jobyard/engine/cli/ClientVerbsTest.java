@@ -91,6 +91,34 @@ class ClientVerbsTest {
   }
 
   @Test
+  void theLogOfAJobWithoutAnOutputFileIsReadThroughItsBackend() throws Exception {
+    var id = submitOne("{name: remote-log, executable: ok, arguments: [one, two, three]}");
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("SUCCEEDED"));
+
+    var r = run("logs", "-n", "2", id);
+
+    assertThat(r.exit()).as(r.err()).isZero();
+    assertThat(r.out()).isEqualTo("two\nthree\n");
+  }
+
+  @Test
+  void theIdSelectorPicksExactlyTheJobsItNames() throws Exception {
+    var a = submitOne("{name: by-id, session: ids, executable: hang}");
+    var b = submitOne("{name: by-id, session: ids, executable: hang}");
+    var c = submitOne("{name: by-id, session: ids, executable: hang}");
+
+    var listed = run("ps", "-o", "json", "--id", a + "," + c);
+    assertThat(listed.exit()).as(listed.err()).isZero();
+    assertThat(JSON.readTree(listed.out()).path("jobs").findValuesAsText("id"))
+        .containsExactlyInAnyOrder(a, c);
+
+    assertThat(run("kill", "--id", b).exit()).isZero();
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(b).equals("CANCELLED"));
+    assertThat(state(a)).isNotEqualTo("CANCELLED");
+    assertThat(run("kill", "--session", "ids").exit()).isZero();
+  }
+
+  @Test
   void submitsAndListsJobsAsATableOrJson() throws Exception {
     var id = submitOne("""
         name: listed

@@ -22,12 +22,14 @@ import org.jobyard.api.SubmitRequest;
  * A batch system in memory for the API's tests (backend name {@code scripted}): on submit, a job
  * writes its arguments, one per line, to its stdout file; executable {@code ok} then exits 0,
  * {@code fail} exits 3, {@code hang} runs until cancelled or until a test ends it with
- * {@link #finish}.
+ * {@link #finish}. With no stdout file, its log is read through the backend (LOG_ACCESS).
  */
 public final class ScriptedBackend implements Backend {
   static final Map<String, String> JOBS = new ConcurrentHashMap<>(); // tag -> executable
   static final Map<String, Integer> ENDED = new ConcurrentHashMap<>(); // tag -> exit code
   static final Set<String> CANCELLED = ConcurrentHashMap.newKeySet();
+  /** A job's arguments by tag: its log as the backend reads it (LOG_ACCESS). */
+  static final Map<String, List<String>> OUTPUT = new ConcurrentHashMap<>();
 
   /** Registered in META-INF/services so engines in tests find it on the class path. */
   public static final class Provider implements BackendProvider {
@@ -50,7 +52,7 @@ public final class ScriptedBackend implements Backend {
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.BULK_SUBMIT);
+    return Set.of(Capability.BULK_SUBMIT, Capability.LOG_ACCESS);
   }
 
   @Override
@@ -59,6 +61,7 @@ public final class ScriptedBackend implements Backend {
       var spec = r.spec();
       var step = spec.steps().getFirst();
       JOBS.put(r.tag(), step.executable());
+      OUTPUT.put(r.tag(), step.arguments());
       if (spec.stdout() != null) {
         try {
           Files.createDirectories(Path.of(spec.stdout()).getParent());
@@ -97,6 +100,18 @@ public final class ScriptedBackend implements Backend {
   @Override
   public void cancel(List<JobRef> refs) {
     refs.forEach(r -> CANCELLED.add(r.nativeId()));
+  }
+
+  /** The last lines of the job's stdout (its arguments); it writes no stderr. */
+  @Override
+  public java.util.Optional<String> tail(JobRef job, org.jobyard.api.LogStream stream,
+      int lines) {
+    var all = OUTPUT.getOrDefault(job.nativeId(), List.of());
+    if (stream != org.jobyard.api.LogStream.STDOUT || all.isEmpty()) {
+      return java.util.Optional.empty();
+    }
+    var last = all.subList(Math.max(0, all.size() - lines), all.size());
+    return java.util.Optional.of(String.join("\n", last) + "\n");
   }
 
   @Override

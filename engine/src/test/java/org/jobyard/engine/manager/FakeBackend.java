@@ -17,8 +17,8 @@ import org.jobyard.api.SubmitRequest;
 
 /**
  * An in-memory batch system for testing the engine's bookkeeping (not a backend's proof): a job
- * whose executable is "ok" exits 0, "fail" exits 3, "hang" runs until cancelled, "reject" is
- * refused. Shared between "engine restarts" to play a batch system that outlives the engine.
+ * whose executable is "ok" exits 0, "fail" exits 3, "hang" runs until cancelled, "pend" waits,
+ * "crash" fails without an exit code, "reject" is refused. Shared between "engine restarts" to play a batch system that outlives the engine.
  */
 final class FakeBackend implements Backend {
   final Map<String, String> jobs = new ConcurrentHashMap<>(); // tag -> executable
@@ -34,10 +34,21 @@ final class FakeBackend implements Backend {
   /** Answers every submission with "not now" (a retryable rejection), polls normally. */
   volatile boolean downForSubmitOnly;
   volatile boolean failAfterSubmit;
+  /** What the backend declares; tests of the optional operations add to it. */
+  volatile Set<Capability> capabilities = Set.of(Capability.BULK_SUBMIT);
+  final AtomicInteger cancelCalls = new AtomicInteger();
+  final Set<String> held = ConcurrentHashMap.newKeySet();
+  final AtomicInteger releases = new AtomicInteger();
+  /** Thrown by every submit call instead of an answer, when set. */
+  volatile RuntimeException submitBug;
+  volatile BackendException submitError;
+  /** Thrown by collect, when set. */
+  volatile BackendException collectError;
+  final AtomicInteger collects = new AtomicInteger();
 
   @Override
   public Set<Capability> capabilities() {
-    return Set.of(Capability.BULK_SUBMIT);
+    return capabilities;
   }
 
   @Override
@@ -45,6 +56,12 @@ final class FakeBackend implements Backend {
     submitCalls.incrementAndGet();
     if (down) {
       throw BackendException.unavailable("fake cluster is down", null);
+    }
+    if (submitBug != null) {
+      throw submitBug;
+    }
+    if (submitError != null) {
+      throw submitError;
     }
     var out = new ArrayList<SubmitOutcome>();
     for (var r : requests) {
@@ -81,6 +98,8 @@ final class FakeBackend implements Backend {
       var exe = jobs.get(ref.nativeId());
       if (exe == null) {
         out.put(ref.jobId(), new JobStatus.Unknown("not in listing"));
+      } else if (held.contains(ref.nativeId())) {
+        out.put(ref.jobId(), new JobStatus.Held("PENDING", "JobHeldUser"));
       } else if (cancelled.containsKey(ref.nativeId())) {
         out.put(ref.jobId(), new JobStatus.Cancelled("CANCELLED", null));
       } else {
@@ -88,6 +107,7 @@ final class FakeBackend implements Backend {
           case "ok" -> new JobStatus.Exited(0, "COMPLETED", null);
           case "fail" -> new JobStatus.Exited(3, "FAILED", null);
           case "pend" -> new JobStatus.Pending("PENDING", "requeued");
+          case "crash" -> new JobStatus.Failed(-1, "NODE_FAIL", "the node died");
           default -> new JobStatus.Running("RUNNING");
         });
       }
@@ -97,10 +117,36 @@ final class FakeBackend implements Backend {
 
   @Override
   public void cancel(List<JobRef> refs) {
+    cancelCalls.incrementAndGet();
     if (ignoreCancel) {
       return;
     }
     refs.forEach(r -> cancelled.put(r.nativeId(), true));
+  }
+
+  @Override
+  public void hold(List<JobRef> refs) {
+    refs.forEach(r -> held.add(r.nativeId()));
+  }
+
+  @Override
+  public void release(List<JobRef> refs) {
+    releases.incrementAndGet();
+    refs.forEach(r -> held.remove(r.nativeId()));
+  }
+
+  @Override
+  public java.util.Optional<String> tail(JobRef job, org.jobyard.api.LogStream stream,
+      int lines) {
+    return java.util.Optional.of(stream + " of " + job.nativeId() + "\n");
+  }
+
+  @Override
+  public void collect(JobRef job, org.jobyard.api.JobSpec spec) throws BackendException {
+    collects.incrementAndGet();
+    if (collectError != null) {
+      throw collectError;
+    }
   }
 
   @Override

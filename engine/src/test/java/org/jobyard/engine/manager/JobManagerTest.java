@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The job manager on an engine store, with a batch system in memory. */
 class JobManagerTest {
   @TempDir
   Path home;
@@ -29,10 +30,15 @@ class JobManagerTest {
   final FakeBackend spareBackend = new FakeBackend();
   Running running;
   int limit;
+  /** When set, unanswered cancels are sent again after this instead of 30 s. */
+  Duration cancelResend;
 
   record Running(Database db, JobStore store, StoreWriter writer, JobManager manager,
       Thread writerThread, Thread managerThread, Cluster cluster) {
     void stop() throws Exception {
+      if (writerThread.getState() == Thread.State.NEW) {
+        writerThread.start();
+      }
       manager.stop().get(30, TimeUnit.SECONDS);
       managerThread.join(10_000);
       writer.stop();
@@ -50,11 +56,20 @@ class JobManagerTest {
     }
   }
 
-  Running start() {
-    EngineConfig config = ConfigLoader.defaults(home);
+  Running start() throws Exception {
+    return start(true);
+  }
+
+  /** Where the engine keeps its jobs: embedded H2 here, PostgreSQL in a subclass. */
+  EngineConfig.Database database() throws Exception {
+    return ConfigLoader.defaults(home).database();
+  }
+
+  /** With {@code startWriter} false the store writer's thread is created but not started. */
+  Running start(boolean startWriter) throws Exception {
     var tuning = new EngineConfig.Tuning(Duration.ofMillis(50), 100, Duration.ofSeconds(2),
         Duration.ofMillis(100));
-    var db = new Database(config.database());
+    var db = new Database(database());
     var store = new JobStore(db);
     var writer = new StoreWriter(store);
     var cluster = new Cluster("fake", "fake", backend, new LocalTransport(), limit,
@@ -63,7 +78,10 @@ class JobManagerTest {
         Duration.ofMillis(50));
     var manager = new JobManager(store, writer, tuning, List.of(cluster, spare),
         List.of("fake"));
-    var wt = Thread.ofPlatform().start(writer);
+    if (cancelResend != null) {
+      manager.resendCancelsAfter(cancelResend);
+    }
+    var wt = startWriter ? Thread.ofPlatform().start(writer) : Thread.ofPlatform().unstarted(writer);
     var mt = Thread.ofPlatform().start(manager);
     await().until(manager::isReady);
     running = new Running(db, store, writer, manager, wt, mt, cluster);
@@ -99,10 +117,15 @@ class JobManagerTest {
 
   @Test
   void acknowledgedJobsAreInTheStoreBeforeTheReply() throws Exception {
-    var r = start();
+    var r = start(false); // the store writer waits: nothing the manager sends is committed
     backend.down = true; // nothing can progress past QUEUED/SUBMITTING
-    var ids = r.manager().submit("alice", List.of(JobSpec.of("a", "ok"))).get(10,
-        TimeUnit.SECONDS);
+    var reply = r.manager().submit("alice", List.of(JobSpec.of("a", "ok")));
+    await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(5))
+        .until(() -> !reply.isDone());
+    assertThat(r.store().find(JobQuery.all())).as("nothing committed yet").isEmpty();
+
+    r.writerThread().start();
+    var ids = reply.get(10, TimeUnit.SECONDS);
     assertThat(r.store().job(ids.getFirst())).isPresent();
   }
 
@@ -288,8 +311,10 @@ class JobManagerTest {
     assertThat(stateOf(r, id)).isEqualTo(JobState.PAUSED);
     r.manager().cancel(List.of(first)).get(10, TimeUnit.SECONDS);
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, first) == JobState.CANCELLED);
-    var polls = backend.polls.get();
-    await().until(() -> backend.polls.get() > polls + 3 || r.manager().stats().turns() > 50);
+    // the freed slot goes to a job queued after the paused one: the paused one was passed over
+    var later = r.manager().submit("alice", List.of(JobSpec.of("later", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, later) == JobState.SUCCEEDED);
     assertThat(stateOf(r, id)).isEqualTo(JobState.PAUSED);
     assertThat(backend.jobs).doesNotContainKey(id + ".1");
     r.manager().resume(List.of(id)).get(10, TimeUnit.SECONDS);
@@ -348,9 +373,11 @@ class JobManagerTest {
     var id = r.manager().submit("alice", List.of(JobSpec.of("again", "ok"))).get(10,
         TimeUnit.SECONDS).getFirst();
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+    backend.down = true; // the new attempt cannot get past submitting, let alone succeed
     r.manager().restart(r.store().job(id).orElseThrow()).get(10, TimeUnit.SECONDS);
     assertThat(stateOf(r, id)).as("answered after the restart was committed")
-        .isIn(JobState.QUEUED, JobState.SUBMITTING, JobState.PENDING, JobState.SUCCEEDED);
+        .isIn(JobState.QUEUED, JobState.SUBMITTING);
+    backend.down = false;
     await().atMost(Duration.ofSeconds(10)).until(() -> r.store().attempts(id).size() == 2
         && stateOf(r, id) == JobState.SUCCEEDED);
   }
@@ -368,5 +395,194 @@ class JobManagerTest {
         "PENDING".equals(r.store().attempts(id).getFirst().nativeState()));
     // the plugin's document must survive: after a restart it is all the plugin has
     assertThat(r.store().attempts(id).getFirst().attributes()).contains("\"tag\"");
+  }
+
+  // ---- the engine's side of the plugin guide's contract --------------------------------------
+
+  @Test
+  void aJobNoSourceAccountsForIsFailedAsLostAfterLostAfter() throws Exception {
+    var r = start(); // lost_after is 2 s here
+    var id = r.manager().submit("alice", List.of(JobSpec.of("gone", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    var polls = backend.polls.get();
+
+    backend.jobs.remove(id + ".1"); // from now on every poll says Unknown
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(backend.polls.get() - polls).as("polls that saw it Unknown first")
+        .isGreaterThan(1);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("lost")
+        .contains("could not account for the job");
+  }
+
+  @Test
+  void aCancelTheBatchSystemIgnoredIsSentAgain() throws Exception {
+    cancelResend = Duration.ofMillis(300);
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("stubborn", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    backend.ignoreCancel = true;
+
+    r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> backend.cancelCalls.get() >= 3);
+    assertThat(stateOf(r, id)).isEqualTo(JobState.CANCELLING);
+    backend.ignoreCancel = false;
+    await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id) == JobState.CANCELLED);
+  }
+
+  @Test
+  void aPendingJobIsPausedAndResumedThroughHoldAndReleaseWhenTheBackendHasThem()
+      throws Exception {
+    backend.capabilities = java.util.EnumSet.of(org.jobyard.api.Capability.BULK_SUBMIT,
+        org.jobyard.api.Capability.HOLD_RELEASE);
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("waiting", "pend"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.PENDING);
+
+    r.manager().pause(List.of(id)).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.PAUSED);
+    assertThat(backend.held).containsExactly(id + ".1");
+    assertThat(backend.cancelCalls).as("held, not cancelled").hasValue(0);
+
+    backend.jobs.put(id + ".1", "ok"); // once released it runs and succeeds
+    r.manager().resume(List.of(id)).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+    assertThat(backend.releases).hasValue(1);
+    assertThat(r.store().attempts(id)).as("the same attempt, not a new submission").hasSize(1);
+  }
+
+  @Test
+  void aPendingJobIsStoppedWhenTheBackendCannotHoldIt() throws Exception {
+    var r = start(); // the fake declares no HOLD_RELEASE by default
+    var id = r.manager().submit("alice", List.of(JobSpec.of("waiting", "pend"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.PENDING);
+
+    r.manager().pause(List.of(id)).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.PAUSED);
+    assertThat(backend.held).isEmpty();
+    assertThat(backend.cancelCalls.get()).isPositive();
+  }
+
+  @Test
+  void aBackendBugInSubmitFailsTheJobWithoutRetrying() throws Exception {
+    var r = start();
+    backend.submitBug = new IllegalStateException("plugin bug");
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("plugin bug");
+    assertThat(backend.submitCalls).as("not retried").hasValue(1);
+  }
+
+  @Test
+  void aNonRetryableSubmitErrorFailsTheJobWithItsMessage() throws Exception {
+    var r = start();
+    backend.submitError = org.jobyard.api.BackendException.rejected("account proj9 is closed");
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("account proj9 is closed");
+    assertThat(backend.submitCalls).as("not retried").hasValue(1);
+  }
+
+  @Test
+  void noMoreThanMaxJobsRunOnAClusterAtOnce() throws Exception {
+    limit = 2;
+    var r = start();
+    var ids = r.manager().submit("alice", List.of(JobSpec.of("a", "hang"), JobSpec.of("b",
+        "hang"), JobSpec.of("c", "hang"))).get(10, TimeUnit.SECONDS);
+    await().until(() -> stateOf(r, ids.get(0)) == JobState.RUNNING
+        && stateOf(r, ids.get(1)) == JobState.RUNNING);
+    var polls = backend.polls.get();
+    await().until(() -> backend.polls.get() > polls + 3); // cycles in which c could have gone
+
+    assertThat(stateOf(r, ids.get(2))).isEqualTo(JobState.QUEUED);
+    assertThat(backend.submits).hasValue(2);
+
+    r.manager().cancel(List.of(ids.get(0))).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(2))
+        == JobState.RUNNING);
+  }
+
+  @Test
+  void outputsThatCannotBeCollectedFailAnOtherwiseSuccessfulJob() throws Exception {
+    var r = start();
+    backend.collectError = org.jobyard.api.BackendException.rejected("result.json: no such file");
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id).isTerminal());
+    assertThat(stateOf(r, id)).isEqualTo(JobState.FAILED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("outputs not collected")
+        .contains("result.json");
+  }
+
+  @Test
+  void outputsThatCannotBeCollectedYetAreCollectedAgain() throws Exception {
+    var r = start();
+    backend.collectError = org.jobyard.api.BackendException.unavailable("login node away", null);
+    var id = r.manager().submit("alice", List.of(JobSpec.of("x", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.collects.get() >= 2);
+    assertThat(stateOf(r, id).isTerminal()).isFalse();
+
+    backend.collectError = null;
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+  }
+
+  @Test
+  void aJobCancelledWhileQueuedNeverReachesTheBackend() throws Exception {
+    limit = 1;
+    var r = start();
+    var hog = r.manager().submit("alice", List.of(JobSpec.of("hog", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, hog) == JobState.RUNNING);
+    var id = r.manager().submit("alice", List.of(JobSpec.of("queued", "ok"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    assertThat(r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS)).containsExactly(id);
+
+    assertThat(stateOf(r, id)).isEqualTo(JobState.CANCELLED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("before it was submitted");
+    r.manager().cancel(List.of(hog)).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, hog) == JobState.CANCELLED);
+    assertThat(backend.jobs).doesNotContainKey(id + ".1");
+  }
+
+  @Test
+  void aJobTheBatchSystemFailedIsFailedWithoutAnExitCode() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("doomed", "crash"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    var row = r.store().job(id).orElseThrow();
+    assertThat(row.exitCode()).isNull();
+    assertThat(row.reason()).contains("the node died");
+  }
+
+  @Test
+  void aJobCancelledOutsideJobyardEndsCancelled() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("victim", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+
+    backend.cancelled.put(id + ".1", true); // an operator's scancel
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.CANCELLED);
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("outside Jobyard");
+    assertThat(r.store().attempts(id)).as("not retried").hasSize(1);
   }
 }

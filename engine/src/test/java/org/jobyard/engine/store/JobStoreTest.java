@@ -3,11 +3,14 @@ package org.jobyard.engine.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.DriverManager;
 import java.time.Instant;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.jobyard.api.JobState;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.testkit.Testbed;
@@ -35,15 +38,8 @@ class JobStoreTest {
   }
 
   JobStore postgres() throws Exception {
-    Testbed.require(Testbed.PG);
-    var url = Testbed.get("PG_URL");
-    var schema = "t" + Long.toHexString(System.nanoTime());
-    try (var c = DriverManager.getConnection(url, Testbed.get("PG_USER"),
-        Testbed.get("PG_PASSWORD")); var s = c.createStatement()) {
-      s.execute("CREATE SCHEMA " + schema);
-    }
-    db = new Database(new EngineConfig.Database(url + (url.contains("?") ? "&" : "?")
-        + "currentSchema=" + schema, Testbed.get("PG_USER"), Testbed.get("PG_PASSWORD"), 2));
+    db = new Database(new EngineConfig.Database(Testbed.freshPostgresSchema(), Testbed.get("PG_USER"),
+        Testbed.get("PG_PASSWORD"), 2));
     return new JobStore(db);
   }
 
@@ -111,11 +107,53 @@ class JobStoreTest {
   }
 
   @Test
-  void anEmbeddedStoreWritesEachCommitBeforeAnsweringSoASigkillLosesNothing() {
-    assertThat(Database.h2Defaults("jdbc:h2:file:/x/db"))
-        .isEqualTo("jdbc:h2:file:/x/db;WRITE_DELAY=0;DB_CLOSE_ON_EXIT=FALSE");
-    assertThat(Database.h2Defaults("jdbc:h2:file:/x/db;WRITE_DELAY=100"))
-        .isEqualTo("jdbc:h2:file:/x/db;WRITE_DELAY=100;DB_CLOSE_ON_EXIT=FALSE");
-    assertThat(Database.h2Defaults("jdbc:postgresql://h/db")).isEqualTo("jdbc:postgresql://h/db");
+  void anEmbeddedStoreWritesEachCommitBeforeAnsweringSoASigkillLosesNothing() throws Exception {
+    var url = "jdbc:h2:file:" + dir.resolve("killed");
+    assertThat(Database.h2Defaults(url)).as("the defaults that make this hold")
+        .contains("WRITE_DELAY=0");
+    survivesASigkill(url, "sa", "");
+  }
+
+  @Test
+  @Tag("testbed")
+  void aPostgresStoreLosesNoAcknowledgedCommitToASigkill() throws Exception {
+    survivesASigkill(Testbed.freshPostgresSchema(), Testbed.get("PG_USER"), Testbed.get("PG_PASSWORD"));
+  }
+
+  /**
+   * Starts a JVM that commits one job at a time and prints each after its commit, SIGKILLs it
+   * mid-stream, then reopens the store: every job it reported is there.
+   */
+  private void survivesASigkill(String url, String user, String password) throws Exception {
+    var java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    var child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        CommittingProcess.class.getName(), url, user, password)
+        .redirectError(dir.resolve("child.err").toFile()).start();
+    int acknowledged = 0;
+    try (var out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+        StandardCharsets.UTF_8))) {
+      String line;
+      // a few commits in, so that the kill lands while it is writing the next ones
+      while (acknowledged < 30 && (line = out.readLine()) != null) {
+        acknowledged = Integer.parseInt(line.substring("committed ".length()));
+      }
+      assertThat(acknowledged).as("commits the child reported before it stopped (see %s)",
+          dir.resolve("child.err")).isEqualTo(30);
+      // SIGKILL (the handle's, which leaves our end of the pipe open): no hook, no orderly close
+      child.toHandle().destroyForcibly();
+      assertThat(child.waitFor(30, TimeUnit.SECONDS)).isTrue();
+      assertThat(child.exitValue()).as("killed by SIGKILL").isEqualTo(128 + 9);
+      while ((line = out.readLine()) != null) { // printed between our read and the kill
+        acknowledged = Integer.parseInt(line.substring("committed ".length()));
+      }
+    } finally {
+      child.destroyForcibly();
+    }
+    db = new Database(new EngineConfig.Database(url, user, password, 1));
+    var store = new JobStore(db);
+    for (int i = 1; i <= acknowledged; i++) {
+      assertThat(store.job("k" + i)).as("job k%d, acknowledged before the SIGKILL", i)
+          .isPresent();
+    }
   }
 }

@@ -1,11 +1,16 @@
 package org.jobyard.plugins.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.JobRef;
@@ -41,18 +46,31 @@ class LocalBackendThroughputTest {
       var refs = new ArrayList<JobRef>();
       for (int i = 0; i < JOBS; i += BATCH) {
         for (var o : backend.submit(requests.subList(i, Math.min(JOBS, i + BATCH)))) {
+          assertThat(o).isInstanceOf(SubmitOutcome.Accepted.class);
           refs.add(((SubmitOutcome.Accepted) o).job());
         }
       }
       long submitted = System.nanoTime();
-      List<JobRef> open = refs;
-      int polls = 0;
-      while (!open.isEmpty()) {
-        var statuses = backend.poll(open);
-        polls++;
-        open = open.stream().filter(r -> !(statuses.get(r.jobId()) instanceof JobStatus.Exited))
-            .toList();
-      }
+      assertThat(refs).as("jobs accepted").hasSize(JOBS);
+      var open = new AtomicReference<List<JobRef>>(refs);
+      var polls = new AtomicInteger();
+      var ends = new HashMap<String, JobStatus>();
+      // bounded: a backend that never reports an end fails here instead of spinning forever
+      await().atMost(Duration.ofMinutes(10)).pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(10)).until(() -> {
+            var statuses = backend.poll(open.get());
+            polls.incrementAndGet();
+            statuses.forEach((id, s) -> {
+              if (s instanceof JobStatus.Exited || s instanceof JobStatus.Failed
+                  || s instanceof JobStatus.Cancelled) {
+                ends.put(id, s);
+              }
+            });
+            open.set(open.get().stream().filter(r -> !ends.containsKey(r.jobId())).toList());
+            return open.get().isEmpty();
+          });
+      assertThat(ends.values()).as("every job ran 'true'").hasSize(JOBS)
+          .allMatch(s -> s instanceof JobStatus.Exited e && e.exitCode() == 0);
       long done = System.nanoTime();
       double seconds = (done - t0) / 1e9;
       long x0 = System.nanoTime();
@@ -62,7 +80,7 @@ class LocalBackendThroughputTest {
       double xargsSeconds = (System.nanoTime() - x0) / 1e9;
       System.out.printf("%d jobs (batches of %d): submitted in %.2fs, all ended after %.2fs and"
           + " %d polls: %.0f jobs/s; xargs -P 2 sh -c true: %.2fs, %.0f jobs/s%n", JOBS, BATCH,
-          (submitted - t0) / 1e9, seconds, polls, JOBS / seconds, xargsSeconds,
+          (submitted - t0) / 1e9, seconds, polls.get(), JOBS / seconds, xargsSeconds,
           JOBS / xargsSeconds);
     }
   }

@@ -37,108 +37,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * What the conformance kit does not cover, against the testbed's real Slurm: pending cancel,
  * hold/release, purged jobs, one squeue for hundreds of jobs, no duplicates after a crash,
- * staging. Subclasses choose the transport.
+ * staging, the options sbatch gets. Subclasses choose the transport.
  */
-abstract class SlurmBackendTest {
-  static final Duration LONG = Duration.ofSeconds(90);
+abstract class SlurmBackendTest extends SlurmTestSupport {
 
-  @TempDir Path engineDir;
-  CountingTransport transport;
-  Backend backend;
-  private final List<Backend> backends = new ArrayList<>();
-  private final List<JobRef> submitted = new ArrayList<>();
-  private final String run = Long.toHexString(System.nanoTime());
-
-  /** The transport to the submit host; the testbed service checks go here. */
-  abstract Transport transport() throws Exception;
-
-  /** Extra settings for the cluster. */
-  Map<String, String> settings() {
-    return Map.of();
-  }
-
-  @BeforeEach
-  void createBackend() throws Exception {
-    transport = new CountingTransport(transport());
-    backend = newBackend(transport);
-  }
-
-  @AfterEach
-  void cleanUp() {
-    try {
-      if (!submitted.isEmpty()) {
-        backend.cancel(submitted);
-      }
-    } catch (Exception e) {
-      // best effort
-    }
-    backends.forEach(Backend::close);
-  }
-
-  Backend newBackend(Transport t) throws Exception {
-    var s = new HashMap<String, String>(settings());
-    s.put("partition", org.jobyard.testkit.Testbed.find("SLURM_PARTITION").orElse("debug"));
-    var b = new SlurmBackendProvider().create(new BackendContext("slurm-test",
-        new Settings("cluster 'slurm-test'", s), t, engineDir.resolve("cluster"),
-        BackendContext.Events.NONE));
-    backends.add(b);
-    return b;
-  }
-
-  SubmitRequest request(String name, JobSpec spec) {
-    return new SubmitRequest("sl-" + run + "-" + name, 1, spec);
-  }
-
-  static JobSpec sh(String script) {
-    return JobSpec.of("test", "sh", "-c", script);
-  }
-
-  static JobSpec withNative(JobSpec spec, Map<String, String> options) {
-    return new JobSpec(spec.name(), null, null, spec.steps(), spec.environment(), null,
-        spec.stdout(), spec.stderr(), spec.resources(), null, null, spec.inputFiles(),
-        spec.outputFiles(), List.of(), 0, Map.of("slurm", options));
-  }
-
-  List<JobRef> submitAll(List<SubmitRequest> requests) throws Exception {
-    var outcomes = backend.submit(requests);
-    var jobs = new ArrayList<JobRef>();
-    for (var o : outcomes) {
-      assertThat(o).as("outcome of %s", o.jobId()).isInstanceOf(SubmitOutcome.Accepted.class);
-      jobs.add(((SubmitOutcome.Accepted) o).job());
-    }
-    submitted.addAll(jobs);
-    return jobs;
-  }
-
-  JobRef submit(SubmitRequest request) throws Exception {
-    return submitAll(List.of(request)).getFirst();
-  }
-
-  JobStatus poll(JobRef job) throws Exception {
-    return backend.poll(List.of(job)).get(job.jobId());
-  }
-
-  JobStatus awaitStatus(JobRef job, Class<? extends JobStatus> type) {
-    return await().atMost(LONG).pollInterval(Duration.ofMillis(300))
-        .until(() -> poll(job), type::isInstance);
-  }
-
-  JobStatus awaitEnd(JobRef job) {
-    return await().atMost(LONG).pollInterval(Duration.ofMillis(300))
-        .until(() -> poll(job), SlurmBackendTest::ended);
-  }
-
-  static boolean ended(JobStatus s) {
-    return s instanceof JobStatus.Exited || s instanceof JobStatus.Failed
-        || s instanceof JobStatus.Cancelled;
-  }
-
-  /** Runs a command on the submit host, outside the backend and uncounted. */
-  CommandResult onHost(String... argv) throws Exception {
-    return transport.delegate().run(Command.of(argv));
-  }
-
-  // ----------------------------------------------------------------------------------- tests ---
 
   @Test
   void cancelsAJobThatIsStillPending() throws Exception {
@@ -213,6 +115,9 @@ abstract class SlurmBackendTest {
     var jobs = submitAll(requests);
     long submitMs = (System.nanoTime() - t0) / 1_000_000;
     int submitCommands = transport.commands();
+    assertThat(submitCommands).as("commands to submit 500 jobs: one per submit_batch (50) jobs, "
+        + "and maybe one to create the workdir").isBetween(10, 11);
+    assertThat(transport.occurrences("sbatch")).as("sbatch calls in them").isGreaterThanOrEqualTo(500);
 
     transport.reset();
     t0 = System.nanoTime();
@@ -284,15 +189,68 @@ abstract class SlurmBackendTest {
         Map.of(), null, null, null, Resources.NONE, "nosuchpartition", null, List.of(), List.of(),
         List.of(), 0, Map.of());
     var outcomes = backend.submit(List.of(request("badpart", spec),
-        request("badopt", withNative(sh("true"), Map.of("No Such", "x")))));
+        request("badopt", withNative(sh("true"), Map.of("No Such", "x"))),
+        request("badfeature", withNative(sh("true"), Map.of("constraint", "nosuchfeature")))));
 
-    assertThat(outcomes).hasSize(2).allSatisfy(o -> {
+    assertThat(outcomes).hasSize(3).allSatisfy(o -> {
       assertThat(o).isInstanceOf(SubmitOutcome.Rejected.class);
       assertThat(((SubmitOutcome.Rejected) o).error().isRetryable()).isFalse();
     });
     assertThat(((SubmitOutcome.Rejected) outcomes.stream()
         .filter(o -> o.jobId().endsWith("badpart")).findFirst().orElseThrow()).error())
         .hasMessageContaining("Invalid partition name specified");
+    // a native option Jobyard passes on and Slurm itself refuses
+    assertThat(((SubmitOutcome.Rejected) outcomes.stream()
+        .filter(o -> o.jobId().endsWith("badfeature")).findFirst().orElseThrow()).error())
+        .hasMessageContaining("sbatch refused").hasMessageContaining("Invalid feature");
+  }
+
+  @Test
+  void theTagWalltimeAndNativeOptionsReachSlurm() throws Exception {
+    var base = withNative(sh("true"), Map.of("hold", "", "qos", "normal"));
+    var spec = new JobSpec(base.name(), null, null, base.steps(), Map.of(), null, null, null,
+        new Resources(0, 0, Duration.ofSeconds(61), 0, 0), null, null, List.of(), List.of(),
+        List.of(), 0, base.nativeOptions());
+    var request = request("seen", spec);
+    var job = submit(request);
+    assertThat(transport.occurrences("--qos=normal")).isEqualTo(1);
+
+    // name|comment|time limit|state as Slurm has them: 61 s is rounded up to 2 minutes
+    var seen = onHost("squeue", "--noheader", "--states=all", "--jobs=" + job.nativeId(),
+        "--format=%j|%k|%l|%T");
+    assertThat(seen.stdout().strip()).isEqualTo(request.tag() + "|" + request.tag()
+        + "|2:00|PENDING");
+  }
+
+  @Test
+  void submitBatchSetsHowManyJobsOneSubmitCommandCarries() throws Exception {
+    var counted = new CountingTransport(transport.delegate());
+    backend = newBackend(counted, Map.of("submit_batch", "4"));
+    var requests = new ArrayList<SubmitRequest>();
+    for (int i = 0; i < 9; i++) {
+      requests.add(request("batch" + i, withNative(sh("true"), Map.of("hold", ""))));
+    }
+
+    assertThat(submitAll(requests)).hasSize(9);
+    assertThat(counted.commands()).as("batches of 4, 4 and 1, and maybe one to create the workdir")
+        .isBetween(3, 4);
+  }
+
+  @Test
+  void binDirNamesWhereTheSlurmToolsAre() throws Exception {
+    var sbatch = onHost("sh", "-c", "command -v sbatch").stdout().strip();
+    var binDir = sbatch.substring(0, sbatch.lastIndexOf('/'));
+    var counted = new CountingTransport(transport.delegate());
+    backend = newBackend(counted, Map.of("bin_dir", binDir));
+    submit(request("bindir", withNative(sh("true"), Map.of("hold", ""))));
+    assertThat(counted.occurrences(binDir + "/sbatch")).isEqualTo(1);
+
+    var wrong = newBackend(new CountingTransport(transport.delegate()),
+        Map.of("bin_dir", "/nonexistent/slurm"));
+    var outcome = wrong.submit(List.of(request("nobin", sh("true")))).getFirst();
+    assertThat(outcome).isInstanceOf(SubmitOutcome.Rejected.class);
+    assertThat(((SubmitOutcome.Rejected) outcome).error())
+        .hasMessageContaining("/nonexistent/slurm/sbatch");
   }
 
   @Test

@@ -97,9 +97,13 @@ class SlurmEngineCrashTest {
         BackendContext.Events.NONE));
   }
 
+  /** Where the engine keeps its jobs: embedded H2 here, PostgreSQL in a subclass. */
+  EngineConfig.Database database() {
+    return org.jobyard.engine.config.ConfigLoader.defaults(home).database();
+  }
+
   JobManager start(Backend backend) {
-    var config = org.jobyard.engine.config.ConfigLoader.defaults(home);
-    db = new Database(config.database());
+    db = new Database(database());
     var store = new JobStore(db);
     writer = new StoreWriter(store);
     var cluster = new Cluster("slurm", "slurm", backend, transport, 0, Duration.ofSeconds(1));

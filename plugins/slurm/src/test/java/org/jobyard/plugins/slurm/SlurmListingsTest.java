@@ -105,6 +105,56 @@ class SlurmListingsTest {
   }
 
   @Test
+  void squeueAskedAboutOneKnownJobListsJustThatJob() {
+    var one = slurm2205("squeue-one-known");
+    assertThat(one.exitCode()).isZero();
+    assertThat(SlurmListings.parseQueue(one.stdout())).containsOnlyKeys("52");
+    assertThat(status("squeue-one-known", "52"))
+        .isEqualTo(new JobStatus.Exited(3, "FAILED", "NonZeroExitCode"));
+  }
+
+  @Test
+  void scontrolShowJobTellsNothingTheListingDoesNot() {
+    // why the backend never asks scontrol: for jobs 23 (exit 3) and 24 (kill -9), its state,
+    // reason and exit code read as squeue's row for the same jobs (52 and 53) do
+    assertThat(fromScontrol("scontrol-three"))
+        .isEqualTo(new JobStatus.Exited(3, "FAILED", "NonZeroExitCode"))
+        .isEqualTo(status("squeue-mixed", "52"));
+    assertThat(fromScontrol("scontrol-k9"))
+        .isEqualTo(new JobStatus.Failed(-1, "FAILED", "killed by signal 9 (JobLaunchFailure)"))
+        .isEqualTo(status("squeue-mixed", "53"));
+    // and for an unknown id it says what squeue says
+    var unknown = slurm2205("scontrol-unknown");
+    assertThat(unknown.exitCode()).isEqualTo(1);
+    assertThat(SlurmListings.classifyQueueFailure(unknown.stderr()))
+        .isEqualTo(QueueError.NO_SUCH_JOB);
+    assertThat(SlurmListings.isUnavailable(unknown.stderr())).isFalse();
+  }
+
+  /** squeue's row made from {@code scontrol show job -o}'s fields. */
+  private static JobStatus fromScontrol(String recording) {
+    var r = slurm2205(recording);
+    assertThat(r.exitCode()).isZero();
+    var fields = new java.util.HashMap<String, String>();
+    for (var word : r.stdout().strip().split(" ")) {
+      var eq = word.indexOf('=');
+      if (eq > 0) {
+        fields.put(word.substring(0, eq), word.substring(eq + 1));
+      }
+    }
+    return SlurmStates.fromQueue(new QueueRow(fields.get("JobId"), fields.get("JobState"),
+        fields.get("Reason"), ExitCode.parse(fields.get("ExitCode"))), null);
+  }
+
+  @Test
+  void anUnknownAccountIsAcceptedWhereThereIsNoAccounting() {
+    // the testbed has no slurmdbd: sbatch --account=nosuchacct takes the job (id 31)
+    var r = slurm2205("sbatch-bad-account");
+    assertThat(r.exitCode()).isZero();
+    assertThat(SlurmListings.parseSbatchId(r.stdout())).isEqualTo("31");
+  }
+
+  @Test
   void readsTheJobIdSbatchPrints() {
     assertThat(SlurmListings.parseSbatchId(slurm2205("sbatch-ok").stdout())).isEqualTo("29");
     assertThat(SlurmListings.parseSbatchId("1234;cluster2\n")).isEqualTo("1234");
@@ -135,6 +185,17 @@ class SlurmListingsTest {
   }
 
   @Test
+  void holdingARunningJobAndReleasingHeldOnesSucceedSilently() {
+    for (var name : new String[] {"scontrol-hold-running", "scontrol-release"}) {
+      var r = slurm2205(name);
+      assertThat(r.exitCode()).as(name).isZero();
+      assertThat(r.stderr()).as(name).isEmpty();
+      assertThat(SlurmListings.onlyGoneJobs(r.stderr())).as(name).isTrue();
+      assertThat(SlurmListings.isUnavailable(r.stderr())).as(name).isFalse();
+    }
+  }
+
+  @Test
   void scancelIsSilentForUnknownJobs() {
     assertThat(slurm2205("scancel-unknown").exitCode()).isZero();
     assertThat(slurm2205("scancel-unknown").stderr()).isEmpty();
@@ -147,6 +208,8 @@ class SlurmListingsTest {
     var r = slurm2205("sacct-disabled");
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(SlurmListings.accountingDisabled(r.stderr())).isTrue();
+    assertThat(SlurmListings.accountingDisabled(slurm2205("squeue-ctld-down").stderr()))
+        .as("a down controller is not a cluster without accounting").isFalse();
     assertThat(SlurmListings.parseSacct(r.stdout())).isEmpty();
   }
 

@@ -1,0 +1,243 @@
+package org.jobyard.testkit;
+
+import static org.jobyard.api.ShellQuoting.quote;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.BackendProvider;
+import org.jobyard.api.Capability;
+import org.jobyard.api.Command;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.ShellQuoting;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+
+/**
+ * A backend that gets everything the kit checks right, unless one {@link Flaw} is switched on:
+ * then exactly one kit case must fail. Jobs are local {@code sh} processes fed their script on
+ * stdin (every value quoted); "the cluster" it must reach for every call is its transport, asked
+ * to run {@code true}, so a dead transport stops it as a dead login node would.
+ */
+final class FlawedBackend implements Backend {
+  static final EnumSet<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
+      Capability.STEPS, Capability.WALLTIME);
+
+  /** One mistake each, named by what it does wrong, with the kit case that must catch it. */
+  enum Flaw {
+    NONE(null, null),
+    CAPABILITY_UNDECLARED("submitsAJobAndPollsItToSuccess", "capabilities() must be exactly"),
+    SUCCESS_REPORTED_AS_FAILURE("submitsAJobAndPollsItToSuccess", "must end as Exited(0)"),
+    EXIT_CODE_LOST("reportsTheJobsExitCode", "must end as Exited(3)"),
+    ENVIRONMENT_DROPPED("passesEnvironmentValuesUnchanged", "environment variable's value"),
+    EMPTY_ARGUMENTS_DROPPED("passesHostileArgumentsByteForByte", "never join them"),
+    EVERY_STEP_RUN("runsStepsInOrderAndStopsAtTheFirstFailure", "first failing step"),
+    ONE_COMMAND_PER_JOB_POLLED("pollsManyJobsInOneCallWithAnEntryForEach",
+        "one listing per call"),
+    MISSING_JOB_FAILED("aJobTheBackendNeverSawIsUnknownNeverFailed", "report Unknown instead"),
+    CANCELLED_JOB_EXITED("cancelsARunningJob", "must end as Cancelled"),
+    CANCEL_OF_ENDED_JOB_THROWS("cancellingAnEndedJobIsNotAnError", "must be a no-op"),
+    WALLTIME_IGNORED("endsAJobThatExceedsItsWalltimeAsFailed", "was not ended within"),
+    FORGETS_ITS_JOBS_WHEN_RESTARTED("findsAJobByItsTagAfterACrashAndSeesItEnd",
+        "lookup after a crash must find"),
+    TRANSPORT_IGNORED("anUnavailableClusterIsRetryableAndNeverFailsAJob", "never accept"),
+    NO_OUTCOME_WHEN_DOWN("anUnavailableClusterIsRetryableAndNeverFailsAJob",
+        "one outcome per request");
+
+    final String caughtBy;
+    final String message;
+
+    Flaw(String caughtBy, String message) {
+      this.caughtBy = caughtBy;
+      this.message = message;
+    }
+  }
+
+  /** A job outlives the backend instance that started it, as jobs outlive an engine. */
+  private record Job(Process process, AtomicBoolean timedOut, AtomicBoolean cancelled) {}
+
+  private static final Map<String, Job> JOBS = new ConcurrentHashMap<>(); // by tag
+
+  /** Set by the test before it runs the kit; one flaw at a time. */
+  static volatile Flaw flaw = Flaw.NONE;
+
+  private final BackendContext context;
+
+  private FlawedBackend(BackendContext context) {
+    this.context = context;
+  }
+
+  static final class Provider implements BackendProvider {
+    @Override
+    public String name() {
+      return "flawed";
+    }
+
+    @Override
+    public Backend create(BackendContext context) {
+      return new FlawedBackend(context);
+    }
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    var declared = EnumSet.copyOf(CAPABILITIES);
+    if (flaw == Flaw.CAPABILITY_UNDECLARED) {
+      declared.remove(Capability.WALLTIME);
+    }
+    return declared;
+  }
+
+  @Override
+  public List<SubmitOutcome> submit(List<SubmitRequest> requests) throws BackendException {
+    try {
+      if (flaw != Flaw.TRANSPORT_IGNORED) {
+        reachCluster();
+      }
+    } catch (BackendException e) {
+      if (flaw == Flaw.NO_OUTCOME_WHEN_DOWN) {
+        return List.of();
+      }
+      throw e;
+    }
+    var outcomes = new ArrayList<SubmitOutcome>();
+    for (var r : requests) {
+      try {
+        JOBS.put(r.tag(), start(r.spec()));
+        outcomes.add(new SubmitOutcome.Accepted(new JobRef(r.jobId(), r.tag(), Map.of())));
+      } catch (IOException e) {
+        outcomes.add(new SubmitOutcome.Rejected(r.jobId(), BackendException.rejected(
+            "cannot start sh: " + e.getMessage())));
+      }
+    }
+    return outcomes;
+  }
+
+  private static Job start(JobSpec spec) throws IOException {
+    var lines = new ArrayList<String>();
+    if (flaw != Flaw.ENVIRONMENT_DROPPED) {
+      spec.environment().forEach((k, v) -> lines.add("export " + k + "=" + quote(v)));
+    }
+    var steps = spec.steps().stream().map(s -> ShellQuoting.join(flaw
+        == Flaw.EMPTY_ARGUMENTS_DROPPED ? s.argv().stream().filter(a -> !a.isEmpty()).toList()
+        : s.argv())).toList();
+    lines.add(String.join(flaw == Flaw.EVERY_STEP_RUN ? "; " : " && ", steps));
+    var builder = new ProcessBuilder("sh", "-s");
+    builder.redirectOutput(spec.stdout() == null ? ProcessBuilder.Redirect.DISCARD
+        : ProcessBuilder.Redirect.to(Path.of(spec.stdout()).toFile()));
+    builder.redirectError(ProcessBuilder.Redirect.DISCARD);
+    var process = builder.start();
+    try (var stdin = process.getOutputStream()) {
+      stdin.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    var job = new Job(process, new AtomicBoolean(), new AtomicBoolean());
+    var walltime = spec.resources().walltime();
+    if (walltime != null && flaw != Flaw.WALLTIME_IGNORED) {
+      Thread.ofVirtual().start(() -> {
+        try {
+          if (!process.waitFor(walltime.toMillis(), TimeUnit.MILLISECONDS)) {
+            job.timedOut().set(true);
+            kill(process);
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+    }
+    return job;
+  }
+
+  @Override
+  public Map<String, JobStatus> poll(List<JobRef> refs) throws BackendException {
+    if (flaw != Flaw.ONE_COMMAND_PER_JOB_POLLED) {
+      reachCluster();
+    }
+    var statuses = new HashMap<String, JobStatus>();
+    for (var ref : refs) {
+      if (flaw == Flaw.ONE_COMMAND_PER_JOB_POLLED) {
+        reachCluster();
+      }
+      statuses.put(ref.jobId(), status(JOBS.get(ref.nativeId())));
+    }
+    return statuses;
+  }
+
+  private static JobStatus status(Job job) {
+    if (job == null) {
+      return flaw == Flaw.MISSING_JOB_FAILED ? new JobStatus.Failed(-1, "GONE", "not listed")
+          : new JobStatus.Unknown("not listed");
+    }
+    if (job.process().isAlive()) {
+      return new JobStatus.Running("RUNNING");
+    }
+    int code = job.process().exitValue();
+    if (job.cancelled().get() && flaw != Flaw.CANCELLED_JOB_EXITED) {
+      return new JobStatus.Cancelled("CANCELLED", null);
+    }
+    if (job.timedOut().get()) {
+      return new JobStatus.Failed(code, "TIMEOUT", "walltime exceeded");
+    }
+    if (flaw == Flaw.SUCCESS_REPORTED_AS_FAILURE && code == 0) {
+      return new JobStatus.Failed(0, "DONE", "no exit code file");
+    }
+    return new JobStatus.Exited(flaw == Flaw.EXIT_CODE_LOST ? 0 : code, "DONE", null);
+  }
+
+  @Override
+  public void cancel(List<JobRef> refs) throws BackendException {
+    reachCluster();
+    for (var ref : refs) {
+      var job = JOBS.get(ref.nativeId());
+      if (job == null) {
+        continue;
+      }
+      if (!job.process().isAlive()) {
+        if (flaw == Flaw.CANCEL_OF_ENDED_JOB_THROWS) {
+          throw BackendException.rejected("job " + ref.nativeId() + " has already ended");
+        }
+        continue;
+      }
+      job.cancelled().set(true);
+      kill(job.process());
+    }
+  }
+
+  @Override
+  public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
+    reachCluster();
+    var found = new HashMap<String, JobRef>();
+    for (var a : attempts) {
+      if (JOBS.containsKey(a.tag()) && flaw != Flaw.FORGETS_ITS_JOBS_WHEN_RESTARTED) {
+        found.put(a.jobId(), new JobRef(a.jobId(), a.tag(), Map.of()));
+      }
+    }
+    return found;
+  }
+
+  private void reachCluster() throws BackendException {
+    var r = context.transport().run(Command.of("true").withTimeout(Duration.ofSeconds(30)));
+    if (!r.succeeded()) {
+      throw BackendException.unavailable(context.cluster() + ": " + r.summary(), null);
+    }
+  }
+
+  private static void kill(Process process) {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    process.destroyForcibly();
+  }
+}

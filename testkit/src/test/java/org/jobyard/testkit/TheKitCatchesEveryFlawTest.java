@@ -1,0 +1,62 @@
+package org.jobyard.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+
+import java.lang.reflect.Modifier;
+import java.util.Arrays;
+import org.jobyard.testkit.FlawedBackend.Flaw;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.platform.engine.TestExecutionResult;
+
+/**
+ * Each kit case can fail: a backend that is right in everything but one flaw passes the whole kit
+ * without it, and fails the case meant to catch that flaw with it, saying what to fix.
+ */
+class TheKitCatchesEveryFlawTest {
+
+  @AfterEach
+  void noFlaw() {
+    FlawedBackend.flaw = Flaw.NONE;
+  }
+
+  @Test
+  void aBackendWithoutFlawsPassesEveryCase() {
+    var results = KitRun.run(selectClass(FlawedBackendConformance.class));
+
+    assertThat(results).as("kit cases run").isNotEmpty();
+    results.forEach((test, result) -> assertThat(result.getStatus())
+        .as("%s against the backend without flaws: %s", test, result.getThrowable().orElse(null))
+        .isEqualTo(TestExecutionResult.Status.SUCCESSFUL));
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Flaw.class, names = "NONE", mode = EnumSource.Mode.EXCLUDE)
+  void theCaseMeantToCatchAFlawFailsWithAHint(Flaw flaw) {
+    FlawedBackend.flaw = flaw;
+
+    var results = KitRun.run(selectMethod(FlawedBackendConformance.class, flaw.caughtBy));
+
+    assertThat(results).as("the kit case %s", flaw.caughtBy).containsKey(flaw.caughtBy);
+    var result = results.get(flaw.caughtBy);
+    assertThat(result.getStatus()).as("%s against a backend whose flaw is %s", flaw.caughtBy,
+        flaw).isEqualTo(TestExecutionResult.Status.FAILED);
+    assertThat(result.getThrowable()).hasValueSatisfying(t -> assertThat(t.getMessage())
+        .contains(flaw.message));
+  }
+
+  @Test
+  void everyKitCaseHasAFlawThatItCatches() {
+    var cases = Arrays.stream(BackendConformanceTest.class.getDeclaredMethods())
+        .filter(m -> Modifier.isPublic(m.getModifiers()) && m.isAnnotationPresent(Test.class))
+        .map(m -> m.getName()).toList();
+    var caught = Arrays.stream(Flaw.values()).map(f -> f.caughtBy).toList();
+
+    assertThat(caught).as("a new kit case needs a flaw in FlawedBackend that only it catches")
+        .containsAll(cases);
+  }
+}
