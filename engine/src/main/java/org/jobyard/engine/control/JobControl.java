@@ -27,6 +27,7 @@ import org.jobyard.engine.manager.RejectedException;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.JobQuery;
 import org.jobyard.engine.store.JobRow;
+import org.jobyard.engine.store.StoreUnavailableException;
 import org.jobyard.engine.store.StoredJson;
 
 /**
@@ -42,7 +43,25 @@ public final class JobControl {
   }
 
   public List<String> submit(Caller caller, List<JobSpec> specs) {
+    var health = engine.store().health();
+    if (!health.available()) {
+      // refused at once: a submit is acknowledged only once stored, and it cannot be now
+      engine.store().ping();
+    }
     return await(engine.manager().submit(caller.user(), specs));
+  }
+
+  /** Whether the job store answers, and if not, a line saying so. */
+  public record StoreStatus(boolean available, String message) {}
+
+  /** Asks the store (one round trip, refused at once while it is known to be away). */
+  public StoreStatus storeStatus() {
+    try {
+      engine.store().ping();
+      return new StoreStatus(true, null);
+    } catch (StoreUnavailableException e) {
+      return new StoreStatus(false, e.getMessage());
+    }
   }
 
   public List<JobView> ps(Caller caller, Selector selector) {
@@ -234,9 +253,26 @@ public final class JobControl {
         a == null ? null : a.nativeState(), r.createdAt(), r.updatedAt());
   }
 
-  private static <T> T await(CompletableFuture<T> future) {
+  private <T> T await(CompletableFuture<T> future) {
     try {
-      return future.get(REPLY_SECONDS, TimeUnit.SECONDS);
+      // the manager answers once its changes are stored: while the store is away that can take
+      // as long as the outage, so the caller hears "store unavailable" instead of waiting
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REPLY_SECONDS);
+      while (true) {
+        try {
+          return future.get(200, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException slice) {
+          var health = engine.store().health();
+          if (!health.available()) {
+            throw new StoreUnavailableException(health.unavailableMessage() + " (this request "
+                + "reached the engine and takes effect once its changes are stored, unless the "
+                + "engine stops first: check with 'jobyard ps' then)", null);
+          }
+          if (System.nanoTime() > deadline) {
+            throw slice;
+          }
+        }
+      }
     } catch (ExecutionException e) {
       throw switch (e.getCause()) {
         case RejectedException r -> ControlException.conflict(r.getMessage());

@@ -11,8 +11,16 @@ import org.slf4j.LoggerFactory;
 /** The connection pool, migrated to the current schema. Embedded H2 or PostgreSQL. */
 public final class Database implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+  /**
+   * How long a caller waits for a connection. Short, because a store that does not answer must
+   * turn into a "store unavailable" answer within a second (the API's promise), not a 30-second
+   * hang (Hikari's default); the writer retries on its own with back-off.
+   */
+  static final long CONNECTION_TIMEOUT_MILLIS = 1000;
+
   private final HikariDataSource dataSource;
   private final Jdbi jdbi;
+  private final StoreHealth health;
 
   public Database(EngineConfig.Database config) {
     var url = h2Defaults(config.url());
@@ -23,6 +31,14 @@ public final class Database implements AutoCloseable {
     hc.setMaximumPoolSize(Math.max(2, config.poolSize()));
     hc.setPoolName("jobyard-db");
     hc.setInitializationFailTimeout(-1);
+    hc.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
+    hc.setValidationTimeout(500);
+    if (url.startsWith("jdbc:postgresql:")) {
+      // a server that accepts but does not answer must not hold a connection for minutes
+      hc.addDataSourceProperty("connectTimeout", "5");
+      hc.addDataSourceProperty("socketTimeout", "60");
+    }
+    this.health = new StoreHealth(redacted(config.url()), this::probe);
     try {
       this.dataSource = new HikariDataSource(hc);
       Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
@@ -59,6 +75,21 @@ public final class Database implements AutoCloseable {
 
   public Jdbi jdbi() {
     return jdbi;
+  }
+
+  /** Whether the store answers, as the last access found. */
+  public StoreHealth health() {
+    return health;
+  }
+
+  private void probe() {
+    jdbi.withHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+  }
+
+  /** The URL without its query (which may carry a password). */
+  private static String redacted(String url) {
+    var q = url.indexOf('?');
+    return q < 0 ? url : url.substring(0, q);
   }
 
   static String rootMessage(Throwable e) {

@@ -24,9 +24,40 @@ public final class JobStore {
       + " native_state, state, exit_code, reason, attributes, created_at, updated_at";
 
   private final Jdbi jdbi;
+  private final StoreHealth health;
 
   public JobStore(Database database) {
     this.jdbi = database.jdbi();
+    this.health = database.health();
+  }
+
+  /** Whether the store answers, as the last access found. */
+  public StoreHealth health() {
+    return health;
+  }
+
+  /** A cheap round trip to the database: throws {@link StoreUnavailableException} if away. */
+  public void ping() {
+    read(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+  }
+
+  /**
+   * Every read goes through here: refused at once while the store is known to be down (but for
+   * a probe now and then), and a failure that means "the database is away" becomes {@link
+   * StoreUnavailableException}.
+   */
+  private <T> T read(org.jdbi.v3.core.HandleCallback<T, RuntimeException> callback) {
+    health.checkAvailable();
+    try {
+      var result = jdbi.withHandle(callback);
+      health.up();
+      return result;
+    } catch (RuntimeException e) {
+      if (StoreHealth.isOutage(e)) {
+        throw health.down(e);
+      }
+      throw e;
+    }
   }
 
   /** Writes the changes in one transaction, in an order that respects their dependencies. */
@@ -74,7 +105,11 @@ public final class JobStore {
           }
         }
       });
+      health.up();
     } catch (RuntimeException e) {
+      if (StoreHealth.isOutage(e)) {
+        throw health.down(e);
+      }
       throw new StoreException("cannot write " + changes.size() + " job change(s): "
           + Database.rootMessage(e), e);
     }
@@ -115,7 +150,7 @@ public final class JobStore {
    * at start, however many jobs there are.
    */
   public List<LiveJob> liveJobsWithAttempts() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT j.id, j.seq, j.name, j.owner, j.session,"
+    return read(h -> h.createQuery("SELECT j.id, j.seq, j.name, j.owner, j.session,"
         + " j.spec, j.desired, j.state, j.attempt, j.cluster_index, j.retries_left, j.exit_code,"
         + " j.reason, j.created_at, j.updated_at, a.cluster AS a_cluster, a.backend AS a_backend,"
         + " a.native_id AS a_native_id, a.native_state AS a_native_state, a.state AS a_state,"
@@ -145,7 +180,7 @@ public final class JobStore {
     // bounded IN lists: some databases limit the number of parameters
     for (int i = 0; i < jobIds.size(); i += 1000) {
       var part = jobIds.subList(i, Math.min(jobIds.size(), i + 1000));
-      out.addAll(jdbi.withHandle(h -> h.createQuery("SELECT a.job_id, a.attempt, a.cluster,"
+      out.addAll(read(h -> h.createQuery("SELECT a.job_id, a.attempt, a.cluster,"
           + " a.backend, a.native_id, a.native_state, a.state, a.exit_code, a.reason, a.attributes,"
           + " a.created_at, a.updated_at FROM attempts a JOIN jobs j ON j.id = a.job_id AND"
           + " j.attempt = a.attempt WHERE a.job_id IN (<ids>)").bindList("ids", part)
@@ -155,12 +190,12 @@ public final class JobStore {
   }
 
   public List<AttemptRow> attempts(String jobId) {
-    return jdbi.withHandle(h -> h.createQuery("SELECT " + ATTEMPT_COLUMNS + " FROM attempts"
+    return read(h -> h.createQuery("SELECT " + ATTEMPT_COLUMNS + " FROM attempts"
         + " WHERE job_id = :id ORDER BY attempt").bind("id", jobId).map(JobStore::attempt).list());
   }
 
   public Optional<JobRow> job(String id) {
-    return jdbi.withHandle(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = :id")
+    return read(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = :id")
         .bind("id", id).map(JobStore::job).findOne());
   }
 
@@ -193,7 +228,7 @@ public final class JobStore {
     if (q.limit() > 0) {
       sql.append(" LIMIT ").append(q.limit());
     }
-    return jdbi.withHandle(h -> {
+    return read(h -> {
       var query = h.createQuery(sql.toString());
       if (!q.ids().isEmpty()) {
         query.bindList("ids", q.ids());
@@ -218,12 +253,12 @@ public final class JobStore {
   }
 
   public long maxSeq() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM jobs")
+    return read(h -> h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM jobs")
         .mapTo(Long.class).one());
   }
 
   public long maxOutboxId() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT COALESCE(MAX(id), 0) FROM outbox")
+    return read(h -> h.createQuery("SELECT COALESCE(MAX(id), 0) FROM outbox")
         .mapTo(Long.class).one());
   }
 
@@ -231,7 +266,7 @@ public final class JobStore {
   public record OutboxEntry(long id, String jobId, String action, String payload) {}
 
   public List<OutboxEntry> outbox() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT id, job_id, action, payload FROM outbox"
+    return read(h -> h.createQuery("SELECT id, job_id, action, payload FROM outbox"
         + " ORDER BY id").map((rs, ctx) -> new OutboxEntry(rs.getLong(1), rs.getString(2),
             rs.getString(3), rs.getString(4))).list());
   }
@@ -239,9 +274,9 @@ public final class JobStore {
   /** Counts of jobs per state (for progress and health). */
   public java.util.Map<JobState, Long> countByState() {
     var out = new java.util.EnumMap<JobState, Long>(JobState.class);
-    jdbi.useHandle(h -> h.createQuery("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+    read(h -> h.createQuery("SELECT state, COUNT(*) FROM jobs GROUP BY state")
         .map((rs, ctx) -> java.util.Map.entry(JobState.valueOf(rs.getString(1)), rs.getLong(2)))
-        .forEach(e -> out.put(e.getKey(), e.getValue())));
+        .list()).forEach(e -> out.put(e.getKey(), e.getValue()));
     return out;
   }
 
