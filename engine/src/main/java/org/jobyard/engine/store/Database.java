@@ -16,7 +16,7 @@ public final class Database implements AutoCloseable {
    * turn into a "store unavailable" answer within a second (the API's promise), not a 30-second
    * hang (Hikari's default); the writer retries on its own with back-off.
    */
-  static final long CONNECTION_TIMEOUT_MILLIS = 1000;
+  static final long CONNECTION_TIMEOUT_MILLIS = 500;
 
   private final HikariDataSource dataSource;
   private final Jdbi jdbi;
@@ -32,7 +32,7 @@ public final class Database implements AutoCloseable {
     hc.setPoolName("jobyard-db");
     hc.setInitializationFailTimeout(-1);
     hc.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
-    hc.setValidationTimeout(500);
+    hc.setValidationTimeout(250);
     if (url.startsWith("jdbc:postgresql:")) {
       // a server that accepts but does not answer must not hold a connection for minutes
       hc.addDataSourceProperty("connectTimeout", "5");

@@ -100,7 +100,9 @@ public final class StoreWriter implements Runnable {
             batches.add(next);
             changes.addAll(next.changes());
           }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+          // (an Error too: a JDBC driver's assertion on a connection that broke mid-batch must
+          // not leave the batches unanswered and the manager waiting for them)
           LOG.error("the job store refused {} change(s): {}", changes.size(), e.getMessage());
           for (var b : batches) {
             b.onFailed().accept(e);

@@ -179,12 +179,17 @@ class SlurmEngineCrashTest {
     await().atMost(Duration.ofSeconds(60)).until(() -> jobsNamed(tag) == 1);
     crash();
 
+    restartAndExpectOneJobThatExited(id, 4);
+  }
+
+  /** A new engine on the same store: the job is adopted, ends with its code, one Slurm job. */
+  void restartAndExpectOneJobThatExited(String id, int exitCode) throws Exception {
     var restarted = start(slurm());
     var store = new JobStore(db);
     await().atMost(Duration.ofMinutes(2)).until(() ->
         store.job(id).orElseThrow().state() == JobState.FAILED);
-    assertThat(store.job(id).orElseThrow().exitCode()).isEqualTo(4);
-    assertThat(jobsNamed(tag)).as("jobs in Slurm carrying the attempt's tag").isEqualTo(1);
+    assertThat(store.job(id).orElseThrow().exitCode()).isEqualTo(exitCode);
+    assertThat(jobsNamed(id + ".1")).as("jobs in Slurm carrying the attempt's tag").isEqualTo(1);
     assertThat(store.attempts(id)).singleElement()
         .satisfies(a -> assertThat(a.nativeId()).isNotBlank());
     restarted.stop().get(30, TimeUnit.SECONDS);
@@ -204,24 +209,11 @@ class SlurmEngineCrashTest {
         "echo ran >> \"$1\"; exit 5", "sh", runs.toString());
     var id = manager.submit(System.getProperty("user.name"), List.of(spec))
         .get(10, TimeUnit.SECONDS).getFirst();
-    var tag = id + ".1";
     assertThat(dying.sbatchRan.await(60, TimeUnit.SECONDS)).as("the submit script ran").isTrue();
     crash(); // SIGKILL-like: the answer of the submit command is never seen
 
-    var restarted = start(slurm());
-    var store = new JobStore(db);
-    await().atMost(Duration.ofMinutes(2)).until(() ->
-        store.job(id).orElseThrow().state() == JobState.FAILED);
-    assertThat(store.job(id).orElseThrow().exitCode()).isEqualTo(5);
-    assertThat(jobsNamed(tag)).as("jobs in Slurm carrying the attempt's tag").isEqualTo(1);
+    restartAndExpectOneJobThatExited(id, 5);
     assertThat(java.nio.file.Files.readAllLines(runs)).as("runs of the payload")
         .containsExactly("ran");
-    assertThat(store.attempts(id)).singleElement()
-        .satisfies(a -> assertThat(a.nativeId()).isNotBlank());
-    restarted.stop().get(30, TimeUnit.SECONDS);
-    managerThread.join(10_000);
-    writer.stop();
-    writerThread.join(10_000);
-    db.close();
   }
 }
