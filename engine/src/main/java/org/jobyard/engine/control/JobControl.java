@@ -36,6 +36,8 @@ import org.jobyard.engine.store.StoredJson;
  */
 public final class JobControl {
   private static final long REPLY_SECONDS = 120;
+  /** How long a request waits for a store that is away before it answers "store unavailable". */
+  private static final long STORE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(800);
   private final Engine engine;
 
   public JobControl(Engine engine) {
@@ -257,13 +259,16 @@ public final class JobControl {
     try {
       // the manager answers once its changes are stored: while the store is away that can take
       // as long as the outage, so the caller hears "store unavailable" instead of waiting
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(REPLY_SECONDS);
+      long start = System.nanoTime();
+      long deadline = start + TimeUnit.SECONDS.toNanos(REPLY_SECONDS);
       while (true) {
         try {
           return future.get(200, TimeUnit.MILLISECONDS);
         } catch (TimeoutException slice) {
           var health = engine.store().health();
-          if (!health.available()) {
+          // (not at the first slice: the store may be counted away for a moment while the
+          // pool replaces a dead connection, and the reply is about to come)
+          if (!health.available() && System.nanoTime() - start >= STORE_WAIT_NANOS) {
             throw new StoreUnavailableException(health.unavailableMessage() + " (this request "
                 + "reached the engine and takes effect once its changes are stored, unless the "
                 + "engine stops first: check with 'jobyard ps' then)", null);

@@ -191,6 +191,8 @@ public final class JobManager implements Runnable {
   @Override
   public void run() {
     incarnation = incarnations.incrementAndGet();
+    // a restart after a failure takes commands again (only an orderly stop ends for good)
+    accepting = stopReply == null;
     resetState();
     recover();
     ready = true;

@@ -18,6 +18,9 @@ public final class Database implements AutoCloseable {
    */
   static final long CONNECTION_TIMEOUT_MILLIS = 500;
 
+  /** How long the first connections (opening the store, migrating it) may take. */
+  static final long OPEN_TIMEOUT_MILLIS = 30_000;
+
   private final HikariDataSource dataSource;
   private final Jdbi jdbi;
   private final StoreHealth health;
@@ -41,8 +44,7 @@ public final class Database implements AutoCloseable {
     this.health = new StoreHealth(redacted(config.url()), this::probe);
     try {
       this.dataSource = new HikariDataSource(hc);
-      Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
-          .load().migrate();
+      migrate(dataSource);
     } catch (RuntimeException e) {
       throw new StoreException("cannot open the job store at " + config.url() + ": "
           + rootMessage(e) + (config.url().startsWith("jdbc:h2:file:")
@@ -51,6 +53,35 @@ public final class Database implements AutoCloseable {
     }
     this.jdbi = Jdbi.create(dataSource);
     LOG.debug("job store ready at {}", config.url());
+  }
+
+  /**
+   * Brings the schema up to date. The first connection may take longer than a later one may wait
+   * (H2 creating its file on a loaded machine, a database still starting): it is asked for again
+   * until {@link #OPEN_TIMEOUT_MILLIS} have passed.
+   */
+  private static void migrate(HikariDataSource dataSource) {
+    long deadline = System.nanoTime() + OPEN_TIMEOUT_MILLIS * 1_000_000;
+    while (true) {
+      try {
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+            .load().migrate();
+        return;
+      } catch (RuntimeException e) {
+        if (System.nanoTime() > deadline || !waitedForAConnection(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static boolean waitedForAConnection(Throwable e) {
+    for (var t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLTransientConnectionException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**

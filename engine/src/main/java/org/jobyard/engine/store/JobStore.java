@@ -48,15 +48,28 @@ public final class JobStore {
    */
   private <T> T read(org.jdbi.v3.core.HandleCallback<T, RuntimeException> callback) {
     health.checkAvailable();
-    try {
-      var result = jdbi.withHandle(callback);
-      health.up();
-      return result;
-    } catch (RuntimeException e) {
-      if (StoreHealth.isOutage(e)) {
-        throw health.down(e);
+    return once(() -> jdbi.withHandle(callback));
+  }
+
+  /**
+   * Runs one access; a failure that looks like an outage is tried once more at once (after a
+   * database restart the pool may still hold a dead connection, which the failure evicted) before
+   * the store counts as unavailable.
+   */
+  private <T> T once(java.util.function.Supplier<T> access) {
+    for (int tries = 1; ; tries++) {
+      try {
+        var result = access.get();
+        health.up();
+        return result;
+      } catch (RuntimeException e) {
+        if (!StoreHealth.isOutage(e)) {
+          throw e;
+        }
+        if (tries == 2) {
+          throw health.down(e);
+        }
       }
-      throw e;
     }
   }
 
@@ -66,52 +79,55 @@ public final class JobStore {
       return;
     }
     try {
-      jdbi.useTransaction(h -> {
-        var insertJobs = h.prepareBatch("INSERT INTO jobs (" + JOB_COLUMNS + ") VALUES (:id, :seq,"
-            + " :name, :owner, :session, :spec, :desired, :state, :attempt, :clusterIndex,"
-            + " :retriesLeft, :exitCode, :reason, :createdAt, :updatedAt)");
-        var insertAttempts = h.prepareBatch("INSERT INTO attempts (" + ATTEMPT_COLUMNS + ") VALUES"
-            + " (:jobId, :attempt, :cluster, :backend, :nativeId, :nativeState, :state, :exitCode,"
-            + " :reason, :attributes, :createdAt, :updatedAt)");
-        var updateJobs = h.prepareBatch("UPDATE jobs SET desired = :desired, state = :state,"
-            + " attempt = :attempt, cluster_index = :clusterIndex, retries_left = :retriesLeft,"
-            + " exit_code = :exitCode, reason = :reason, updated_at = :updatedAt WHERE id = :id");
-        var updateAttempts = h.prepareBatch("UPDATE attempts SET native_id = :nativeId,"
-            + " native_state = :nativeState, state = :state, exit_code = :exitCode,"
-            + " reason = :reason, attributes = :attributes, updated_at = :updatedAt"
-            + " WHERE job_id = :jobId AND attempt = :attempt");
-        var insertOutbox = h.prepareBatch("INSERT INTO outbox (id, job_id, action, payload,"
-            + " created_at) VALUES (:id, :jobId, :action, :payload, :createdAt)");
-        var deleteOutbox = h.prepareBatch("DELETE FROM outbox WHERE id = :id");
-        var deleteJobs = h.prepareBatch("DELETE FROM jobs WHERE id = :id");
-        var now = Timestamp.from(Instant.now());
-        for (var change : changes) {
-          switch (change) {
-            case Change.InsertJob(var r) -> bindJob(insertJobs, r).add();
-            case Change.UpdateJob(var r) -> bindJob(updateJobs, r).add();
-            case Change.InsertAttempt(var r) -> bindAttempt(insertAttempts, r).add();
-            case Change.UpdateAttempt(var r) -> bindAttempt(updateAttempts, r).add();
-            case Change.DeleteJob(var id) -> deleteJobs.bind("id", id).add();
-            case Change.InsertOutbox(var id, var jobId, var action, var payload) ->
-                insertOutbox.bind("id", id).bind("jobId", jobId).bind("action", action)
-                    .bind("payload", payload).bind("createdAt", now).add();
-            case Change.DeleteOutbox(var id) -> deleteOutbox.bind("id", id).add();
-          }
-        }
-        for (var batch : List.of(insertJobs, insertAttempts, updateJobs, updateAttempts,
-            insertOutbox, deleteOutbox, deleteJobs)) {
-          if (batch.size() > 0) {
-            batch.execute();
-          }
-        }
+      once(() -> {
+        jdbi.useTransaction(h -> writeAll(h, changes));
+        return null;
       });
-      health.up();
+    } catch (StoreUnavailableException e) {
+      throw e;
     } catch (RuntimeException e) {
-      if (StoreHealth.isOutage(e)) {
-        throw health.down(e);
-      }
       throw new StoreException("cannot write " + changes.size() + " job change(s): "
           + Database.rootMessage(e), e);
+    }
+  }
+
+  private static void writeAll(org.jdbi.v3.core.Handle h, List<? extends Change> changes) {
+    var insertJobs = h.prepareBatch("INSERT INTO jobs (" + JOB_COLUMNS + ") VALUES (:id, :seq,"
+        + " :name, :owner, :session, :spec, :desired, :state, :attempt, :clusterIndex,"
+        + " :retriesLeft, :exitCode, :reason, :createdAt, :updatedAt)");
+    var insertAttempts = h.prepareBatch("INSERT INTO attempts (" + ATTEMPT_COLUMNS + ") VALUES"
+        + " (:jobId, :attempt, :cluster, :backend, :nativeId, :nativeState, :state, :exitCode,"
+        + " :reason, :attributes, :createdAt, :updatedAt)");
+    var updateJobs = h.prepareBatch("UPDATE jobs SET desired = :desired, state = :state,"
+        + " attempt = :attempt, cluster_index = :clusterIndex, retries_left = :retriesLeft,"
+        + " exit_code = :exitCode, reason = :reason, updated_at = :updatedAt WHERE id = :id");
+    var updateAttempts = h.prepareBatch("UPDATE attempts SET native_id = :nativeId,"
+        + " native_state = :nativeState, state = :state, exit_code = :exitCode,"
+        + " reason = :reason, attributes = :attributes, updated_at = :updatedAt"
+        + " WHERE job_id = :jobId AND attempt = :attempt");
+    var insertOutbox = h.prepareBatch("INSERT INTO outbox (id, job_id, action, payload,"
+        + " created_at) VALUES (:id, :jobId, :action, :payload, :createdAt)");
+    var deleteOutbox = h.prepareBatch("DELETE FROM outbox WHERE id = :id");
+    var deleteJobs = h.prepareBatch("DELETE FROM jobs WHERE id = :id");
+    var now = Timestamp.from(Instant.now());
+    for (var change : changes) {
+      switch (change) {
+        case Change.InsertJob(var r) -> bindJob(insertJobs, r).add();
+        case Change.UpdateJob(var r) -> bindJob(updateJobs, r).add();
+        case Change.InsertAttempt(var r) -> bindAttempt(insertAttempts, r).add();
+        case Change.UpdateAttempt(var r) -> bindAttempt(updateAttempts, r).add();
+        case Change.DeleteJob(var id) -> deleteJobs.bind("id", id).add();
+        case Change.InsertOutbox(var id, var jobId, var action, var payload) ->
+            insertOutbox.bind("id", id).bind("jobId", jobId).bind("action", action)
+                .bind("payload", payload).bind("createdAt", now).add();
+        case Change.DeleteOutbox(var id) -> deleteOutbox.bind("id", id).add();
+      }
+    }
+    for (var batch : List.of(insertJobs, insertAttempts, updateJobs, updateAttempts,
+        insertOutbox, deleteOutbox, deleteJobs)) {
+      if (batch.size() > 0) {
+        batch.execute();
+      }
     }
   }
 
