@@ -29,7 +29,13 @@ public interface Backend extends AutoCloseable {
   /**
    * Submits jobs. A backend with {@link Capability#BULK_SUBMIT} gets many at once and should use
    * one batch-system call where it can; otherwise the engine passes one job per call. Returns one
-   * outcome per request, in any order. Throwing means "none of them was submitted".
+   * outcome per request, in any order.
+   *
+   * <p>When the batch system may have taken a job but did not say so (a lost answer, a timeout
+   * after the command was sent), return {@link SubmitOutcome.InDoubt} for it: the engine then
+   * looks the attempt up by its tag before it may submit it again. A job left out of the result,
+   * a retryable exception and a {@code RuntimeException} are treated the same way, as in doubt; a
+   * non-retryable {@link BackendException} means "none of them was submitted, and none will be".
    */
   List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException;
 

@@ -307,10 +307,11 @@ public abstract class BackendConformanceTest {
           + "retryable rejection): an empty answer leaves the engine not knowing what happened",
           outcomes).hasSize(1);
       for (var o : outcomes) {
-        if (!(o instanceof SubmitOutcome.Rejected r && r.error().isRetryable())) {
+        if (!(o instanceof SubmitOutcome.Rejected r && r.error().isRetryable()
+            || o instanceof SubmitOutcome.InDoubt)) {
           fail("submit through a cluster that does not answer returned " + o + "; it must throw "
-              + "a retryable BackendException (or reject each job as retryable), never accept: "
-              + "do all work through the transport the engine gives you");
+              + "a retryable BackendException (or reject each job as retryable, or report it "
+              + "InDoubt), never accept: do all work through the transport the engine gives you");
         }
       }
     } catch (BackendException e) {
@@ -326,6 +327,108 @@ public abstract class BackendConformanceTest {
     } catch (BackendException e) {
       assertThat(e.isRetryable()).as("poll threw %s for a cluster that does not answer; make it"
           + " retryable (BackendException.unavailable)", e).isTrue();
+    }
+  }
+
+  // ---- a lost submit answer (issue 24) ---------------------------------------------------------
+
+  /**
+   * A submit whose answer is lost after the batch system took the job: the kit acts as the engine
+   * does (an {@code Accepted} is adopted; {@code InDoubt}, an exception or a missing outcome are
+   * resolved with {@code lookup} over a working connection, and only what lookup does not find is
+   * submitted again) and checks that the job's payload ran exactly once.
+   */
+  @Test
+  public void aSubmitWhoseAnswerIsLostRunsTheJobOnce() throws Exception {
+    var scratch = clusterScratch();
+    try {
+      var lossy = new AnswerLosingTransport(fixture.transport());
+      var engineSide = newBackend(lossy);
+      // a first job, so that one-time set-up (a workdir resolved once) is behind us
+      adoptAccepted(engineSide.submit(List.of(request("lost-warmup",
+          spec(step("true")).build()))));
+      var runs = scratch + "/runs";
+      var request = request("lost", spec(step("sh", "-c", "echo ran >> \"$1\"", "sh", runs))
+          .build());
+
+      lossy.loseAnswers(true);
+      SubmitOutcome outcome = null;
+      BackendException thrown = null;
+      try {
+        outcome = engineSide.submit(List.of(request)).stream()
+            .filter(o -> o.jobId().equals(request.jobId())).findFirst().orElse(null);
+      } catch (BackendException e) {
+        thrown = e;
+      } finally {
+        lossy.loseAnswers(false);
+      }
+
+      JobRef job;
+      if (outcome instanceof SubmitOutcome.Accepted a) {
+        job = a.job();
+      } else if (outcome instanceof SubmitOutcome.Rejected r && !r.error().isRetryable()) {
+        try {
+          Awaitility.await().atMost(fixture.timeout()).until(() -> runsOf(runs) > 0);
+        } catch (ConditionTimeoutException e) {
+          return; // refused for real: it never ran
+        }
+        fail("submit answered Rejected (not retryable: " + r.error() + ") after its answer was "
+            + "lost, yet the job ran: when a command was sent and its answer lost, return "
+            + "SubmitOutcome.InDoubt so that the engine looks the job up");
+        return;
+      } else {
+        // in doubt (said so, thrown, missing) or "not now": the engine looks up before resubmitting
+        var found = engineSide.lookup(List.of(request));
+        job = found.get(request.jobId());
+        if (job == null) {
+          var again = engineSide.submit(List.of(request));
+          assertThat(again).as("the resubmission after a lookup that found nothing")
+              .singleElement().isInstanceOf(SubmitOutcome.Accepted.class);
+          job = ((SubmitOutcome.Accepted) again.getFirst()).job();
+        }
+      }
+      submitted.add(job);
+      var end = awaitEnd(engineSide, job, fixture.timeout());
+      assertThat(end).as("the job whose submit answer was lost must run to its end; got %s", end)
+          .isInstanceOf(JobStatus.Exited.class);
+      var how = outcome == null ? (thrown == null ? "no outcome" : "an exception (" + thrown + ")")
+          : outcome.toString();
+      try {
+        // a second native job would write too: watch for a while
+        Awaitility.await().pollInterval(Duration.ofMillis(250)).during(Duration.ofSeconds(3))
+            .atMost(fixture.timeout()).until(() -> runsOf(runs) == 1);
+      } catch (ConditionTimeoutException e) {
+        fail("the job whose submit answer was lost ran " + runsOf(runs) + " times (the kit saw "
+            + how + " from submit, then called lookup, which "
+            + (engineSide.lookup(List.of(request)).isEmpty() ? "found nothing" : "found it")
+            + "): exactly one native job per tag. Report a lost answer as SubmitOutcome.InDoubt "
+            + "(or throw retryable), and make lookup find the job by its tag; never answer "
+            + "Rejected when the command was sent");
+      }
+    } finally {
+      fixture.transport().run(org.jobyard.api.Command.of("rm", "-rf", "--", scratch));
+    }
+  }
+
+  /** A fresh folder in the cluster's home, seen by its jobs; for payloads that leave traces. */
+  private String clusterScratch() throws Exception {
+    var out = fixture.transport().run(org.jobyard.api.Command.of("sh", "-c",
+        "mktemp -d \"${HOME:-/tmp}/.jobyard-kit.XXXXXX\""));
+    assertThat(out.exitCode()).as("mktemp on the cluster: %s", out.stderr()).isZero();
+    return out.stdout().strip();
+  }
+
+  private int runsOf(String file) throws Exception {
+    var out = fixture.transport().run(org.jobyard.api.Command.of("sh", "-c",
+        "[ -f \"$1\" ] && cat \"$1\" || true", "sh", file));
+    return (int) out.stdout().lines().filter(l -> l.equals("ran")).count();
+  }
+
+  private void adoptAccepted(List<SubmitOutcome> outcomes) {
+    for (var o : outcomes) {
+      assertThat(o).as("a plain job's submit through a working connection").isInstanceOf(
+          SubmitOutcome.Accepted.class);
+      submitted.add(((SubmitOutcome.Accepted) o).job());
     }
   }
 

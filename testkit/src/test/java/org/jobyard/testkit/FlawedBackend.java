@@ -57,7 +57,9 @@ final class FlawedBackend implements Backend {
         "lookup after a crash must find"),
     TRANSPORT_IGNORED("anUnavailableClusterIsRetryableAndNeverFailsAJob", "never accept"),
     NO_OUTCOME_WHEN_DOWN("anUnavailableClusterIsRetryableAndNeverFailsAJob",
-        "one outcome per request");
+        "one outcome per request"),
+    LOST_ANSWER_TAKEN_FOR_NOT_NOW("aSubmitWhoseAnswerIsLostRunsTheJobOnce",
+        "exactly one native job per tag");
 
     final String caughtBy;
     final String message;
@@ -105,6 +107,9 @@ final class FlawedBackend implements Backend {
 
   @Override
   public List<SubmitOutcome> submit(List<SubmitRequest> requests) throws BackendException {
+    if (flaw == Flaw.LOST_ANSWER_TAKEN_FOR_NOT_NOW) {
+      return startThenAsk(requests);
+    }
     try {
       if (flaw != Flaw.TRANSPORT_IGNORED) {
         reachCluster();
@@ -126,6 +131,30 @@ final class FlawedBackend implements Backend {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * The flaw: the jobs start before the cluster's answer is known, and a lost answer is taken for
+   * "not now", so the jobs are neither reported nor found by lookup.
+   */
+  private List<SubmitOutcome> startThenAsk(List<SubmitRequest> requests) throws BackendException {
+    var started = new HashMap<String, Job>();
+    for (var r : requests) {
+      try {
+        started.put(r.tag(), start(r.spec()));
+      } catch (IOException e) {
+        throw BackendException.rejected("cannot start sh: " + e.getMessage());
+      }
+    }
+    try {
+      reachCluster();
+    } catch (BackendException e) {
+      return requests.stream().<SubmitOutcome>map(r -> new SubmitOutcome.Rejected(r.jobId(),
+          new BackendException("not now: " + e.getMessage(), true))).toList();
+    }
+    JOBS.putAll(started);
+    return requests.stream().<SubmitOutcome>map(r -> new SubmitOutcome.Accepted(
+        new JobRef(r.jobId(), r.tag(), Map.of()))).toList();
   }
 
   private static Job start(JobSpec spec) throws IOException {

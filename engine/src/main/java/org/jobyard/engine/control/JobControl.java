@@ -28,6 +28,7 @@ import org.jobyard.engine.manager.RejectedException;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.JobQuery;
 import org.jobyard.engine.store.JobRow;
+import org.jobyard.engine.store.StoreUnavailableException;
 import org.jobyard.engine.store.StoredJson;
 
 /**
@@ -36,6 +37,8 @@ import org.jobyard.engine.store.StoredJson;
  */
 public final class JobControl {
   private static final long REPLY_SECONDS = 120;
+  /** How long a request waits for a store that is away before it answers "store unavailable". */
+  private static final long STORE_WAIT_NANOS = TimeUnit.MILLISECONDS.toNanos(800);
   private final Engine engine;
   private final Access access;
 
@@ -51,7 +54,25 @@ public final class JobControl {
 
   /** Stores and submits the jobs, refused whole when they ask for more than is granted. */
   public List<String> submit(Caller caller, List<JobSpec> specs) {
+    var health = engine.store().health();
+    if (!health.available()) {
+      // refused at once: a submit is acknowledged only once stored, and it cannot be now
+      engine.store().ping();
+    }
     return await(engine.manager().submit(caller.user(), access.admit(caller, specs)));
+  }
+
+  /** Whether the job store answers, and if not, a line saying so. */
+  public record StoreStatus(boolean available, String message) {}
+
+  /** Asks the store (one round trip, refused at once while it is known to be away). */
+  public StoreStatus storeStatus() {
+    try {
+      engine.store().ping();
+      return new StoreStatus(true, null);
+    } catch (StoreUnavailableException e) {
+      return new StoreStatus(false, e.getMessage());
+    }
   }
 
   public List<JobView> ps(Caller caller, Selector selector) {
@@ -263,9 +284,29 @@ public final class JobControl {
         a == null ? null : a.nativeState(), r.createdAt(), r.updatedAt());
   }
 
-  private static <T> T await(CompletableFuture<T> future) {
+  private <T> T await(CompletableFuture<T> future) {
     try {
-      return future.get(REPLY_SECONDS, TimeUnit.SECONDS);
+      // the manager answers once its changes are stored: while the store is away that can take
+      // as long as the outage, so the caller hears "store unavailable" instead of waiting
+      long start = System.nanoTime();
+      long deadline = start + TimeUnit.SECONDS.toNanos(REPLY_SECONDS);
+      while (true) {
+        try {
+          return future.get(200, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException slice) {
+          var health = engine.store().health();
+          // (not at the first slice: the store may be counted away for a moment while the
+          // pool replaces a dead connection, and the reply is about to come)
+          if (!health.available() && System.nanoTime() - start >= STORE_WAIT_NANOS) {
+            throw new StoreUnavailableException(health.unavailableMessage() + " (this request "
+                + "reached the engine and takes effect once its changes are stored, unless the "
+                + "engine stops first: check with 'jobyard ps' then)", null);
+          }
+          if (System.nanoTime() > deadline) {
+            throw slice;
+          }
+        }
+      }
     } catch (ExecutionException e) {
       throw switch (e.getCause()) {
         case RejectedException r -> ControlException.conflict(r.getMessage());

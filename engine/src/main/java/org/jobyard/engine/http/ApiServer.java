@@ -21,6 +21,7 @@ import org.jobyard.engine.control.Caller;
 import org.jobyard.engine.control.ControlException;
 import org.jobyard.engine.control.JobControl;
 import org.jobyard.engine.security.PemTls;
+import org.jobyard.engine.store.StoreUnavailableException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,6 +39,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
+
+  /** What a 503 for a store outage asks the client to wait before trying again. */
+  static final long RETRY_AFTER_SECONDS = 5;
 
   /** Request bodies above this are refused with 413: a job file of 10 MiB is already huge. */
   public static final long DEFAULT_MAX_BODY = 10L * 1024 * 1024;
@@ -118,6 +122,11 @@ public final class ApiServer implements AutoCloseable {
           error(ctx, status(e.code()), e.code(), e.getMessage(), List.of()));
       config.routes.exception(HttpResponseException.class, (e, ctx) ->
           error(ctx, e.getStatus(), code(e.getStatus()), e.getMessage(), List.of()));
+      config.routes.exception(StoreUnavailableException.class, (e, ctx) -> {
+        // an outage of the database, not an engine failure: say so, and when to come back
+        ctx.header("Retry-After", Long.toString(RETRY_AFTER_SECONDS));
+        error(ctx, 503, "unavailable", e.getMessage(), List.of());
+      });
       config.routes.exception(Exception.class, (e, ctx) -> {
         LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
         error(ctx, 500, "internal", "the engine failed to answer: " + e

@@ -67,10 +67,15 @@ final class JobsApi {
     r.get("/api/v1/health", ctx -> {
       var caller = caller(ctx);
       var body = new LinkedHashMap<String, Object>();
-      body.put("status", "ok");
+      var store = control.storeStatus();
+      body.put("status", store.available() ? "ok" : "not ready");
       body.put("version", version());
       body.put("user", caller.user());
       body.put("admin", caller.admin());
+      body.put("store", store.available() ? "ok" : store.message());
+      if (!store.available()) {
+        ctx.status(503).header("Retry-After", Long.toString(ApiServer.RETRY_AFTER_SECONDS));
+      }
       ApiServer.json(ctx, body);
     });
   }

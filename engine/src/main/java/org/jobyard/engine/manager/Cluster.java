@@ -41,6 +41,8 @@ public final class Cluster implements AutoCloseable {
   boolean submitInFlight;
   long nextPollAt;
   long unavailableUntil;
+  /** Lookups in a row that the batch system did not answer: their back-off doubles. */
+  int lookupFailures;
   volatile String lastError;
   volatile long polls;
   volatile long submitCalls;

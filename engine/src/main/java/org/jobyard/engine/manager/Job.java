@@ -40,6 +40,8 @@ final class Job {
   long unknownSince;
   boolean collecting;
   boolean lookupNeeded;
+  /** Why the attempt's submission is in doubt (logged when its lookup resolves it); or null. */
+  String doubt;
   long cancelSentAt;
 
   Job(String id, long seq, String owner, String name, String session, JobSpec spec,

@@ -203,6 +203,8 @@ public final class JobManager implements Runnable {
   @Override
   public void run() {
     incarnation = incarnations.incrementAndGet();
+    // a restart after a failure takes commands again (only an orderly stop ends for good)
+    accepting = stopReply == null;
     resetState();
     recover();
     ready = true;
@@ -254,6 +256,7 @@ public final class JobManager implements Runnable {
       c.submitInFlight = false;
       c.pollWanted = false;
       c.pollDueScheduled = false;
+      c.lookupFailures = 0;
     }
   }
 
@@ -663,6 +666,15 @@ public final class JobManager implements Runnable {
     }
   }
 
+  /** Retry back-off, doubled per failure in a row, at most a minute (or retry_backoff if more). */
+  private java.time.Duration lookupBackoff(int failures) {
+    var base = tuning.retryBackoff();
+    var cap = base.compareTo(java.time.Duration.ofMinutes(1)) > 0 ? base
+        : java.time.Duration.ofMinutes(1);
+    var wait = base.multipliedBy(1L << Math.min(failures - 1, 16));
+    return wait.compareTo(cap) > 0 ? cap : wait;
+  }
+
   private void needLookup(Cluster c, Job job) {
     job.lookupNeeded = true;
     c.needLookup.add(job.id);
@@ -733,7 +745,9 @@ public final class JobManager implements Runnable {
       } catch (BackendException e) {
         error = e;
       } catch (RuntimeException e) {
-        error = new BackendException("backend '" + c.backendName + "' failed: " + e, false, e);
+        // an exception nobody classified: the jobs may or may not have been submitted
+        error = new BackendException("backend '" + c.backendName + "' failed unexpectedly: " + e,
+            true, e);
       }
       mailbox.add(new Message.Submitted(inc, c.name, ids, outcomes, error));
     });
@@ -774,26 +788,31 @@ public final class JobManager implements Runnable {
         MDC.remove("job");
         continue;
       }
-      var error = outcome instanceof SubmitOutcome.Rejected r ? r.error() : m.error();
-      if (error == null) {
-        error = new BackendException("backend '" + c.backendName + "' returned no outcome for "
-            + "job " + id, true);
-      }
-      if (outcome == null && error.isRetryable()) {
-        // We cannot tell whether the batch system took it: look it up by tag before resubmitting.
-        needLookup(c, job);
-        c.lastError = error.getMessage();
-        c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
+      // In doubt: the batch system may have the job. Look it up by tag before anything else.
+      var doubt = switch (outcome) {
+        case SubmitOutcome.InDoubt d -> d.reason();
+        case SubmitOutcome.Rejected r -> null;
+        case null -> m.error() == null ? "backend '" + c.backendName + "' returned no outcome "
+            + "for the job" : m.error().isRetryable() ? m.error().getMessage() : null;
+        default -> null;
+      };
+      if (doubt != null) {
+        inDoubt(c, job, doubt);
         continue;
       }
+      var error = outcome instanceof SubmitOutcome.Rejected r ? r.error() : m.error();
       if (job.state == JobState.CANCELLING) {
         endAttempt(c, job, JobState.CANCELLED, "not submitted: " + error.getMessage(), now);
         finish(job, JobState.CANCELLED, null, "cancelled during submission");
       } else if (error.isRetryable() && job.clusterIndex + 1 >= job.clusters().size()) {
-        // the batch system said no for now and there is nowhere else to go: same attempt, later
+        // the batch system said no for now and there is nowhere else to go: the same attempt,
+        // after the back-off and after a lookup (an attempt is never submitted twice unasked)
+        LOG.debug("job {}: cluster {} refused it for now, will retry: {}", id, c.name,
+            error.getMessage());
         c.lastError = error.getMessage();
         c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
-        c.toSubmit.add(job);
+        job.doubt = null;
+        needLookup(c, job);
       } else {
         // refused (or not now, with other clusters to try): the job's next cluster, in order
         endAttempt(c, job, JobState.FAILED, error.getMessage(), now);
@@ -815,6 +834,22 @@ public final class JobManager implements Runnable {
     } else {
       finish(job, JobState.FAILED, null, reason);
     }
+  }
+
+  /**
+   * The submission of the job's attempt may have reached the batch system: it is looked up by its
+   * tag (repeated with back-off until the batch system answers) before it may be submitted again.
+   */
+  private void inDoubt(Cluster c, Job job, String reason) {
+    MDC.put("job", job.id);
+    LOG.info("job {}: submission to cluster {} is in doubt ({}); looking up {} before it may be "
+        + "submitted again", job.id, c.name, reason, job.request().tag());
+    MDC.remove("job");
+    job.doubt = reason;
+    c.lastError = reason;
+    c.unavailableUntil = Math.max(c.unavailableUntil,
+        System.currentTimeMillis() + tuning.retryBackoff().toMillis());
+    needLookup(c, job);
   }
 
   private void dispatchLookup(Cluster c, List<Job> batch) {
@@ -841,21 +876,43 @@ public final class JobManager implements Runnable {
     inFlight--;
     var c = clusters.get(m.cluster());
     var now = Instant.now();
+    if (m.error() != null) {
+      // the batch system did not answer: ask again, waiting longer each time, never submit
+      c.lookupFailures++;
+      var wait = lookupBackoff(c.lookupFailures);
+      LOG.warn("lookup of {} job(s) on cluster {} failed ({} time(s) in a row), asking again in "
+          + "{}s: {}", m.jobIds().size(), c.name, c.lookupFailures, wait.toSeconds(),
+          m.error().getMessage());
+      c.lastError = m.error().getMessage();
+      c.unavailableUntil = System.currentTimeMillis() + wait.toMillis();
+      for (var id : m.jobIds()) {
+        var job = jobs.get(id);
+        if (job != null) {
+          needLookup(c, job);
+        }
+      }
+      return;
+    }
+    c.lookupFailures = 0;
     for (var id : m.jobIds()) {
       var job = jobs.get(id);
       if (job == null) {
         continue;
       }
-      if (m.error() != null) {
-        needLookup(c, job);
-        c.lastError = m.error().getMessage();
-        c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
-        continue;
-      }
+      var doubt = job.doubt;
+      job.doubt = null;
       var ref = m.found().get(id);
+      MDC.put("job", id);
       if (ref != null) {
-        LOG.info("job {} was submitted before the engine stopped: adopted {} on {}", id,
-            ref.nativeId(), c.name);
+        LOG.info("job {}: {}; found {} on cluster {} by its tag: adopted, not submitted again",
+            id, doubt == null ? "submitted before the engine stopped" : "in-doubt submission "
+                + "resolved", ref.nativeId(), c.name);
+      } else if (doubt != null) {
+        LOG.info("job {}: in-doubt submission resolved: cluster {} has no job tagged {}; "
+            + "submitting it again", id, c.name, job.request().tag());
+      }
+      MDC.remove("job");
+      if (ref != null) {
         job.adopt(ref);
         job.attemptState = JobState.PENDING;
         job.nativeState = "FOUND";

@@ -72,6 +72,27 @@ public final class ServiceRuntime implements AutoCloseable {
     }
   }
 
+  /** Whether the failure is a dependency's outage (see {@link Outage}) rather than a bug. */
+  static boolean isOutage(Throwable e) {
+    for (var t = e; t != null; t = t.getCause()) {
+      if (t instanceof Outage) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The back-off itself, not a wait for a condition; false when interrupted. */
+  private static boolean pause(Duration d) {
+    try {
+      Thread.sleep(d.toMillis());
+      return true;
+    } catch (InterruptedException ie) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
   private final class Supervised {
     final Service service;
     final List<Instant> failures = new ArrayList<>();
@@ -85,6 +106,7 @@ public final class ServiceRuntime implements AutoCloseable {
 
     void loop() {
       var backoff = Duration.ofMillis(200);
+      var outageBackoff = Duration.ofMillis(500);
       while (!stopping) {
         state = "running";
         try {
@@ -97,6 +119,18 @@ public final class ServiceRuntime implements AutoCloseable {
             return;
           }
           lastError = e.toString();
+          if (isOutage(e)) {
+            // a dependency is away: wait it out, this is not the service's fault
+            state = "waiting";
+            LOG.warn("service {} waits for a dependency: {}", service.name(), e.getMessage());
+            if (!pause(outageBackoff)) {
+              return;
+            }
+            outageBackoff = outageBackoff.multipliedBy(2).compareTo(Duration.ofSeconds(10)) > 0
+                ? Duration.ofSeconds(10) : outageBackoff.multipliedBy(2);
+            continue;
+          }
+          outageBackoff = Duration.ofMillis(500);
           var now = Instant.now();
           failures.add(now);
           failures.removeIf(t -> t.isBefore(now.minus(window)));
@@ -109,10 +143,7 @@ public final class ServiceRuntime implements AutoCloseable {
             return;
           }
           state = "restarting";
-          try {
-            Thread.sleep(backoff.toMillis()); // the back-off itself, not a wait for a condition
-          } catch (InterruptedException ie) {
-            Thread.currentThread().interrupt();
+          if (!pause(backoff)) {
             return;
           }
           backoff = backoff.multipliedBy(2).compareTo(Duration.ofSeconds(30)) > 0

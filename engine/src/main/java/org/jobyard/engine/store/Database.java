@@ -11,9 +11,20 @@ import org.slf4j.LoggerFactory;
 /** The connection pool, migrated to the current schema. Embedded H2 or PostgreSQL. */
 public final class Database implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Database.class);
+  /**
+   * How long a caller waits for a connection. Short, because a store that does not answer must
+   * turn into a "store unavailable" answer within a second (the API's promise), not a 30-second
+   * hang (Hikari's default); the writer retries on its own with back-off.
+   */
+  static final long CONNECTION_TIMEOUT_MILLIS = 500;
+
+  /** How long the first connections (opening the store, migrating it) may take. */
+  static final long OPEN_TIMEOUT_MILLIS = 30_000;
+
   private final HikariDataSource dataSource;
   private final Jdbi jdbi;
   private final String url;
+  private final StoreHealth health;
 
   public Database(EngineConfig.Database config) {
     StoreCheck.beforeOpening(config.url(), config.user(), config.password());
@@ -26,10 +37,17 @@ public final class Database implements AutoCloseable {
     hc.setMaximumPoolSize(Math.max(2, config.poolSize()));
     hc.setPoolName("jobyard-db");
     hc.setInitializationFailTimeout(-1);
+    hc.setConnectionTimeout(CONNECTION_TIMEOUT_MILLIS);
+    hc.setValidationTimeout(250);
+    if (url.startsWith("jdbc:postgresql:")) {
+      // a server that accepts but does not answer must not hold a connection for minutes
+      hc.addDataSourceProperty("connectTimeout", "5");
+      hc.addDataSourceProperty("socketTimeout", "60");
+    }
+    this.health = new StoreHealth(redacted(config.url()), this::probe);
     try {
       this.dataSource = new HikariDataSource(hc);
-      Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
-          .load().migrate();
+      migrate(dataSource);
     } catch (RuntimeException e) {
       throw new StoreException("cannot open the job store at " + config.url() + ": "
           + rootMessage(e) + (config.url().startsWith("jdbc:h2:file:")
@@ -38,6 +56,35 @@ public final class Database implements AutoCloseable {
     }
     this.jdbi = Jdbi.create(dataSource);
     LOG.debug("job store ready at {}", config.url());
+  }
+
+  /**
+   * Brings the schema up to date. The first connection may take longer than a later one may wait
+   * (H2 creating its file on a loaded machine, a database still starting): it is asked for again
+   * until {@link #OPEN_TIMEOUT_MILLIS} have passed.
+   */
+  private static void migrate(HikariDataSource dataSource) {
+    long deadline = System.nanoTime() + OPEN_TIMEOUT_MILLIS * 1_000_000;
+    while (true) {
+      try {
+        Flyway.configure().dataSource(dataSource).locations("classpath:db/migration")
+            .load().migrate();
+        return;
+      } catch (RuntimeException e) {
+        if (System.nanoTime() > deadline || !waitedForAConnection(e)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private static boolean waitedForAConnection(Throwable e) {
+    for (var t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.sql.SQLTransientConnectionException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /**
@@ -62,6 +109,21 @@ public final class Database implements AutoCloseable {
 
   public Jdbi jdbi() {
     return jdbi;
+  }
+
+  /** Whether the store answers, as the last access found. */
+  public StoreHealth health() {
+    return health;
+  }
+
+  private void probe() {
+    jdbi.withHandle(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+  }
+
+  /** The URL without its query (which may carry a password). */
+  private static String redacted(String url) {
+    var q = url.indexOf('?');
+    return q < 0 ? url : url.substring(0, q);
   }
 
   static String rootMessage(Throwable e) {

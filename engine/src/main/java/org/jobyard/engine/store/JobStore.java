@@ -24,9 +24,53 @@ public final class JobStore {
       + " native_state, state, exit_code, reason, attributes, created_at, updated_at";
 
   private final Jdbi jdbi;
+  private final StoreHealth health;
 
   public JobStore(Database database) {
     this.jdbi = database.jdbi();
+    this.health = database.health();
+  }
+
+  /** Whether the store answers, as the last access found. */
+  public StoreHealth health() {
+    return health;
+  }
+
+  /** A cheap round trip to the database: throws {@link StoreUnavailableException} if away. */
+  public void ping() {
+    read(h -> h.createQuery("SELECT 1").mapTo(Integer.class).one());
+  }
+
+  /**
+   * Every read goes through here: refused at once while the store is known to be down (but for
+   * a probe now and then), and a failure that means "the database is away" becomes {@link
+   * StoreUnavailableException}.
+   */
+  private <T> T read(org.jdbi.v3.core.HandleCallback<T, RuntimeException> callback) {
+    health.checkAvailable();
+    return once(() -> jdbi.withHandle(callback));
+  }
+
+  /**
+   * Runs one access; a failure that looks like an outage is tried once more at once (after a
+   * database restart the pool may still hold a dead connection, which the failure evicted) before
+   * the store counts as unavailable.
+   */
+  private <T> T once(java.util.function.Supplier<T> access) {
+    for (int tries = 1; ; tries++) {
+      try {
+        var result = access.get();
+        health.up();
+        return result;
+      } catch (RuntimeException e) {
+        if (!StoreHealth.isOutage(e)) {
+          throw e;
+        }
+        if (tries == 2) {
+          throw health.down(e);
+        }
+      }
+    }
   }
 
   /** Writes the changes in one transaction, in an order that respects their dependencies. */
@@ -35,48 +79,55 @@ public final class JobStore {
       return;
     }
     try {
-      jdbi.useTransaction(h -> {
-        var insertJobs = h.prepareBatch("INSERT INTO jobs (" + JOB_COLUMNS + ") VALUES (:id, :seq,"
-            + " :name, :owner, :session, :spec, :desired, :state, :attempt, :clusterIndex,"
-            + " :retriesLeft, :exitCode, :reason, :createdAt, :updatedAt)");
-        var insertAttempts = h.prepareBatch("INSERT INTO attempts (" + ATTEMPT_COLUMNS + ") VALUES"
-            + " (:jobId, :attempt, :cluster, :backend, :nativeId, :nativeState, :state, :exitCode,"
-            + " :reason, :attributes, :createdAt, :updatedAt)");
-        var updateJobs = h.prepareBatch("UPDATE jobs SET desired = :desired, state = :state,"
-            + " attempt = :attempt, cluster_index = :clusterIndex, retries_left = :retriesLeft,"
-            + " exit_code = :exitCode, reason = :reason, updated_at = :updatedAt WHERE id = :id");
-        var updateAttempts = h.prepareBatch("UPDATE attempts SET native_id = :nativeId,"
-            + " native_state = :nativeState, state = :state, exit_code = :exitCode,"
-            + " reason = :reason, attributes = :attributes, updated_at = :updatedAt"
-            + " WHERE job_id = :jobId AND attempt = :attempt");
-        var insertOutbox = h.prepareBatch("INSERT INTO outbox (id, job_id, action, payload,"
-            + " created_at) VALUES (:id, :jobId, :action, :payload, :createdAt)");
-        var deleteOutbox = h.prepareBatch("DELETE FROM outbox WHERE id = :id");
-        var deleteJobs = h.prepareBatch("DELETE FROM jobs WHERE id = :id");
-        var now = Timestamp.from(Instant.now());
-        for (var change : changes) {
-          switch (change) {
-            case Change.InsertJob(var r) -> bindJob(insertJobs, r).add();
-            case Change.UpdateJob(var r) -> bindJob(updateJobs, r).add();
-            case Change.InsertAttempt(var r) -> bindAttempt(insertAttempts, r).add();
-            case Change.UpdateAttempt(var r) -> bindAttempt(updateAttempts, r).add();
-            case Change.DeleteJob(var id) -> deleteJobs.bind("id", id).add();
-            case Change.InsertOutbox(var id, var jobId, var action, var payload) ->
-                insertOutbox.bind("id", id).bind("jobId", jobId).bind("action", action)
-                    .bind("payload", payload).bind("createdAt", now).add();
-            case Change.DeleteOutbox(var id) -> deleteOutbox.bind("id", id).add();
-          }
-        }
-        for (var batch : List.of(insertJobs, insertAttempts, updateJobs, updateAttempts,
-            insertOutbox, deleteOutbox, deleteJobs)) {
-          if (batch.size() > 0) {
-            batch.execute();
-          }
-        }
+      once(() -> {
+        jdbi.useTransaction(h -> writeAll(h, changes));
+        return null;
       });
+    } catch (StoreUnavailableException e) {
+      throw e;
     } catch (RuntimeException e) {
       throw new StoreException("cannot write " + changes.size() + " job change(s): "
           + Database.rootMessage(e), e);
+    }
+  }
+
+  private static void writeAll(org.jdbi.v3.core.Handle h, List<? extends Change> changes) {
+    var insertJobs = h.prepareBatch("INSERT INTO jobs (" + JOB_COLUMNS + ") VALUES (:id, :seq,"
+        + " :name, :owner, :session, :spec, :desired, :state, :attempt, :clusterIndex,"
+        + " :retriesLeft, :exitCode, :reason, :createdAt, :updatedAt)");
+    var insertAttempts = h.prepareBatch("INSERT INTO attempts (" + ATTEMPT_COLUMNS + ") VALUES"
+        + " (:jobId, :attempt, :cluster, :backend, :nativeId, :nativeState, :state, :exitCode,"
+        + " :reason, :attributes, :createdAt, :updatedAt)");
+    var updateJobs = h.prepareBatch("UPDATE jobs SET desired = :desired, state = :state,"
+        + " attempt = :attempt, cluster_index = :clusterIndex, retries_left = :retriesLeft,"
+        + " exit_code = :exitCode, reason = :reason, updated_at = :updatedAt WHERE id = :id");
+    var updateAttempts = h.prepareBatch("UPDATE attempts SET native_id = :nativeId,"
+        + " native_state = :nativeState, state = :state, exit_code = :exitCode,"
+        + " reason = :reason, attributes = :attributes, updated_at = :updatedAt"
+        + " WHERE job_id = :jobId AND attempt = :attempt");
+    var insertOutbox = h.prepareBatch("INSERT INTO outbox (id, job_id, action, payload,"
+        + " created_at) VALUES (:id, :jobId, :action, :payload, :createdAt)");
+    var deleteOutbox = h.prepareBatch("DELETE FROM outbox WHERE id = :id");
+    var deleteJobs = h.prepareBatch("DELETE FROM jobs WHERE id = :id");
+    var now = Timestamp.from(Instant.now());
+    for (var change : changes) {
+      switch (change) {
+        case Change.InsertJob(var r) -> bindJob(insertJobs, r).add();
+        case Change.UpdateJob(var r) -> bindJob(updateJobs, r).add();
+        case Change.InsertAttempt(var r) -> bindAttempt(insertAttempts, r).add();
+        case Change.UpdateAttempt(var r) -> bindAttempt(updateAttempts, r).add();
+        case Change.DeleteJob(var id) -> deleteJobs.bind("id", id).add();
+        case Change.InsertOutbox(var id, var jobId, var action, var payload) ->
+            insertOutbox.bind("id", id).bind("jobId", jobId).bind("action", action)
+                .bind("payload", payload).bind("createdAt", now).add();
+        case Change.DeleteOutbox(var id) -> deleteOutbox.bind("id", id).add();
+      }
+    }
+    for (var batch : List.of(insertJobs, insertAttempts, updateJobs, updateAttempts,
+        insertOutbox, deleteOutbox, deleteJobs)) {
+      if (batch.size() > 0) {
+        batch.execute();
+      }
     }
   }
 
@@ -115,7 +166,7 @@ public final class JobStore {
    * at start, however many jobs there are.
    */
   public List<LiveJob> liveJobsWithAttempts() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT j.id, j.seq, j.name, j.owner, j.session,"
+    return read(h -> h.createQuery("SELECT j.id, j.seq, j.name, j.owner, j.session,"
         + " j.spec, j.desired, j.state, j.attempt, j.cluster_index, j.retries_left, j.exit_code,"
         + " j.reason, j.created_at, j.updated_at, a.cluster AS a_cluster, a.backend AS a_backend,"
         + " a.native_id AS a_native_id, a.native_state AS a_native_state, a.state AS a_state,"
@@ -145,7 +196,7 @@ public final class JobStore {
     // bounded IN lists: some databases limit the number of parameters
     for (int i = 0; i < jobIds.size(); i += 1000) {
       var part = jobIds.subList(i, Math.min(jobIds.size(), i + 1000));
-      out.addAll(jdbi.withHandle(h -> h.createQuery("SELECT a.job_id, a.attempt, a.cluster,"
+      out.addAll(read(h -> h.createQuery("SELECT a.job_id, a.attempt, a.cluster,"
           + " a.backend, a.native_id, a.native_state, a.state, a.exit_code, a.reason, a.attributes,"
           + " a.created_at, a.updated_at FROM attempts a JOIN jobs j ON j.id = a.job_id AND"
           + " j.attempt = a.attempt WHERE a.job_id IN (<ids>)").bindList("ids", part)
@@ -155,12 +206,12 @@ public final class JobStore {
   }
 
   public List<AttemptRow> attempts(String jobId) {
-    return jdbi.withHandle(h -> h.createQuery("SELECT " + ATTEMPT_COLUMNS + " FROM attempts"
+    return read(h -> h.createQuery("SELECT " + ATTEMPT_COLUMNS + " FROM attempts"
         + " WHERE job_id = :id ORDER BY attempt").bind("id", jobId).map(JobStore::attempt).list());
   }
 
   public Optional<JobRow> job(String id) {
-    return jdbi.withHandle(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = :id")
+    return read(h -> h.createQuery("SELECT " + JOB_COLUMNS + " FROM jobs WHERE id = :id")
         .bind("id", id).map(JobStore::job).findOne());
   }
 
@@ -193,7 +244,7 @@ public final class JobStore {
     if (q.limit() > 0) {
       sql.append(" LIMIT ").append(q.limit());
     }
-    return jdbi.withHandle(h -> {
+    return read(h -> {
       var query = h.createQuery(sql.toString());
       if (!q.ids().isEmpty()) {
         query.bindList("ids", q.ids());
@@ -218,12 +269,12 @@ public final class JobStore {
   }
 
   public long maxSeq() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM jobs")
+    return read(h -> h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM jobs")
         .mapTo(Long.class).one());
   }
 
   public long maxOutboxId() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT COALESCE(MAX(id), 0) FROM outbox")
+    return read(h -> h.createQuery("SELECT COALESCE(MAX(id), 0) FROM outbox")
         .mapTo(Long.class).one());
   }
 
@@ -231,7 +282,7 @@ public final class JobStore {
   public record OutboxEntry(long id, String jobId, String action, String payload) {}
 
   public List<OutboxEntry> outbox() {
-    return jdbi.withHandle(h -> h.createQuery("SELECT id, job_id, action, payload FROM outbox"
+    return read(h -> h.createQuery("SELECT id, job_id, action, payload FROM outbox"
         + " ORDER BY id").map((rs, ctx) -> new OutboxEntry(rs.getLong(1), rs.getString(2),
             rs.getString(3), rs.getString(4))).list());
   }
@@ -239,9 +290,9 @@ public final class JobStore {
   /** Counts of jobs per state (for progress and health). */
   public java.util.Map<JobState, Long> countByState() {
     var out = new java.util.EnumMap<JobState, Long>(JobState.class);
-    jdbi.useHandle(h -> h.createQuery("SELECT state, COUNT(*) FROM jobs GROUP BY state")
+    read(h -> h.createQuery("SELECT state, COUNT(*) FROM jobs GROUP BY state")
         .map((rs, ctx) -> java.util.Map.entry(JobState.valueOf(rs.getString(1)), rs.getLong(2)))
-        .forEach(e -> out.put(e.getKey(), e.getValue())));
+        .list()).forEach(e -> out.put(e.getKey(), e.getValue()));
     return out;
   }
 

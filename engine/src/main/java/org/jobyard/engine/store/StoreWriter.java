@@ -15,6 +15,8 @@ import org.slf4j.LoggerFactory;
 public final class StoreWriter implements Runnable {
   private static final Logger LOG = LoggerFactory.getLogger(StoreWriter.class);
   private static final int MAX_CHANGES_PER_TRANSACTION = 20_000;
+  /** The longest pause between two tries of a store that is away. */
+  private static final long MAX_BACKOFF_MILLIS = 5_000;
 
   /** Changes to write, with what to do once they are durable (or not). */
   public record Batch(List<Change> changes, Runnable onCommitted, Consumer<Throwable> onFailed) {}
@@ -81,24 +83,61 @@ public final class StoreWriter implements Runnable {
         batches.add(next);
         changes.addAll(next.changes());
       }
-      long t0 = System.nanoTime();
-      try {
-        store.apply(changes);
-        observer.transaction(changes.size(), System.nanoTime() - t0, true);
-        transactions++;
-        changesWritten += changes.size();
-        for (var b : batches) {
-          b.onCommitted().run();
+      long outageStart = 0;
+      var backoff = 100L;
+      while (true) {
+        long t0 = System.nanoTime();
+        try {
+          store.apply(changes);
+          observer.transaction(changes.size(), System.nanoTime() - t0, true);
+          break;
+        } catch (StoreUnavailableException e) {
+          // an outage, not a bug: keep the changes (nothing was acknowledged on them) and try
+          // again, with back-off, for as long as it takes; later batches join the retry
+          if (outageStart == 0) {
+            outageStart = System.nanoTime();
+            LOG.warn("the job store is unavailable; {} change(s) wait, retrying until it is "
+                + "back: {}", changes.size(), e.getMessage());
+          }
+          try {
+            Thread.sleep(backoff); // the back-off itself, not a wait for a condition
+          } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            LOG.warn("store writer stopped during a store outage; {} change(s) not written",
+                changes.size());
+            return;
+          }
+          backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+          while (changes.size() < MAX_CHANGES_PER_TRANSACTION) {
+            var next = queue.poll();
+            if (next == null) {
+              break;
+            }
+            batches.add(next);
+            changes.addAll(next.changes());
+          }
+        } catch (RuntimeException | Error e) {
+          // (an Error too: a JDBC driver's assertion on a connection that broke mid-batch must
+          // not leave the batches unanswered and the manager waiting for them)
+          observer.transaction(changes.size(), System.nanoTime() - t0, false);
+          LOG.error("the job store refused {} change(s): {}", changes.size(), e.getMessage());
+          for (var b : batches) {
+            b.onFailed().accept(e);
+          }
+          batches.clear();
+          // A store that refuses a write is a bug: the supervisor decides what happens next.
+          throw e;
         }
-      } catch (RuntimeException e) {
-        observer.transaction(changes.size(), System.nanoTime() - t0, false);
-        LOG.error("the job store refused {} change(s): {}", changes.size(), e.getMessage());
-        for (var b : batches) {
-          b.onFailed().accept(e);
-        }
-        batches.clear();
-        // A store that fails is fatal for the engine: the supervisor decides what happens next.
-        throw e;
+      }
+      if (outageStart != 0) {
+        LOG.info("the job store is back after {}s; wrote {} waiting change(s)",
+            java.time.Duration.ofNanos(System.nanoTime() - outageStart).toSeconds(),
+            changes.size());
+      }
+      transactions++;
+      changesWritten += changes.size();
+      for (var b : batches) {
+        b.onCommitted().run();
       }
       batches.clear();
       if (stopping && queue.isEmpty()) {

@@ -29,12 +29,14 @@ class ApiPromisesTest {
 
   @TempDir
   static Path home;
-  static RunningApi api;
+  static TestEngine api;
   static ApiServer server;
 
   @BeforeAll
   static void start() throws Exception {
-    api = RunningApi.start(home, "ann", TOKEN);
+    api = TestEngine.start(home, "engine: {poll_interval: 100ms}\n"
+        + "clusters: {t: {backend: scripted, users: ['*']}}\n"
+        + "api: {listen: '127.0.0.1:0', tokens: [{user: ann, token: " + TOKEN + "}]}\n");
     server = api.server();
   }
 

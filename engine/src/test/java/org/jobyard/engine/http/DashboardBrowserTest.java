@@ -59,7 +59,7 @@ class DashboardBrowserTest {
     running = TestEngine.start(home, """
         engine: {poll_interval: 100ms, retry_backoff: 100ms}
         clusters:
-          t: {backend: scripted}
+          t: {backend: scripted, users: ["*"]}
         api:
           listen: 127.0.0.1:0
           tokens:

@@ -17,6 +17,8 @@ import org.jobyard.engine.control.JobControl;
 /**
  * A real engine with its API for a test: H2 in the test's folder, the configuration given as
  * YAML (clusters on the {@code scripted} backend, tokens), listening on a free loopback port.
+ * The API user {@code alice} stands for the engine's owner (docs/security.md); other users get
+ * only the clusters the YAML grants them.
  */
 public record TestEngine(Engine engine, ApiServer server) implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -28,7 +30,8 @@ public record TestEngine(Engine engine, ApiServer server) implements AutoCloseab
     var config = ConfigLoader.load(home, conf);
     var engine = Engine.create(config).start();
     try {
-      return new TestEngine(engine, new ApiServer(new JobControl(engine),
+      return new TestEngine(engine, new ApiServer(new JobControl(engine,
+          new org.jobyard.engine.access.Access(config, "alice")),
           new Authenticator(config.api().tokens()), config.api().listen()).start());
     } catch (RuntimeException e) {
       engine.close();

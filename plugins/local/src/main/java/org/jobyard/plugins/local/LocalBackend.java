@@ -109,8 +109,22 @@ public final class LocalBackend implements Backend {
       }
     }
     var script = Scripts.submit(settings.workdir(), extraDirs, List.copyOf(launches.values()));
-    var result = run(Command.of("sh", "-s").withStdin(script)
-        .withTimeout(Command.DEFAULT_TIMEOUT.plusMillis(10L * launches.size())), "submit");
+    CommandResult result;
+    try {
+      result = transport.run(Command.of("sh", "-s").withStdin(script)
+          .withTimeout(Command.DEFAULT_TIMEOUT.plusMillis(10L * launches.size())));
+    } catch (TransportException e) {
+      if (!e.isRetryable()) {
+        throw e; // the command could not be sent at all (a refused host key, no shell)
+      }
+      // sent, answer lost: any of the jobs may have started; the engine looks them up by tag
+      for (var tag : launches.keySet()) {
+        outcomes.add(new SubmitOutcome.InDoubt(ready.get(tag).jobId(), context.cluster()
+            + ": submit on " + transport.describe() + " failed after it was sent: "
+            + e.getMessage()));
+      }
+      return outcomes;
+    }
     var listing = Listings.parseSubmit(result.stdout());
     if (listing.workdir() == null) {
       throw submitFailure(result);
@@ -122,11 +136,14 @@ public final class LocalBackend implements Backend {
         var files = JobFiles.of(listing.workdir(), job, shares);
         outcomes.add(new SubmitOutcome.Accepted(ref(files, job.jobId(), pid,
             launches.get(tag).account())));
-      } else {
-        var why = listing.errors().getOrDefault(tag, "the submit script did not report it ("
-            + result.summary() + ")");
+      } else if (listing.errors().containsKey(tag)) {
         outcomes.add(new SubmitOutcome.Rejected(job.jobId(), new BackendException(
-            context.cluster() + ": job " + tag + " was not started: " + why, true)));
+            context.cluster() + ": job " + tag + " was not started: "
+            + listing.errors().get(tag), true)));
+      } else {
+        // the script stopped before reporting it: it may have started the job
+        outcomes.add(new SubmitOutcome.InDoubt(job.jobId(), context.cluster() + ": the submit "
+            + "script did not report job " + tag + " (" + result.summary() + ")"));
       }
     }
     log.debug("cluster {}: started {} of {} jobs", context.cluster(), outcomes.stream()

@@ -136,12 +136,19 @@ final class SlurmBackend implements Backend {
     var timeout = settings.commandTimeout().plus(Duration.ofSeconds(2L * submits.size()));
     CommandResult result;
     try {
-      result = transport.run(Command.of("sh", "-s")
-          .withStdin(SlurmScripts.submit(List.copyOf(submits.values()))).withTimeout(timeout));
+      result = transport.run(Command.of("sh", "-s").withStdin(SlurmScripts.submit(
+          List.copyOf(submits.values()), settings.tool("squeue"))).withTimeout(timeout));
     } catch (TransportException e) {
-      // Some sbatch calls may have gone through before the connection broke: find them by name
-      // rather than let the engine submit them twice.
-      return recoverSubmit(ready, submits, outcomes, e);
+      // The script was sent: any of its sbatch calls may have gone through (or still be running)
+      // before the answer was lost. The engine looks each job up by its tag before going on.
+      log.info("cluster {}: the answer to submitting {} job(s) was lost ({}); they are in doubt",
+          cluster, submits.size(), e.getMessage());
+      for (var submit : submits.values()) {
+        outcomes.add(new SubmitOutcome.InDoubt(ready.get(submit.tag()).jobId(), cluster
+            + ": submit on " + transport.describe() + " failed after it was sent: "
+            + e.getMessage()));
+      }
+      return outcomes;
     }
     var listing = SlurmListings.parseSubmit(result.stdout());
     for (var submit : submits.values()) {
@@ -152,41 +159,23 @@ final class SlurmBackend implements Backend {
         outcomes.add(new SubmitOutcome.Accepted(ref(job, submit.dir(), id)));
         log.debug("cluster {}: job {} is Slurm job {}", cluster, submit.tag(), id);
       } else if (error != null) {
-        var retryable = SlurmListings.submitRetryable(error.message()) || error.exitCode() == 4;
-        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), new BackendException(cluster
-            + ": sbatch refused job " + submit.tag() + " (exit " + error.exitCode() + "): "
-            + error.message(), retryable)));
+        var what = cluster + ": sbatch for job " + submit.tag() + " failed (exit "
+            + error.exitCode() + "): " + error.message();
+        outcomes.add(switch (SlurmListings.classifySubmit(error.exitCode(), error.message())) {
+          case REFUSED -> new SubmitOutcome.Rejected(job.jobId(), BackendException.rejected(what));
+          case NOT_NOW -> new SubmitOutcome.Rejected(job.jobId(), new BackendException(what, true));
+          case IN_DOUBT -> new SubmitOutcome.InDoubt(job.jobId(), what);
+        });
       } else if (listing.garbled().containsKey(submit.tag())) {
-        // sbatch exited 0 but printed no job id: the job may exist, so do not let it be resubmitted
-        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), BackendException.rejected(cluster
-            + ": sbatch printed '" + listing.garbled().get(submit.tag()) + "' for job "
-            + submit.tag() + " instead of a job id")));
+        // sbatch exited 0 but printed no job id: the job may exist
+        outcomes.add(new SubmitOutcome.InDoubt(job.jobId(), cluster + ": sbatch printed '"
+            + listing.garbled().get(submit.tag()) + "' for job " + submit.tag()
+            + " instead of a job id"));
       } else {
-        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), new BackendException(cluster
-            + ": the submit script did not report job " + submit.tag() + " ("
-            + result.summary() + ")", true)));
+        // the script stopped before reporting it: its sbatch may have run
+        outcomes.add(new SubmitOutcome.InDoubt(job.jobId(), cluster + ": the submit script did "
+            + "not report job " + submit.tag() + " (" + result.summary() + ")"));
       }
-    }
-    return outcomes;
-  }
-
-  private List<SubmitOutcome> recoverSubmit(Map<String, SubmitRequest> ready,
-      Map<String, SlurmScripts.Submit> submits, List<SubmitOutcome> outcomes,
-      TransportException cause) throws BackendException {
-    Map<String, JobRef> found;
-    try {
-      found = lookup(List.copyOf(ready.values()));
-    } catch (BackendException e) {
-      throw BackendException.unavailable(cluster + ": submit on " + transport.describe()
-          + " failed (" + cause.getMessage() + ") and the jobs could not be looked up: "
-          + e.getMessage(), cause);
-    }
-    for (var submit : submits.values()) {
-      var job = ready.get(submit.tag());
-      var ref = found.get(job.jobId());
-      outcomes.add(ref != null ? new SubmitOutcome.Accepted(ref)
-          : new SubmitOutcome.Rejected(job.jobId(), BackendException.unavailable(cluster
-              + ": submit on " + transport.describe() + " failed: " + cause.getMessage(), cause)));
     }
     return outcomes;
   }
@@ -439,6 +428,14 @@ final class SlurmBackend implements Backend {
       for (var e : SlurmListings.parseRecorded(out.stdout()).entrySet()) {
         var attempt = byTag.get(rest.get(e.getKey()));
         found.put(attempt.jobId(), ref(attempt, dirs.get(e.getKey()), e.getValue()));
+      }
+      var inFlight = SlurmListings.parseInFlight(out.stdout());
+      if (!inFlight.isEmpty()) {
+        // "not found" would be premature: that sbatch may still create the job
+        throw BackendException.unavailable(cluster + ": the sbatch of " + inFlight.size()
+            + " job(s) (e.g. " + rest.get(inFlight.keySet().iterator().next()) + ", pid "
+            + inFlight.values().iterator().next() + ") is still running on "
+            + transport.describe() + "; asking again later", null);
       }
     }
     return found;

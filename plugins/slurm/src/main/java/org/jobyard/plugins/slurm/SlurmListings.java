@@ -31,6 +31,7 @@ final class SlurmListings {
   private static final Pattern MARKERS = Pattern.compile(
       "^M (\\d+) (\\S+) (\\S+) ([01]) ([01])$");
   private static final Pattern RECORDED = Pattern.compile("^L (\\d+) (.*)$");
+  private static final Pattern IN_FLIGHT = Pattern.compile("^P (\\d+) (\\d+)$");
 
   /**
    * Texts that mean the controller (or the path to it) did not answer, as opposed to an answer
@@ -198,14 +199,58 @@ final class SlurmListings {
     return new SubmitListing(ids, garbled, errors);
   }
 
+  /** What an sbatch failure says about the job. */
+  enum SubmitFailure {
+    /** Slurm answered and refused the job as specified: not retryable on this cluster. */
+    REFUSED,
+    /** Surely not submitted, and may work later (no connection to slurmctld, a queue limit). */
+    NOT_NOW,
+    /** The request may have reached slurmctld: the job may exist (a timeout, an unknown exit). */
+    IN_DOUBT
+  }
+
+  /** The submit script's exit for "a job folder could not be prepared" (before sbatch ran). */
+  static final int EXIT_NOT_PREPARED = 4;
+
+  /** The submit script's exit for "an earlier submission of this attempt is unresolved". */
+  static final int EXIT_IN_DOUBT = 75;
+
   /**
-   * Whether an sbatch failure may go away by itself. The controller not answering, or refusing
-   * for a limit on queued jobs, is transient; a refusal of the job as specified (bad partition,
-   * impossible resources, unknown option) is not.
+   * Texts after which slurmctld may have received (and will act on) the request: a stalled
+   * controller makes sbatch give up after MessageTimeout with "Socket timed out on send/recv
+   * operation", then creates the job when it resumes (recorded: {@code sbatch-ctld-frozen}).
    */
-  static boolean submitRetryable(String message) {
+  private static final List<String> MAYBE_RECEIVED = List.of(
+      "timed out", "timeout", "zero bytes were transmitted", "slurm_receive_msg",
+      "connection reset", "unexpected message received", "insane message length",
+      "communication connection failure", "slurmctld is not responding", "broken pipe");
+
+  /** Texts that say the request never reached slurmctld. */
+  private static final List<String> NOT_SENT = List.of(
+      "connect failure", "connection refused", "unable to contact slurm controller",
+      "protocol authentication error", "munge");
+
+  /**
+   * Classifies a failed sbatch by its exit code and stderr. A refusal of the job as specified
+   * (bad partition, impossible resources, unknown option: sbatch exits 1 or 255 and says so) is
+   * {@link SubmitFailure#REFUSED}; a controller that could not be reached, or a limit on queued
+   * jobs, is {@link SubmitFailure#NOT_NOW}; a timeout after sending, and anything this method
+   * cannot classify (killed by a signal, an exit without a message), is {@link
+   * SubmitFailure#IN_DOUBT}.
+   */
+  static SubmitFailure classifySubmit(int exitCode, String message) {
     var m = message.toLowerCase(Locale.ROOT);
-    return isUnavailable(m) || TRANSIENT_REFUSAL.stream().anyMatch(m::contains);
+    if (exitCode == EXIT_IN_DOUBT || MAYBE_RECEIVED.stream().anyMatch(m::contains)) {
+      return SubmitFailure.IN_DOUBT;
+    }
+    if (exitCode == EXIT_NOT_PREPARED || NOT_SENT.stream().anyMatch(m::contains)
+        || TRANSIENT_REFUSAL.stream().anyMatch(m::contains)) {
+      return SubmitFailure.NOT_NOW;
+    }
+    if ((exitCode == 1 || exitCode == 255) && m.contains("sbatch:")) {
+      return SubmitFailure.REFUSED;
+    }
+    return SubmitFailure.IN_DOUBT;
   }
 
   /** Whether an error text says the controller did not answer. */
@@ -274,12 +319,27 @@ final class SlurmListings {
   static Map<Integer, String> parseRecorded(String stdout) {
     var result = new LinkedHashMap<Integer, String>();
     for (var line : lines(stdout)) {
+      if (line.startsWith("P ")) {
+        continue; // an sbatch still running: see inFlight
+      }
       var m = RECORDED.matcher(line);
       if (m.matches()) {
         var id = parseSbatchId(m.group(2));
         if (id != null) {
           result.put(Integer.parseInt(m.group(1)), id);
         }
+      }
+    }
+    return result;
+  }
+
+  /** The folders ({@code P <n> <pid>}) whose sbatch is still running, by index. */
+  static Map<Integer, String> parseInFlight(String stdout) {
+    var result = new LinkedHashMap<Integer, String>();
+    for (var line : lines(stdout)) {
+      var m = IN_FLIGHT.matcher(line);
+      if (m.matches()) {
+        result.put(Integer.parseInt(m.group(1)), m.group(2));
       }
     }
     return result;

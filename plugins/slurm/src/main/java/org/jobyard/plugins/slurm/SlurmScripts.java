@@ -32,21 +32,44 @@ final class SlurmScripts {
 
   /**
    * Writes each job's {@code job.sh} into its folder and runs sbatch on it. Prints {@code S <tag>
-   * <sbatch output>} or {@code E <tag> <sbatch exit code> <stderr on one line>}. A folder that
-   * already holds a {@code jobid} was submitted before (an engine retry after a lost answer): its
-   * recorded id is printed again instead of submitting a duplicate.
+   * <sbatch output>} or {@code E <tag> <sbatch exit code> <stderr on one line>}.
+   *
+   * <p>A second guard behind the engine's lookup: a folder that already holds a {@code jobid} was
+   * submitted before, and its recorded id is printed again. A folder with a {@code submitting}
+   * mark (the pid of an sbatch that gave no id: a timeout, a lost connection) is not submitted
+   * blindly: while that sbatch runs, the job is reported in doubt (exit {@value
+   * SlurmListings#EXIT_IN_DOUBT}); after it, squeue is asked for the tag first, and a job found
+   * is reported instead of submitting another.
    *
    * <p>The folders are made by one {@code mkdir} up front rather than one per job.
    */
-  static String submit(List<Submit> jobs) {
-    var sb = new StringBuilder(512 + jobs.size() * 1200);
+  static String submit(List<Submit> jobs, String squeue) {
+    var sb = new StringBuilder(768 + jobs.size() * 1200);
+    sb.append("SQ=").append(quote(squeue)).append('\n');
     sb.append("""
         sub() {
           t=$1; d=$2; s=$3; shift 3
           if [ -s "$d/jobid" ]; then i=; read -r i < "$d/jobid"; echo "S $t $i"; return; fi
           [ -d "$d" ] || { echo "E $t 4 cannot create the job folder $d"; return; }
+          if [ -s "$d/submitting" ]; then
+            p=; read -r p < "$d/submitting"
+            if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+              echo "E $t 75 an earlier sbatch of this job (pid $p) is still running"; return
+            fi
+            if ! i=$("$SQ" --noheader --states=all --name="$t" --format=%i 2>&1); then
+              echo "E $t 75 cannot check for an earlier submission: $(echo $i)"; return
+            fi
+            i=$(echo $i)
+            if [ -n "$i" ]; then
+              i=${i%% *}; printf '%s\\n' "$i" > "$d/jobid"; echo "S $t $i"; return
+            fi
+          fi
           printf '%s' "$s" > "$d/job.sh" || { echo "E $t 4 cannot write $d/job.sh"; return; }
-          if i=$("$@" "$d/job.sh" 2>"$d/sbatch.err"); then
+          "$@" "$d/job.sh" >"$d/sbatch.out" 2>"$d/sbatch.err" &
+          p=$!
+          echo "$p" > "$d/submitting"
+          if wait "$p"; then
+            i=; read -r i < "$d/sbatch.out"
             printf '%s\\n' "$i" > "$d/jobid"
             echo "S $t $i"
           else
@@ -115,11 +138,21 @@ final class SlurmScripts {
     return sb.toString();
   }
 
-  /** Prints {@code L <n> <jobid file content>} for each folder with a recorded Slurm id. */
+  /**
+   * Prints {@code L <n> <jobid file content>} for each folder with a recorded Slurm id, and {@code
+   * P <n> <pid>} for a folder whose sbatch (marked in {@code submitting}) is still running.
+   */
   static String recordedIds(List<String> dirs) {
-    var sb = new StringBuilder(128 + dirs.size() * 64);
-    sb.append("l() { [ -s \"$2/jobid\" ] || return 0; i=; read -r i < \"$2/jobid\"; "
-        + "echo \"L $1 $i\"; }\n");
+    var sb = new StringBuilder(256 + dirs.size() * 64);
+    sb.append("""
+        l() {
+          if [ -s "$2/jobid" ]; then i=; read -r i < "$2/jobid"; echo "L $1 $i"; return 0; fi
+          [ -s "$2/submitting" ] || return 0
+          p=; read -r p < "$2/submitting"
+          if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then echo "P $1 $p"; fi
+          return 0
+        }
+        """);
     for (int i = 0; i < dirs.size(); i++) {
       sb.append("l ").append(i).append(' ').append(quote(dirs.get(i))).append('\n');
     }

@@ -91,9 +91,14 @@ class SlurmEngineCrashTest {
   }
 
   Backend slurm() throws Exception {
-    var settings = Map.of("partition", Testbed.find("SLURM_PARTITION").orElse("debug"));
+    return slurm(transport);
+  }
+
+  Backend slurm(org.jobyard.api.Transport through) throws Exception {
+    var settings = Map.of("partition", Testbed.find("SLURM_PARTITION").orElse("debug"),
+        "workdir", home.resolve("work").toString());
     return new SlurmBackendProvider().create(new BackendContext("slurm", new Settings(
-        "cluster 'slurm'", settings), transport, home.resolve("cluster"),
+        "cluster 'slurm'", settings), through, home.resolve("cluster"),
         BackendContext.Events.NONE));
   }
 
@@ -102,11 +107,44 @@ class SlurmEngineCrashTest {
     return org.jobyard.engine.config.ConfigLoader.defaults(home).database();
   }
 
+  /**
+   * Runs every command, but the submit script's answer never comes back: sbatch ran, and the
+   * engine dies while it waits for the answer (the kill between a submit command and its answer).
+   */
+  final class DiesWithTheAnswer extends org.jobyard.testkit.CountingTransport {
+    final CountDownLatch sbatchRan = new CountDownLatch(1);
+
+    DiesWithTheAnswer() {
+      super(transport);
+    }
+
+    @Override
+    public org.jobyard.api.CommandResult run(Command command)
+        throws org.jobyard.api.TransportException {
+      var result = super.run(command);
+      if (new String(command.stdin(), java.nio.charset.StandardCharsets.UTF_8)
+          .contains("sbatch")) {
+        sbatchRan.countDown();
+        try {
+          never.await();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        throw new org.jobyard.api.TransportException("engine gone", true);
+      }
+      return result;
+    }
+  }
+
   JobManager start(Backend backend) {
+    return start(backend, transport);
+  }
+
+  JobManager start(Backend backend, org.jobyard.api.Transport through) {
     db = new Database(database());
     var store = new JobStore(db);
     writer = new StoreWriter(store);
-    var cluster = new Cluster("slurm", "slurm", backend, transport, 0, Duration.ofSeconds(1));
+    var cluster = new Cluster("slurm", "slurm", backend, through, 0, Duration.ofSeconds(1));
     var manager = new JobManager(store, writer, new EngineConfig.Tuning(Duration.ofSeconds(1),
         50, Duration.ofMinutes(5), Duration.ofSeconds(1)), List.of(cluster), List.of("slurm"));
     writerThread = Thread.ofPlatform().start(writer);
@@ -145,12 +183,17 @@ class SlurmEngineCrashTest {
     await().atMost(Duration.ofSeconds(60)).until(() -> jobsNamed(tag) == 1);
     crash();
 
+    restartAndExpectOneJobThatExited(id, 4);
+  }
+
+  /** A new engine on the same store: the job is adopted, ends with its code, one Slurm job. */
+  void restartAndExpectOneJobThatExited(String id, int exitCode) throws Exception {
     var restarted = start(slurm());
     var store = new JobStore(db);
     await().atMost(Duration.ofMinutes(2)).until(() ->
         store.job(id).orElseThrow().state() == JobState.FAILED);
-    assertThat(store.job(id).orElseThrow().exitCode()).isEqualTo(4);
-    assertThat(jobsNamed(tag)).as("jobs in Slurm carrying the attempt's tag").isEqualTo(1);
+    assertThat(store.job(id).orElseThrow().exitCode()).isEqualTo(exitCode);
+    assertThat(jobsNamed(id + ".1")).as("jobs in Slurm carrying the attempt's tag").isEqualTo(1);
     assertThat(store.attempts(id)).singleElement()
         .satisfies(a -> assertThat(a.nativeId()).isNotBlank());
     restarted.stop().get(30, TimeUnit.SECONDS);
@@ -158,5 +201,23 @@ class SlurmEngineCrashTest {
     writer.stop();
     writerThread.join(10_000);
     db.close();
+  }
+
+  @Test
+  void anEngineKilledBetweenSbatchAndItsAnswerFindsTheJobAndRunsItOnce() throws Exception {
+    Testbed.require(Testbed.SLURM);
+    var dying = new DiesWithTheAnswer();
+    var manager = start(slurm(dying), dying);
+    var runs = home.resolve("runs");
+    var spec = JobSpec.of("answer-" + Long.toHexString(System.nanoTime()), "/bin/sh", "-c",
+        "echo ran >> \"$1\"; exit 5", "sh", runs.toString());
+    var id = manager.submit(System.getProperty("user.name"), List.of(spec))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    assertThat(dying.sbatchRan.await(60, TimeUnit.SECONDS)).as("the submit script ran").isTrue();
+    crash(); // SIGKILL-like: the answer of the submit command is never seen
+
+    restartAndExpectOneJobThatExited(id, 5);
+    assertThat(java.nio.file.Files.readAllLines(runs)).as("runs of the payload")
+        .containsExactly("ran");
   }
 }

@@ -8,6 +8,7 @@ import org.jobyard.plugins.slurm.SlurmListings.ExitCode;
 import org.jobyard.plugins.slurm.SlurmListings.Markers;
 import org.jobyard.plugins.slurm.SlurmListings.QueueError;
 import org.jobyard.plugins.slurm.SlurmListings.QueueRow;
+import org.jobyard.plugins.slurm.SlurmListings.SubmitFailure;
 import org.junit.jupiter.api.Test;
 
 /** The parsers and the state mapping against outputs recorded from Slurm 22.05.8. */
@@ -163,15 +164,32 @@ class SlurmListingsTest {
   }
 
   @Test
-  void tellsRefusedJobsFromAnUnreachableController() {
-    assertThat(SlurmListings.submitRetryable(slurm2205("sbatch-bad-partition").stderr())).isFalse();
-    assertThat(SlurmListings.submitRetryable(slurm2205("sbatch-too-much-mem").stderr())).isFalse();
-    assertThat(SlurmListings.submitRetryable(slurm2205("sbatch-bad-option").stderr())).isFalse();
-    assertThat(SlurmListings.submitRetryable(slurm2205("sbatch-bad-gres").stderr())).isFalse();
-    assertThat(SlurmListings.submitRetryable(slurm2205("sbatch-ctld-down").stderr())).isTrue();
-    assertThat(SlurmListings.submitRetryable("sbatch: error: QOSMaxSubmitJobPerUserLimit\n"
+  void tellsRefusedJobsFromAnUnreachableControllerAndFromATimeoutThatMayHaveSubmitted() {
+    assertThat(classify("sbatch-bad-partition")).isEqualTo(SubmitFailure.REFUSED);
+    assertThat(classify("sbatch-too-much-mem")).isEqualTo(SubmitFailure.REFUSED);
+    assertThat(classify("sbatch-bad-option")).isEqualTo(SubmitFailure.REFUSED);
+    assertThat(classify("sbatch-bad-gres")).isEqualTo(SubmitFailure.REFUSED);
+    assertThat(classify("sbatch-ctld-down")).isEqualTo(SubmitFailure.NOT_NOW);
+    // slurmctld frozen: sbatch gives up, slurmctld creates the job when it resumes
+    assertThat(classify("sbatch-ctld-frozen")).isEqualTo(SubmitFailure.IN_DOUBT);
+    assertThat(SlurmListings.classifySubmit(1, "sbatch: error: QOSMaxSubmitJobPerUserLimit\n"
         + "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy"))
-        .isTrue();
+        .isEqualTo(SubmitFailure.NOT_NOW);
+    assertThat(SlurmListings.classifySubmit(1, "sbatch: error: slurm_receive_msg: Zero Bytes "
+        + "were transmitted or received")).isEqualTo(SubmitFailure.IN_DOUBT);
+    assertThat(SlurmListings.classifySubmit(137, "")).as("killed by a signal")
+        .isEqualTo(SubmitFailure.IN_DOUBT);
+    assertThat(SlurmListings.classifySubmit(1, "")).as("an exit without a message")
+        .isEqualTo(SubmitFailure.IN_DOUBT);
+    assertThat(SlurmListings.classifySubmit(4, "cannot write /w/job.sh"))
+        .isEqualTo(SubmitFailure.NOT_NOW);
+    assertThat(SlurmListings.classifySubmit(75, "an earlier sbatch of this job is still running"))
+        .isEqualTo(SubmitFailure.IN_DOUBT);
+  }
+
+  private static SubmitFailure classify(String recording) {
+    var r = slurm2205(recording);
+    return SlurmListings.classifySubmit(r.exitCode(), r.stderr());
   }
 
   @Test
