@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import org.jobyard.testkit.Testbed;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -114,5 +115,38 @@ class BadInputAndDamagedStateIT {
       engine.waitFor(60, TimeUnit.SECONDS);
       engine.destroyForcibly();
     }
+  }
+
+  @Test
+  void anInstallWhoseVarIsNotWritableForTheUserIsRefusedInOneLineAtOnce() throws Exception {
+    // A real read-only install: owned by root, run by another account (chmod means nothing to
+    // root). The testbed's sshd set-up creates that account.
+    Testbed.require(Testbed.SSH);
+    Testbed.requireThat("root".equals(System.getProperty("user.name")),
+        "running bin/jobyard as another account needs root");
+    for (var dir : java.util.List.of(tmp, tmp.resolve("dist"), tarball.home, work)) {
+      Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString(
+          "rwxr-xr-x"));
+    }
+    Files.writeString(work.resolve("one.yaml"), "{name: one, executable: /bin/true}\n");
+    Files.setPosixFilePermissions(work.resolve("one.yaml"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    var out = tmp.resolve("readonly.out");
+    var pb = new ProcessBuilder("setpriv", "--reuid=jobyard", "--regid=jobyard", "--clear-groups",
+        tarball.home.resolve("bin/jobyard").toString(), "run", "--progress", "lines", "one.yaml")
+        .directory(work.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().put("HOME", "/home/jobyard");
+    var started = System.nanoTime();
+    var p = pb.start();
+    assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("bin/jobyard run as another account ended")
+        .isTrue();
+    var said = Files.readString(out);
+    assertThat(p.exitValue()).as(said).isEqualTo(3);
+    assertThat(said).contains(tarball.home.resolve("var").toString())
+        .doesNotContain("\tat ").doesNotContain("Exception");
+    assertThat(said.strip().lines().count()).as("one line, not a stack trace:%n%s", said)
+        .isLessThanOrEqualTo(2);
+    assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
   }
 }

@@ -43,6 +43,11 @@ public final class PrivateFiles {
         }
       }
     } catch (IOException | UnsupportedOperationException e) {
+      if (!Files.isDirectory(var)) {
+        // no var/ at all: the store's own check says which folder is not writable, in one line
+        LOG.debug("cannot create {}: {}", var, e.toString());
+        return;
+      }
       LOG.warn("cannot make {} private to the engine's account: {}", var, e.toString());
     }
   }
