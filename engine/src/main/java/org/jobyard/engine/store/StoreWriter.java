@@ -63,6 +63,18 @@ public final class StoreWriter implements Runnable {
     return changesWritten;
   }
 
+  /** Adds queued batches to the transaction being built, up to its size limit. */
+  private void drainInto(List<Batch> batches, List<Change> changes) {
+    while (changes.size() < MAX_CHANGES_PER_TRANSACTION) {
+      var next = queue.poll();
+      if (next == null) {
+        return;
+      }
+      batches.add(next);
+      changes.addAll(next.changes());
+    }
+  }
+
   @Override
   public void run() {
     var batches = new ArrayList<Batch>();
@@ -75,14 +87,7 @@ public final class StoreWriter implements Runnable {
       }
       var changes = new ArrayList<Change>();
       changes.addAll(batches.getFirst().changes());
-      while (changes.size() < MAX_CHANGES_PER_TRANSACTION) {
-        var next = queue.poll();
-        if (next == null) {
-          break;
-        }
-        batches.add(next);
-        changes.addAll(next.changes());
-      }
+      drainInto(batches, changes);
       long outageStart = 0;
       var backoff = 100L;
       while (true) {
@@ -108,14 +113,7 @@ public final class StoreWriter implements Runnable {
             return;
           }
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
-          while (changes.size() < MAX_CHANGES_PER_TRANSACTION) {
-            var next = queue.poll();
-            if (next == null) {
-              break;
-            }
-            batches.add(next);
-            changes.addAll(next.changes());
-          }
+          drainInto(batches, changes);
         } catch (RuntimeException | Error e) {
           // (an Error too: a JDBC driver's assertion on a connection that broke mid-batch must
           // not leave the batches unanswered and the manager waiting for them)
