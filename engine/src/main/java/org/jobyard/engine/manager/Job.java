@@ -42,6 +42,11 @@ final class Job {
   boolean lookupNeeded;
   /** Why the attempt's submission is in doubt (logged when its lookup resolves it); or null. */
   String doubt;
+  /**
+   * Whether that doubt comes from a plugin bug (a RuntimeException from submit): once the lookup
+   * finds no job, the attempt fails instead of meeting the same bug again.
+   */
+  boolean doubtFromBug;
   long cancelSentAt;
 
   Job(String id, long seq, String owner, String name, String session, JobSpec spec,

@@ -798,6 +798,8 @@ public final class JobManager implements Runnable {
       };
       if (doubt != null) {
         inDoubt(c, job, doubt);
+        job.doubtFromBug = outcome == null && m.error() != null
+            && m.error().getCause() instanceof RuntimeException;
         continue;
       }
       var error = outcome instanceof SubmitOutcome.Rejected r ? r.error() : m.error();
@@ -900,7 +902,9 @@ public final class JobManager implements Runnable {
         continue;
       }
       var doubt = job.doubt;
+      var bug = job.doubtFromBug;
       job.doubt = null;
+      job.doubtFromBug = false;
       var ref = m.found().get(id);
       MDC.put("job", id);
       if (ref != null) {
@@ -908,8 +912,9 @@ public final class JobManager implements Runnable {
             id, doubt == null ? "submitted before the engine stopped" : "in-doubt submission "
                 + "resolved", ref.nativeId(), c.name);
       } else if (doubt != null) {
-        LOG.info("job {}: in-doubt submission resolved: cluster {} has no job tagged {}; "
-            + "submitting it again", id, c.name, job.request().tag());
+        LOG.info("job {}: in-doubt submission resolved: cluster {} has no job tagged {}; {}",
+            id, c.name, job.request().tag(), bug ? "not submitting it again (the backend's "
+            + "failure was a bug, which would strike again)" : "submitting it again");
       }
       MDC.remove("job");
       if (ref != null) {
@@ -925,6 +930,10 @@ public final class JobManager implements Runnable {
       } else if (job.state == JobState.CANCELLING) {
         endAttempt(c, job, JobState.CANCELLED, "never reached the batch system", now);
         finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+      } else if (bug) {
+        // a plugin bug would only strike again: no second submit, the job's next cluster or fail
+        endAttempt(c, job, JobState.FAILED, doubt, now);
+        nextClusterOrFail(job, "rejected by cluster '" + c.name + "': " + doubt);
       } else {
         // Never reached the batch system: submitting the same attempt again is safe.
         c.toSubmit.add(job);

@@ -26,6 +26,7 @@ final class FakeBackend implements Backend {
   final AtomicInteger submits = new AtomicInteger();
   final AtomicInteger polls = new AtomicInteger();
   final AtomicInteger submitCalls = new AtomicInteger();
+  final AtomicInteger lookupCalls = new AtomicInteger();
   final Map<String, AtomicInteger> cleaned = new ConcurrentHashMap<>();
   volatile boolean cleanFails;
   volatile boolean down;
@@ -159,6 +160,7 @@ final class FakeBackend implements Backend {
 
   @Override
   public Map<String, JobRef> lookup(List<SubmitRequest> attempts) {
+    lookupCalls.incrementAndGet();
     var out = new HashMap<String, JobRef>();
     for (var a : attempts) {
       if (jobs.containsKey(a.tag())) {

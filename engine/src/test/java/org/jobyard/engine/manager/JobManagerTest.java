@@ -481,6 +481,8 @@ class JobManagerTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
     assertThat(r.store().job(id).orElseThrow().reason()).contains("plugin bug");
     assertThat(backend.submitCalls).as("not retried").hasValue(1);
+    assertThat(backend.lookupCalls).as("looked up first: a bug may strike after the job was "
+        + "taken").hasPositiveValue();
   }
 
   @Test
