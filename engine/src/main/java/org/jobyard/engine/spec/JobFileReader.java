@@ -93,7 +93,7 @@ public final class JobFileReader {
       }
       root.fieldNames().forEachRemaining(f -> {
         if (!f.equals("jobs")) {
-          problems.add(source + ": unknown field '" + f + "' beside 'jobs'");
+          problems.add(source + ": unknown field '" + keyName(f) + "' beside 'jobs'");
         }
       });
     } else if (root.isObject()) {
@@ -144,7 +144,7 @@ public final class JobFileReader {
       List<String> problems) {
     root.fieldNames().forEachRemaining(f -> {
       if (!f.equals("sweep") && !f.equals("job")) {
-        problems.add(source + ": unknown field '" + f + "' in a sweep (expected 'sweep' and "
+        problems.add(source + ": unknown field '" + keyName(f) + "' in a sweep (expected 'sweep' and "
             + "'job')");
       }
     });
@@ -237,7 +237,7 @@ public final class JobFileReader {
     int before = problems.size();
     r.fieldNames().forEachRemaining(f -> {
       if (!Set.of("from", "to", "step").contains(f)) {
-        problems.add(field + ": unknown field '" + f + "' in a range; a range has 'from', 'to' "
+        problems.add(field + ": unknown field '" + keyName(f) + "' in a range; a range has 'from', 'to' "
             + "and 'step'");
       }
     });
@@ -311,7 +311,7 @@ public final class JobFileReader {
     }
     n.fieldNames().forEachRemaining(f -> {
       if (!JOB_FIELDS.contains(f)) {
-        problems.add(w.at(f) + ": unknown field; known fields: " + new java.util.TreeSet<>(JOB_FIELDS));
+        problems.add(w.at(keyName(f)) + ": unknown field; known fields: " + new java.util.TreeSet<>(JOB_FIELDS));
       }
     });
     var name = string(n, "name", w, problems);
@@ -669,5 +669,10 @@ public final class JobFileReader {
     var slash = path.lastIndexOf('/');
     var name = path.substring(slash + 1);
     return name.isEmpty() || name.equals(".") || name.equals("..") ? null : name;
+  }
+
+  /** A key as an error message names it: an empty key ({@code "": x}) is named as such. */
+  private static String keyName(String key) {
+    return key.isEmpty() ? "<empty key>" : key;
   }
 }

@@ -149,7 +149,7 @@ class StoreOutageTest {
         database: {url: "jdbc:postgresql://127.0.0.1:%d/postgres", user: postgres, password: x}
         engine: {poll_interval: 200ms, retry_backoff: 200ms}
         clusters:
-          t: {backend: scripted}
+          t: {backend: scripted, users: [alice]}
         api:
           listen: 127.0.0.1:0
           tokens:
@@ -182,12 +182,14 @@ class StoreOutageTest {
       slowIds.forEach(id -> ScriptedBackend.finish(id, 0));
       // the command line says so in one line, and exits 3 (the engine cannot do it now)
       Files.createDirectories(home.resolve("var/run"));
+      // this installation's engine and token, as `jobyard engine` writes them (the CLI sends
+      // the var/run token only to the var/run URL)
       Files.writeString(home.resolve("var/run/token"), TOKEN + "\n");
+      Files.writeString(home.resolve("var/run/engine.url"), server.url() + "\n");
       System.setProperty("jobyard.home", home.toString());
       var out = new StringWriter();
       var err = new StringWriter();
-      int exit = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), "ps",
-          "--engine", server.url().toString());
+      int exit = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), "ps");
       System.clearProperty("jobyard.home");
       assertThat(exit).as("jobyard ps exit status; stderr: %s", err).isEqualTo(3);
       assertThat(err.toString().strip().lines()).as("jobyard ps during the outage")

@@ -30,17 +30,19 @@ class JobFileReaderPropertiesTest {
   /** A refusal names a field, or (syntax, size, several documents) the line or the whole file. */
   private static final Pattern NAMED = Pattern.compile("^f(:\\d+)?: (.*field '[^']+'.*|not valid "
       + "(YAML|JSON): .*|a second .*|a YAML value of more than .*|empty; .*|no jobs in the file"
-      + "|expected a job .*|\\d+ (jobs|characters)[;:].*|the sweep makes more than .*)$",
+      + "|expected a job .*|job \\d+( \\('[^']*'\\))?, expected a mapping|\\d+ (jobs|characters)[;:].*|the sweep makes more than .*)$",
       Pattern.DOTALL);
 
-  @Property(tries = 400)
+  // Seeds are fixed so that CI is repeatable (a random seed found two gaps in this reader, now
+  // closed and listed in its refusals test); change them to explore further.
+  @Property(tries = 400, seed = "1130")
   void mutatedDocumentsAreReadOrRefusedNamingAField(@ForAll("documents") Object document,
       @ForAll boolean json) throws Exception {
     var text = (json ? JSON : YAML).writeValueAsString(document);
     check(text, json);
   }
 
-  @Property(tries = 300)
+  @Property(tries = 300, seed = "2026")
   void mutatedTextIsReadOrRefusedNamingAField(@ForAll("documents") Object document,
       @ForAll boolean json, @ForAll("edits") List<int[]> edits) throws Exception {
     var sb = new StringBuilder((json ? JSON : YAML).writeValueAsString(document));

@@ -41,6 +41,15 @@ class JobFileReaderRefusalsTest {
   }
 
   @Test
+  void namesAnEmptyKeyAsSuch() {
+    // found by the property test: the refusal named "field ''"
+    assertThat(problems("{name: a, executable: x, \"\": 1}")).singleElement().asString()
+        .contains("field '<empty key>': unknown field");
+    assertThat(problems("{jobs: [], \"\": 1}")).anySatisfy(p -> assertThat(p)
+        .contains("unknown field '<empty key>' beside 'jobs'"));
+  }
+
+  @Test
   void refusesAKeyGivenTwiceNamingIt() {
     assertThat(problems("name: a\nexecutable: x\nname: b\n")).singleElement().asString()
         .contains("field 'name' is given twice");
