@@ -162,7 +162,13 @@ final class SlurmBackend implements Backend {
         var what = cluster + ": sbatch for job " + submit.tag() + " failed (exit "
             + error.exitCode() + "): " + error.message();
         outcomes.add(switch (SlurmListings.classifySubmit(error.exitCode(), error.message())) {
-          case REFUSED -> new SubmitOutcome.Rejected(job.jobId(), BackendException.rejected(what));
+          case REFUSED -> new SubmitOutcome.Rejected(job.jobId(), BackendException.rejected(
+              error.exitCode() == 126 || error.exitCode() == 127
+                  ? cluster + ": sbatch could not be run for job " + submit.tag() + " (exit "
+                      + error.exitCode() + ": " + error.message().strip() + "); is bin_dir "
+                      + "right, and sbatch on the PATH of the cluster's login shell?"
+                  : cluster + ": sbatch refused job " + submit.tag() + " (exit "
+                      + error.exitCode() + "): " + error.message()));
           case NOT_NOW -> new SubmitOutcome.Rejected(job.jobId(), new BackendException(what, true));
           case IN_DOUBT -> new SubmitOutcome.InDoubt(job.jobId(), what);
         });

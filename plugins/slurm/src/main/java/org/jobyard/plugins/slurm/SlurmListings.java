@@ -240,6 +240,9 @@ final class SlurmListings {
    */
   static SubmitFailure classifySubmit(int exitCode, String message) {
     var m = message.toLowerCase(Locale.ROOT);
+    if (exitCode == 126 || exitCode == 127) {
+      return SubmitFailure.REFUSED; // the shell could not run sbatch at all: nothing was sent
+    }
     if (exitCode == EXIT_IN_DOUBT || MAYBE_RECEIVED.stream().anyMatch(m::contains)) {
       return SubmitFailure.IN_DOUBT;
     }

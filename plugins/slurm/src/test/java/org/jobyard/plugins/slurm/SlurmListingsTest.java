@@ -179,6 +179,8 @@ class SlurmListingsTest {
         + "were transmitted or received")).isEqualTo(SubmitFailure.IN_DOUBT);
     assertThat(SlurmListings.classifySubmit(137, "")).as("killed by a signal")
         .isEqualTo(SubmitFailure.IN_DOUBT);
+    assertThat(SlurmListings.classifySubmit(127, "sh: 20: /opt/slurm/bin/sbatch: not found"))
+        .as("no sbatch to run: nothing was sent").isEqualTo(SubmitFailure.REFUSED);
     assertThat(SlurmListings.classifySubmit(1, "")).as("an exit without a message")
         .isEqualTo(SubmitFailure.IN_DOUBT);
     assertThat(SlurmListings.classifySubmit(4, "cannot write /w/job.sh"))
