@@ -47,6 +47,7 @@ final class Scripts {
           cat > "$d/job.sh" || { echo "E ${d##*/} cannot write $d/job.sh"; exit 0; }
           setsid sh "$d/job.sh" </dev/null >/dev/null 2>&1 &
           echo "J ${d##*/} $!"' sh "$d" || echo "E $2 cannot run as $1"
+        started="$started $2"
       }
       """;
 
@@ -79,7 +80,7 @@ final class Scripts {
         .append(" >&2; exit 3; }\n");
     sb.append("mkdir -p -- ").append(quote(workdir + "/.done")).append(" || exit 4\n");
     sb.append("W=$(cd -- ").append(quote(workdir)).append(" && pwd) || exit 4\n");
-    sb.append("echo \"W $W\"\n");
+    sb.append("echo \"W $W\"\nstarted=\n");
     sb.append("""
         launch() {
           d="$W/$1"
@@ -91,6 +92,7 @@ final class Scripts {
           printf '%s' "$2" > "$d/job.sh" || { echo "E $1 cannot write $d/job.sh"; return; }
           setsid sh "$d/job.sh" </dev/null >/dev/null 2>&1 &
           echo "J $1 $!"
+          started="$started $1"
         }
         """);
     // mkdir in chunks: one process for many folders, far below any argument-length limit
@@ -120,6 +122,16 @@ final class Scripts {
       }
       sb.append(' ').append(quote(l.wrapper())).append('\n');
     }
+    // Answer only once every started wrapper has written its pid (its first act), so that a
+    // lookup right after an accepted submit (an engine restarted at once) finds every job.
+    sb.append("""
+        for t in $started; do
+          n=0
+          while [ ! -s "$W/$t/pid" ] && [ ! -e "$W/$t/exitcode" ] && [ $n -lt 2000 ]; do
+            sleep 0.005; n=$((n+1))
+          done
+        done
+        """);
     return sb.toString();
   }
 
