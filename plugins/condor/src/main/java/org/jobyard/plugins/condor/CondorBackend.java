@@ -1,0 +1,573 @@
+package org.jobyard.plugins.condor;
+
+import static java.util.Objects.requireNonNull;
+import static org.jobyard.api.ShellQuoting.quote;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.Command;
+import org.jobyard.api.CommandResult;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.LogStream;
+import org.jobyard.api.OutputFetch;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+import org.jobyard.api.Transport;
+import org.jobyard.api.TransportException;
+import org.jobyard.plugins.condor.CondorListings.Ad;
+import org.jobyard.plugins.condor.SubmitDescription.Job;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One HTCondor access point, driven through its transport. Each attempt gets a folder under the
+ * workdir named after its tag (wrapper, inputs, streamed stdout/stderr, user log, outputs brought
+ * back by HTCondor); a batch of jobs is one {@code condor_submit} per shape of job (usually one),
+ * each job carrying its tag as {@code +JobyardId}.
+ *
+ * <p>Per poll: one {@code condor_q} for every Jobyard job of the user (a constraint on {@code
+ * JobyardId}), then, for the asked jobs that left the queue, one {@code condor_history} of their
+ * ids. Jobs that neither knows are {@link JobStatus.Unknown}. Jobs held for a failure are
+ * reported failed and removed in the same poll, with a reason that says so.
+ */
+final class CondorBackend implements Backend {
+  private static final Logger log = LoggerFactory.getLogger(CondorBackend.class);
+
+  private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
+      Capability.HOLD_RELEASE, Capability.STAGING, Capability.LOG_ACCESS, Capability.STEPS,
+      Capability.WALLTIME);
+
+  static final String ATTR_TAG = "tag";
+  static final String ATTR_DIR = "dir";
+  static final String ATTR_MERGED = "merged";
+
+  /** Tags become folder names and submit items; engine ids fit in this. */
+  private static final Pattern SAFE_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*");
+  private static final Pattern NATIVE_ID = Pattern.compile("\\d+\\.\\d+");
+
+  /** The most ids on one command line (well below ARG_MAX). */
+  private static final int LIST_CHUNK = 2000;
+
+  private final Transport transport;
+  private final CondorSettings settings;
+  private final String cluster;
+  private String workdir; // absolute, resolved on first use
+
+  CondorBackend(BackendContext context, CondorSettings settings) {
+    requireNonNull(context, "context is null");
+    this.settings = requireNonNull(settings, "settings is null");
+    this.transport = context.transport();
+    this.cluster = context.cluster();
+    this.workdir = settings.workdir().startsWith("/") ? settings.workdir() : null;
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return CAPABILITIES;
+  }
+
+  // --------------------------------------------------------------------------------- submit ---
+
+  @Override
+  public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
+    var outcomes = new ArrayList<SubmitOutcome>(jobs.size());
+    var root = workdir();
+    for (int from = 0; from < jobs.size(); from += settings.submitBatch()) {
+      var batch = jobs.subList(from, Math.min(jobs.size(), from + settings.submitBatch()));
+      try {
+        outcomes.addAll(submitBatch(root, batch));
+      } catch (BackendException e) {
+        if (from == 0 && e.isRetryable()) {
+          throw e; // nothing went to the schedd: the engine may retry the whole call
+        }
+        for (var job : batch) {
+          outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
+        }
+      }
+    }
+    return outcomes;
+  }
+
+  private List<SubmitOutcome> submitBatch(String root, List<SubmitRequest> batch)
+      throws BackendException {
+    var outcomes = new ArrayList<SubmitOutcome>(batch.size());
+    var ready = new LinkedHashMap<String, SubmitRequest>(); // by tag
+    for (var job : batch) {
+      try {
+        var tag = checkedTag(job);
+        SubmitDescription.check(tag, job.spec());
+        ready.put(tag, job);
+      } catch (BackendException e) {
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
+      }
+    }
+    if (ready.isEmpty()) {
+      return outcomes;
+    }
+    prepareFolders(root, ready);
+    stageInputs(root, ready, outcomes);
+    var jobs = ready.entrySet().stream().map(e -> new Job(e.getKey(), e.getValue().spec()))
+        .toList();
+    submitJobs(root, jobs, ready, outcomes);
+    return outcomes;
+  }
+
+  /** Makes the job folders and writes their wrappers, all in one command. */
+  private void prepareFolders(String root, Map<String, SubmitRequest> ready)
+      throws BackendException {
+    var delimiter = "JOBYARD_" + UUID.randomUUID().toString().replace("-", "");
+    var sb = new StringBuilder("set -u\numask 022\n");
+    for (var e : ready.entrySet()) {
+      var folder = root + "/" + e.getKey();
+      sb.append("mkdir -p ").append(quote(folder + "/in")).append(" || exit 1\n");
+      if (settings.sharedFolders()) {
+        sb.append("chmod 1777 ").append(quote(folder)).append(" || exit 1\n");
+      }
+      sb.append(SubmitDescription.writeWrapper(folder,
+          SubmitDescription.wrapper(e.getKey(), folder, e.getValue().spec()), delimiter));
+    }
+    var out = run(Command.of("sh", "-s").withStdin(sb.toString()), "prepare job folders");
+    if (!out.succeeded()) {
+      throw new BackendException(cluster + ": cannot create job folders under " + root + " on "
+          + transport.describe() + ": " + out.summary(), true);
+    }
+  }
+
+  /** Uploads input files into the folders' {@code in/}; a job whose upload fails is refused. */
+  private void stageInputs(String root, Map<String, SubmitRequest> ready,
+      List<SubmitOutcome> outcomes) throws BackendException {
+    for (var it = ready.entrySet().iterator(); it.hasNext(); ) {
+      var e = it.next();
+      try {
+        for (var input : e.getValue().spec().inputFiles()) {
+          transport.upload(Path.of(input.source()),
+              root + "/" + e.getKey() + "/in/" + input.destination());
+        }
+      } catch (TransportException ex) {
+        if (ex.isRetryable()) {
+          throw BackendException.unavailable(cluster + ": cannot upload the inputs of job "
+              + e.getKey() + " to " + transport.describe() + ": " + ex.getMessage(), ex);
+        }
+        outcomes.add(new SubmitOutcome.Rejected(e.getValue().jobId(),
+            BackendException.rejected(cluster + ": job " + e.getKey() + ": cannot stage an "
+                + "input file: " + ex.getMessage())));
+        it.remove();
+      }
+    }
+  }
+
+  /**
+   * Submits the jobs, one condor_submit per shape, all in one command. condor_submit queues a
+   * description whole or not at all, so a refused description is split in halves and tried again
+   * until the jobs it refuses are alone: only they are rejected.
+   */
+  private void submitJobs(String root, List<Job> jobs, Map<String, SubmitRequest> ready,
+      List<SubmitOutcome> outcomes) throws BackendException {
+    if (jobs.isEmpty()) {
+      return;
+    }
+    var groups = SubmitDescription.groups(root, jobs);
+    var script = new StringBuilder("cd ").append(quote(root)).append(" || exit 1\n");
+    var delimiter = "JOBYARD_" + UUID.randomUUID().toString().replace("-", "");
+    for (int i = 0; i < groups.size(); i++) {
+      script.append("o=$(").append(quote(settings.tool("condor_submit")))
+          .append(" -terse - 2>&1 <<'").append(delimiter).append("'\n")
+          .append(groups.get(i).description()).append(delimiter).append("\n)\n")
+          .append("printf '@@jobyard group %s %s\\n' ").append(i).append(" $?\n")
+          .append("printf '%s\\n' \"$o\" | sed 's/^/|/'\n");
+    }
+    var timeout = settings.commandTimeout().plus(Duration.ofMillis(50L * jobs.size()));
+    CommandResult result;
+    try {
+      result = transport.run(Command.of("sh", "-s").withStdin(script.toString())
+          .withTimeout(timeout));
+    } catch (TransportException e) {
+      // sent: any condor_submit of it may have queued its jobs before the answer was lost
+      log.info("cluster {}: the answer to submitting {} job(s) was lost ({}); they are in doubt",
+          cluster, jobs.size(), e.getMessage());
+      for (var job : jobs) {
+        outcomes.add(new SubmitOutcome.InDoubt(ready.get(job.tag()).jobId(), cluster
+            + ": condor_submit on " + transport.describe() + " failed after it was sent: "
+            + e.getMessage()));
+      }
+      return;
+    }
+    var runs = CondorListings.parseSubmitScript(result.stdout());
+    var byTag = jobs.stream().collect(Collectors.toMap(Job::tag, j -> j));
+    for (int i = 0; i < groups.size(); i++) {
+      var group = groups.get(i);
+      var run = runs.get(i);
+      if (run == null) {
+        inDoubt(group.tags(), ready, outcomes, "the submit script stopped before reporting "
+            + "this job's condor_submit (" + result.summary() + ")");
+      } else if (run.exitCode() == 0 && run.ids().size() == group.tags().size()) {
+        for (int k = 0; k < group.tags().size(); k++) {
+          var tag = group.tags().get(k);
+          outcomes.add(new SubmitOutcome.Accepted(ref(ready.get(tag), root, run.ids().get(k))));
+        }
+      } else if (run.exitCode() == 0) {
+        inDoubt(group.tags(), ready, outcomes, "condor_submit printed " + run.ids().size()
+            + " job id(s) for " + group.tags().size() + " job(s): " + run.output().strip());
+      } else {
+        refused(root, group.tags(), byTag, ready, outcomes, run);
+      }
+    }
+  }
+
+  private void refused(String root, List<String> tags, Map<String, Job> byTag,
+      Map<String, SubmitRequest> ready, List<SubmitOutcome> outcomes,
+      CondorListings.SubmitRun run) throws BackendException {
+    var output = run.output();
+    switch (CondorListings.classifySubmit(run.exitCode(), output)) {
+      case UNAVAILABLE -> {
+        var e = BackendException.unavailable(cluster + ": the schedd did not take the jobs: "
+            + CondorListings.firstError(output), null);
+        tags.forEach(t -> outcomes.add(new SubmitOutcome.Rejected(ready.get(t).jobId(), e)));
+      }
+      case NOT_RUN -> {
+        var e = BackendException.rejected(cluster + ": condor_submit could not be run (exit "
+            + run.exitCode() + ": " + output.strip() + "); is bin_dir right, and condor_submit "
+            + "on the PATH of the access point's login shell?");
+        tags.forEach(t -> outcomes.add(new SubmitOutcome.Rejected(ready.get(t).jobId(), e)));
+      }
+      case REFUSED -> {
+        if (tags.size() == 1) {
+          var tag = tags.getFirst();
+          outcomes.add(new SubmitOutcome.Rejected(ready.get(tag).jobId(),
+              BackendException.rejected(cluster + ": condor_submit refused job " + tag + " (exit "
+                  + run.exitCode() + "): " + CondorListings.firstError(output))));
+          return;
+        }
+        log.info("cluster {}: condor_submit refused {} job(s) together ({}); finding the bad "
+            + "one(s)", cluster, tags.size(), CondorListings.firstError(output));
+        int half = tags.size() / 2;
+        for (var part : List.of(tags.subList(0, half), tags.subList(half, tags.size()))) {
+          submitJobs(root, part.stream().map(byTag::get).toList(), ready, outcomes);
+        }
+      }
+    }
+  }
+
+  private static void inDoubt(List<String> tags, Map<String, SubmitRequest> ready,
+      List<SubmitOutcome> outcomes, String reason) {
+    for (var tag : tags) {
+      outcomes.add(new SubmitOutcome.InDoubt(ready.get(tag).jobId(), reason));
+    }
+  }
+
+  // ----------------------------------------------------------------------------------- poll ---
+
+  @Override
+  public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
+    var result = new HashMap<String, JobStatus>();
+    var asked = new ArrayList<JobRef>();
+    for (var job : jobs) {
+      if (NATIVE_ID.matcher(job.nativeId()).matches()) {
+        asked.add(job);
+      } else {
+        result.put(job.jobId(), new JobStatus.Unknown("'" + job.nativeId()
+            + "' is not an HTCondor job id (cluster.proc)"));
+      }
+    }
+    if (asked.isEmpty()) {
+      return result;
+    }
+    var queue = byId(ads("condor_q", List.of("-constraint",
+        SubmitDescription.ID_ATTRIBUTE + " =!= undefined")));
+    var gone = asked.stream().map(JobRef::nativeId).filter(id -> !queue.containsKey(id))
+        .distinct().toList();
+    var history = new HashMap<String, Ad>();
+    if (!gone.isEmpty()) {
+      if (gone.size() <= LIST_CHUNK) {
+        history.putAll(byId(adsOf("condor_history", gone, List.of())));
+      } else {
+        history.putAll(byId(adsOf("condor_history", List.of(), List.of("-constraint",
+            SubmitDescription.ID_ATTRIBUTE + " =!= undefined", "-limit",
+            Integer.toString(gone.size() * 2)))));
+      }
+    }
+    var failedHolds = new ArrayList<Ad>();
+    for (var job : asked) {
+      var ad = queue.get(job.nativeId());
+      if (ad == null) {
+        ad = history.get(job.nativeId());
+      }
+      if (ad == null) {
+        result.put(job.jobId(), new JobStatus.Unknown("HTCondor job " + job.nativeId()
+            + " is neither in condor_q nor in condor_history"));
+        continue;
+      }
+      var tag = job.attribute(ATTR_TAG);
+      if (tag != null && ad.tag() != null && !tag.equals(ad.tag())) {
+        // the id was reused (a schedd whose spool was wiped numbers from 1 again): not ours
+        result.put(job.jobId(), new JobStatus.Unknown("HTCondor job " + job.nativeId()
+            + " carries JobyardId '" + ad.tag() + "', not '" + tag + "'"));
+        continue;
+      }
+      if (CondorStates.failingHold(ad)) {
+        failedHolds.add(ad);
+      }
+      result.put(job.jobId(), CondorStates.of(ad));
+    }
+    removeFailed(failedHolds);
+    return result;
+  }
+
+  /** A job held for a failure stays in the queue until removed: remove it, saying why. */
+  private void removeFailed(List<Ad> ads) {
+    for (var ad : ads) {
+      try {
+        var reason = CondorStates.FAILED_REMOVAL + CondorStates.holdText(ad.holdReason(),
+            ad.holdReasonCode(), ad.holdReasonSubCode());
+        var out = run(Command.of(settings.tool("condor_rm"), "-reason", reason, ad.id()),
+            "condor_rm");
+        if (!out.succeeded()) {
+          log.warn("cluster {}: could not remove failed job {}: {}", cluster, ad.id(),
+              out.summary());
+        }
+      } catch (BackendException e) {
+        log.warn("cluster {}: could not remove failed job {}: {}", cluster, ad.id(),
+            e.getMessage());
+      }
+    }
+  }
+
+  private List<Ad> ads(String tool, List<String> selection) throws BackendException {
+    return adsOf(tool, List.of(), selection);
+  }
+
+  /** One condor_q/condor_history with JSON output of the attributes the backend reads. */
+  private List<Ad> adsOf(String tool, List<String> ids, List<String> options)
+      throws BackendException {
+    var argv = new ArrayList<String>();
+    argv.add(settings.tool(tool));
+    argv.addAll(ids);
+    argv.addAll(options);
+    argv.add("-json");
+    argv.add("-attributes");
+    argv.add(String.join(",", CondorListings.ATTRIBUTES));
+    var out = run(Command.of(argv), tool);
+    if (!out.succeeded()) {
+      throw BackendException.unavailable(cluster + ": " + tool + " on " + transport.describe()
+          + " failed: " + out.summary(), null);
+    }
+    try {
+      return CondorListings.parseAds(out.stdout());
+    } catch (IllegalArgumentException e) {
+      throw BackendException.unavailable(cluster + ": " + tool + " on " + transport.describe()
+          + " printed what Jobyard cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  private static Map<String, Ad> byId(List<Ad> ads) {
+    var map = new HashMap<String, Ad>();
+    ads.forEach(a -> map.put(a.id(), a));
+    return map;
+  }
+
+  // ------------------------------------------------------------------ cancel, hold, release ---
+
+  @Override
+  public void cancel(List<JobRef> jobs) throws BackendException {
+    action("condor_rm", jobs);
+  }
+
+  @Override
+  public void hold(List<JobRef> jobs) throws BackendException {
+    action("condor_hold", jobs);
+  }
+
+  @Override
+  public void release(List<JobRef> jobs) throws BackendException {
+    action("condor_release", jobs);
+  }
+
+  /** condor_rm/hold/release of the ids; jobs already gone or already there are no error. */
+  private void action(String tool, List<JobRef> jobs) throws BackendException {
+    var ids = jobs.stream().map(JobRef::nativeId).filter(id -> NATIVE_ID.matcher(id).matches())
+        .distinct().toList();
+    for (int from = 0; from < ids.size(); from += LIST_CHUNK) {
+      var argv = new ArrayList<String>();
+      argv.add(settings.tool(tool));
+      argv.addAll(ids.subList(from, Math.min(ids.size(), from + LIST_CHUNK)));
+      var out = run(Command.of(argv), tool);
+      if (out.succeeded()) {
+        continue;
+      }
+      var text = out.stderr() + "\n" + out.stdout();
+      if (CondorListings.unavailable(text)) {
+        throw BackendException.unavailable(cluster + ": " + tool + " on " + transport.describe()
+            + " failed: " + out.summary(), null);
+      }
+      if (!CondorListings.onlyGoneJobs(out.stderr())) {
+        throw BackendException.rejected(cluster + ": " + tool + " refused: " + out.summary());
+      }
+    }
+  }
+
+  // --------------------------------------------------------------------------------- lookup ---
+
+  @Override
+  public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
+    var byTag = new LinkedHashMap<String, SubmitRequest>();
+    for (var attempt : attempts) {
+      try {
+        byTag.put(checkedTag(attempt), attempt);
+      } catch (BackendException e) {
+        // a tag that cannot name an HTCondor job was never submitted here
+      }
+    }
+    var found = new HashMap<String, JobRef>();
+    if (byTag.isEmpty()) {
+      return found;
+    }
+    var root = workdir();
+    var tags = List.copyOf(byTag.keySet());
+    for (int from = 0; from < tags.size(); from += LIST_CHUNK) {
+      var chunk = tags.subList(from, Math.min(tags.size(), from + LIST_CHUNK));
+      var constraint = "member(" + SubmitDescription.ID_ATTRIBUTE + ", {"
+          + chunk.stream().map(t -> "\"" + t + "\"").collect(Collectors.joining(",")) + "})";
+      var ads = new ArrayList<>(ads("condor_q", List.of("-constraint", constraint)));
+      var inQueue = ads.stream().map(Ad::tag).collect(Collectors.toSet());
+      var missing = chunk.stream().filter(t -> !inQueue.contains(t)).toList();
+      if (!missing.isEmpty()) {
+        var rest = "member(" + SubmitDescription.ID_ATTRIBUTE + ", {"
+            + missing.stream().map(t -> "\"" + t + "\"").collect(Collectors.joining(",")) + "})";
+        ads.addAll(ads("condor_history", List.of("-constraint", rest, "-limit",
+            Integer.toString(missing.size()))));
+      }
+      for (var ad : ads) {
+        var attempt = ad.tag() == null ? null : byTag.get(ad.tag());
+        if (attempt != null && !found.containsKey(attempt.jobId())) {
+          found.put(attempt.jobId(), ref(attempt, root, ad.id()));
+        }
+      }
+    }
+    return found;
+  }
+
+  // ------------------------------------------------------------------------ files and logs ---
+
+  @Override
+  public Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
+    var dir = job.attribute(ATTR_DIR);
+    if (dir == null) {
+      return Optional.empty();
+    }
+    var out = run(Command.of("tail", "-n", Integer.toString(Math.max(0, lines)), "--",
+        outputFile(job, stream)), "tail");
+    return out.succeeded() ? Optional.of(out.stdout()) : Optional.empty();
+  }
+
+  @Override
+  public void collect(JobRef job, JobSpec spec) throws BackendException {
+    var dir = job.attribute(ATTR_DIR);
+    if (dir == null) {
+      throw BackendException.rejected(cluster + ": cannot collect job " + job.jobId()
+          + ": the engine's record has no job folder (attribute 'dir')");
+    }
+    var fetch = new OutputFetch(transport, cluster);
+    // a job removed before it started has no stdout or stderr: that is not a failure
+    fetch.fetch(outputFile(job, LogStream.STDOUT), spec.stdout(), true);
+    if (!"true".equals(job.attribute(ATTR_MERGED))) {
+      fetch.fetch(outputFile(job, LogStream.STDERR), spec.stderr(), true);
+    }
+    fetch.declaredOutputs(spec, jobCwd(dir, spec));
+    fetch.finish(job.jobId());
+  }
+
+  @Override
+  public void clean(JobRef job) throws BackendException {
+    var dir = job.attribute(ATTR_DIR);
+    if (dir == null) {
+      return;
+    }
+    var out = run(Command.of("rm", "-rf", "--", dir), "clean");
+    if (!out.succeeded()) {
+      throw new BackendException(cluster + ": cannot remove " + dir + ": " + out.summary(), true);
+    }
+  }
+
+  // -------------------------------------------------------------------------------- helpers ---
+
+  private static String outputFile(JobRef job, LogStream stream) {
+    var merged = "true".equals(job.attribute(ATTR_MERGED));
+    return job.attribute(ATTR_DIR) + "/" + (stream == LogStream.STDOUT || merged
+        ? SubmitDescription.STDOUT : SubmitDescription.STDERR);
+  }
+
+  private static JobRef ref(SubmitRequest job, String root, String nativeId) {
+    var attributes = new HashMap<String, String>();
+    attributes.put(ATTR_TAG, job.tag());
+    attributes.put(ATTR_DIR, root + "/" + job.tag());
+    if (SubmitDescription.merged(job.spec())) {
+      attributes.put(ATTR_MERGED, "true");
+    }
+    return new JobRef(job.jobId(), nativeId, attributes);
+  }
+
+  static String checkedTag(SubmitRequest request) throws BackendException {
+    var tag = request.tag();
+    if (!SAFE_TAG.matcher(tag).matches() || tag.length() > 200) {
+      throw BackendException.rejected("job id '" + request.jobId() + "' cannot name an HTCondor "
+          + "job and its folder: use letters, digits, '.', '_' and '-'");
+    }
+    return tag;
+  }
+
+  /** Where the job's declared outputs are: its spec's directory, or its folder. */
+  private static String jobCwd(String dir, JobSpec spec) {
+    var directory = spec.directory();
+    if (directory == null || directory.isBlank()) {
+      return dir;
+    }
+    return directory.startsWith("/") ? directory : dir + "/" + directory;
+  }
+
+  /** The absolute workdir on the access point, created and resolved once. */
+  private String workdir() throws BackendException {
+    if (workdir != null) {
+      return workdir;
+    }
+    var out = run(Command.of("sh", "-c", "mkdir -p -- \"$1\" && cd -- \"$1\" && pwd -P", "sh",
+        settings.workdir()), "workdir");
+    var resolved = out.stdout().strip();
+    if (!out.succeeded() || !resolved.startsWith("/") || resolved.contains("\n")) {
+      throw new BackendException(cluster + ": cannot create the workdir '" + settings.workdir()
+          + "' (setting 'workdir') on " + transport.describe() + ": " + out.summary(), false);
+    }
+    workdir = resolved;
+    return workdir;
+  }
+
+  private CommandResult run(Command command, String what) throws BackendException {
+    try {
+      return transport.run(command.timeout().equals(Command.DEFAULT_TIMEOUT)
+          ? command.withTimeout(settings.commandTimeout()) : command);
+    } catch (TransportException e) {
+      if (e.isRetryable()) {
+        throw BackendException.unavailable(cluster + ": " + what + " on "
+            + transport.describe() + " failed: " + e.getMessage(), e);
+      }
+      throw e;
+    }
+  }
+}
