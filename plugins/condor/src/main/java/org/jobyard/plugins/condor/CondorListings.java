@@ -110,7 +110,9 @@ final class CondorListings {
     return s.contains("failed to connect") || s.contains("failed to fetch ads")
         || s.contains("can't find address") || s.contains("cannot find address")
         || s.contains("connection refused") || s.contains("failed to contact")
-        || s.contains("timed out") || s.contains("can't connect");
+        || s.contains("timed out") || s.contains("can't connect")
+        // the schedd stopped long enough for the collector to forget it
+        || s.contains("collector has no record of schedd");
   }
 
   /** The first line that says what was wrong ({@code ERROR: ...}), for a refusal message. */
@@ -158,16 +160,17 @@ final class CondorListings {
     return ads;
   }
 
-  /** Whether a failed condor_rm/hold/release only complained about jobs that are gone or done. */
-  static boolean onlyGoneJobs(String output) {
-    var complaints = output.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
+  /**
+   * Whether a failed condor_rm/hold/release complained (on stderr) only about jobs that are gone
+   * or already where the action would put them.
+   */
+  static boolean onlyGoneJobs(String stderr) {
+    var complaints = stderr.lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     return !complaints.isEmpty() && complaints.stream().allMatch(l -> {
       var s = l.toLowerCase(Locale.ROOT);
-      return s.endsWith("not found") || s.contains("already marked for removal")
-          || s.contains("there are no jobs in the queue") || s.contains("not held to be released")
-          || s.contains("already held") || s.contains("marked for removal")
-          || s.contains("have been released") || s.contains("have been held")
-          || s.startsWith("couldn't find/") || s.matches("job \\d+\\.\\d+ (held|released)");
+      return s.endsWith(" not found") || s.contains("already marked for removal")
+          || s.contains("there are no jobs in the queue") || s.contains("not held")
+          || s.contains("already held") || s.startsWith("couldn't find/");
     });
   }
 

@@ -70,7 +70,9 @@ final class CondorStates {
   private static JobStatus removed(Ad ad) {
     var why = ad.removeReason();
     if (why != null && why.startsWith(FAILED_REMOVAL)) {
-      return new JobStatus.Failed(-1, "Removed", why.substring(FAILED_REMOVAL.length()));
+      // condor_rm appends " (by user NAME)" to the reason it was given
+      return new JobStatus.Failed(-1, "Removed", why.substring(FAILED_REMOVAL.length())
+          .replaceFirst(" \\(by user [^)]*\\)$", ""));
     }
     if (ad.lastHoldReasonCode() != null && FAILING_HOLDS.contains(ad.lastHoldReasonCode())) {
       return new JobStatus.Failed(-1, "Removed",
