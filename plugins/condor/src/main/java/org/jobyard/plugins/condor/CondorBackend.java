@@ -66,6 +66,12 @@ final class CondorBackend implements Backend {
   /** The most ids on one command line (well below ARG_MAX). */
   private static final int LIST_CHUNK = 2000;
 
+  /** The most folders one mkdir or chmod names. */
+  private static final int FOLDER_CHUNK = 500;
+
+  /** What the submit script prints when it could not make the job folders. */
+  private static final String PREPARE_FAILED = "@@jobyard prepare failed";
+
   private final Transport transport;
   private final CondorSettings settings;
   private final String cluster;
@@ -122,33 +128,55 @@ final class CondorBackend implements Backend {
     if (ready.isEmpty()) {
       return outcomes;
     }
-    prepareFolders(root, ready);
-    stageInputs(root, ready, outcomes);
+    var prepare = prepareFolders(root, ready);
+    var staged = ready.values().stream().anyMatch(j -> !j.spec().inputFiles().isEmpty());
+    if (staged) {
+      // inputs are uploaded between making the folders and submitting
+      var out = run(Command.of("sh", "-s").withStdin(prepare), "prepare job folders");
+      if (!out.succeeded()) {
+        throw new BackendException(cluster + ": cannot create job folders under " + root
+            + " on " + transport.describe() + ": " + out.summary(), true);
+      }
+      stageInputs(root, ready, outcomes);
+    }
     var jobs = ready.entrySet().stream().map(e -> new Job(e.getKey(), e.getValue().spec()))
         .toList();
-    submitJobs(root, jobs, ready, outcomes);
+    // without inputs, folders and submission are one command: one round trip per batch
+    submitJobs(root, jobs, ready, outcomes, staged ? "" : prepare);
     return outcomes;
   }
 
-  /** Makes the job folders and writes their wrappers, all in one command. */
-  private void prepareFolders(String root, Map<String, SubmitRequest> ready)
-      throws BackendException {
-    var delimiter = "JOBYARD_" + UUID.randomUUID().toString().replace("-", "");
+  /**
+   * The shell text that makes the job folders and writes their wrappers: a few processes for the
+   * whole batch (printf is a shell builtin), not a few per job; a busy login node notices.
+   */
+  private String prepareFolders(String root, Map<String, SubmitRequest> ready) {
+    var folders = ready.keySet().stream().map(tag -> root + "/" + tag).toList();
     var sb = new StringBuilder("set -u\numask 022\n");
+    for (int from = 0; from < folders.size(); from += FOLDER_CHUNK) {
+      var chunk = folders.subList(from, Math.min(folders.size(), from + FOLDER_CHUNK));
+      sb.append("mkdir -p --");
+      chunk.forEach(f -> sb.append(' ').append(quote(f + "/in")));
+      sb.append(" || exit 1\n");
+      if (settings.sharedFolders()) {
+        sb.append("chmod 1777 --");
+        chunk.forEach(f -> sb.append(' ').append(quote(f)));
+        sb.append(" || exit 1\n");
+      }
+    }
     for (var e : ready.entrySet()) {
       var folder = root + "/" + e.getKey();
-      sb.append("mkdir -p ").append(quote(folder + "/in")).append(" || exit 1\n");
-      if (settings.sharedFolders()) {
-        sb.append("chmod 1777 ").append(quote(folder)).append(" || exit 1\n");
-      }
-      sb.append(SubmitDescription.writeWrapper(folder,
-          SubmitDescription.wrapper(e.getKey(), folder, e.getValue().spec()), delimiter));
+      sb.append("printf '%s' ").append(quote(SubmitDescription.wrapper(e.getKey(), folder,
+          e.getValue().spec()))).append(" > ").append(quote(folder + "/job.sh"))
+          .append(" || exit 1\n");
     }
-    var out = run(Command.of("sh", "-s").withStdin(sb.toString()), "prepare job folders");
-    if (!out.succeeded()) {
-      throw new BackendException(cluster + ": cannot create job folders under " + root + " on "
-          + transport.describe() + ": " + out.summary(), true);
+    for (int from = 0; from < folders.size(); from += FOLDER_CHUNK) {
+      sb.append("chmod 755 --");
+      folders.subList(from, Math.min(folders.size(), from + FOLDER_CHUNK))
+          .forEach(f -> sb.append(' ').append(quote(f + "/job.sh")));
+      sb.append(" || exit 1\n");
     }
+    return sb.toString();
   }
 
   /** Uploads input files into the folders' {@code in/}; a job whose upload fails is refused. */
@@ -180,12 +208,18 @@ final class CondorBackend implements Backend {
    * until the jobs it refuses are alone: only they are rejected.
    */
   private void submitJobs(String root, List<Job> jobs, Map<String, SubmitRequest> ready,
-      List<SubmitOutcome> outcomes) throws BackendException {
+      List<SubmitOutcome> outcomes, String prepare) throws BackendException {
     if (jobs.isEmpty()) {
       return;
     }
     var groups = SubmitDescription.groups(root, jobs);
-    var script = new StringBuilder("cd ").append(quote(root)).append(" || exit 1\n");
+    var script = new StringBuilder();
+    if (!prepare.isEmpty()) {
+      // a folder that cannot be made stops the script before any condor_submit
+      script.append("(\n").append(prepare).append(") || { echo '").append(PREPARE_FAILED)
+          .append("'; exit 1; }\n");
+    }
+    script.append("cd ").append(quote(root)).append(" || exit 1\n");
     var delimiter = "JOBYARD_" + UUID.randomUUID().toString().replace("-", "");
     for (int i = 0; i < groups.size(); i++) {
       script.append("o=$(").append(quote(settings.tool("condor_submit")))
@@ -209,6 +243,10 @@ final class CondorBackend implements Backend {
             + e.getMessage()));
       }
       return;
+    }
+    if (result.stdout().lines().anyMatch(PREPARE_FAILED::equals)) {
+      throw new BackendException(cluster + ": cannot create job folders under " + root + " on "
+          + transport.describe() + ": " + result.summary(), true);
     }
     var runs = CondorListings.parseSubmitScript(result.stdout());
     var byTag = jobs.stream().collect(Collectors.toMap(Job::tag, j -> j));
@@ -260,7 +298,7 @@ final class CondorBackend implements Backend {
             + "one(s)", cluster, tags.size(), CondorListings.firstError(output));
         int half = tags.size() / 2;
         for (var part : List.of(tags.subList(0, half), tags.subList(half, tags.size()))) {
-          submitJobs(root, part.stream().map(byTag::get).toList(), ready, outcomes);
+          submitJobs(root, part.stream().map(byTag::get).toList(), ready, outcomes, "");
         }
       }
     }

@@ -1,7 +1,5 @@
 package org.jobyard.plugins.condor;
 
-import static org.jobyard.api.ShellQuoting.quote;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -182,12 +180,5 @@ final class SubmitDescription {
       sb.append(e.getKey().strip()).append(" = ").append(e.getValue()).append('\n');
     }
     return sb.toString();
-  }
-
-  /** The shell text that writes one job's wrapper into its folder. */
-  static String writeWrapper(String folder, String wrapper, String delimiter) {
-    return "cat > " + quote(folder + "/job.sh") + " <<'" + delimiter + "' || exit 1\n"
-        + wrapper + delimiter + "\n"
-        + "chmod 755 " + quote(folder + "/job.sh") + " || exit 1\n";
   }
 }
