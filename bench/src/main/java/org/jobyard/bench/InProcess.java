@@ -291,6 +291,84 @@ final class InProcess {
     return rows;
   }
 
+  // ------------------------------------------------------------------------------- condor ---
+
+  /**
+   * N jobs through an engine to the testbed's cluster {@code condor} (local transport to the
+   * access point), from {@code submit()} until every job has an HTCondor id; against (1) a loop of
+   * {@code condor_submit} of one job each and (2) one {@code condor_submit} of N jobs, in the same
+   * run. Every job is removed afterwards.
+   */
+  static List<Row> condor(Path work, int n, Path repo) throws Exception {
+    if (!Files.isDirectory(Engines.dist().resolve("plugins/condor"))) {
+      return List.of(Row.skipped("condor", "plugins/condor is not in the tarball yet"));
+    }
+    if (!testbed("CONDOR")) {
+      return List.of(Row.skipped("condor", "the testbed's HTCondor pool is not up"));
+    }
+    var p = new ProcessBuilder(repo.resolve("testbed/testbed").toString(), "config").start();
+    var text = new String(p.getInputStream().readAllBytes());
+    p.waitFor();
+    var cluster = new ObjectMapper(new YAMLFactory()).readTree(text).path("clusters")
+        .path("condor");
+    if (cluster.isMissingNode()) {
+      return List.of(Row.skipped("condor", "testbed/testbed config has no cluster condor"));
+    }
+    var bin = cluster.path("bin_dir").asText(null);
+    var submit = bin == null ? "condor_submit" : bin + "/condor_submit";
+    var rm = bin == null ? "condor_rm" : bin + "/condor_rm";
+    var run = "jyb" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+    var home = work.resolve("condor");
+    var conf = "database: {url: '" + Engines.h2(home) + "'}\n"
+        + "clusters:\n  condor: " + new ObjectMapper().writeValueAsString(cluster) + "\n";
+    double engineSeconds;
+    long submitCalls;
+    try (var engine = Engines.start(home, conf)) {
+      var states = new Engines.States();
+      engine.manager().addListener(states);
+      long t0 = System.nanoTime();
+      var ids = engine.manager().submit("bench", Engines.trivial(run + "-e", n))
+          .get(5, TimeUnit.MINUTES);
+      boolean ok = states.await(Engines::pastSubmission, n, 600_000);
+      engineSeconds = (System.nanoTime() - t0) / 1e9;
+      long failed = states.count(s -> s == JobState.FAILED);
+      submitCalls = engine.clusters().getFirst().health().submitCalls();
+      engine.manager().cancel(ids).get(60, TimeUnit.SECONDS);
+      states.await(JobState::isTerminal, n, 120_000);
+      check(ok && failed == 0, "condor: " + states.count(Engines::pastSubmission) + " of " + n
+          + " jobs submitted, " + failed + " failed");
+    }
+    // the baselines' jobs: /bin/true, the pool's defaults, tagged to be removed afterwards
+    var description = "executable = /bin/true\nuniverse = vanilla\n+JobyardBench = \"" + run
+        + "\"\nlog = /dev/null\n";
+    var loop = new ProcessBuilder("sh", "-c", "i=0; while [ $i -lt " + n + " ]; do printf '%s' \"$1\""
+        + " | \"$2\" -terse - >/dev/null || exit 1; i=$((i+1)); done", "sh",
+        description + "queue 1\n", submit).inheritIO();
+    long t0 = System.nanoTime();
+    int loopExit = loop.start().waitFor();
+    double loopSeconds = (System.nanoTime() - t0) / 1e9;
+    var bulk = new ProcessBuilder("sh", "-c", "printf '%s' \"$1\" | \"$2\" -terse - >/dev/null",
+        "sh", description + "queue " + n + "\n", submit).inheritIO();
+    t0 = System.nanoTime();
+    int bulkExit = bulk.start().waitFor();
+    double bulkSeconds = (System.nanoTime() - t0) / 1e9;
+    runQuietly(List.of(rm, "-constraint", "JobyardBench == \"" + run + "\""));
+    check(loopExit == 0 && bulkExit == 0, "condor: a baseline condor_submit failed");
+    double engineRate = n / engineSeconds;
+    double loopRate = n / loopSeconds;
+    double bulkRate = n / bulkSeconds;
+    var engineText = f("%.0f jobs/s (%.2f s)", engineRate, engineSeconds);
+    return List.of(
+        new Row("condor", f("submit rate, %,d jobs, engine, local access point (%d submit "
+            + "call(s))", n, submitCalls), engineText, f("%.0f jobs/s (%.2f s, one condor_submit "
+            + "of %,d jobs)", bulkRate, bulkSeconds, n), f("%.2f", engineRate / bulkRate),
+            ">= 0.9x one condor_submit", Row.verdict(engineRate / bulkRate >= 0.9)),
+        new Row("condor", f("submit rate, %,d jobs, engine vs a condor_submit per job", n),
+            engineText, f("%.1f jobs/s (%.2f s, condor_submit loop)", loopRate, loopSeconds),
+            f("%.1f", engineRate / loopRate), "faster than the loop",
+            Row.verdict(engineRate > loopRate)));
+  }
+
   // ------------------------------------------------------------------- child JVM: scale ---
 
   static String scaleConfig(Path dir, String url, String user, String password) {

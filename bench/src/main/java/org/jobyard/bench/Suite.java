@@ -25,8 +25,8 @@ import java.util.stream.Stream;
  * wrong.
  */
 public final class Suite {
-  static final List<String> ALL = List.of("local", "slurm", "polling", "ssh", "scale", "crash",
-      "micro");
+  static final List<String> ALL = List.of("local", "slurm", "condor", "polling", "ssh", "scale",
+      "crash", "micro");
 
   private final boolean small;
   private final Set<String> only;
@@ -112,6 +112,7 @@ public final class Suite {
         var got = switch (name) {
           case "local" -> local();
           case "slurm" -> InProcess.slurm(work, small ? 50 : 1000, repo);
+          case "condor" -> InProcess.condor(work, small ? 50 : 1000, repo);
           case "polling" -> InProcess.polling(work, new int[] {10, 1_000, 10_000},
               small ? 1_000 : 3_000);
           case "ssh" -> InProcess.ssh(small ? 50 : 1000);
