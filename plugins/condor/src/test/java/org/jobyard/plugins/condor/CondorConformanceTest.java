@@ -9,6 +9,7 @@ import org.jobyard.testkit.BackendFixture;
 import org.jobyard.testkit.Testbed;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
 
 /** The conformance kit against the testbed's real HTCondor pool, with the engine on its access point. */
 @Tag("testbed")
@@ -41,6 +42,7 @@ class CondorConformanceTest extends BackendConformanceTest {
    * same case runs in {@link CondorPoolTest} with a folder the jobs can reach.
    */
   @Override
+  @Test
   public void aSubmitWhoseAnswerIsLostRunsTheJobOnce() {
     Assumptions.abort("skipped here: the kit's scratch folder is in root's home, which the "
         + "pool's jobs cannot write; CondorPoolTest covers a lost submit answer instead");
