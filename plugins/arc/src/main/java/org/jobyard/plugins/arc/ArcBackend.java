@@ -12,7 +12,12 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.time.Duration;
+import java.time.Instant;
 import org.jobyard.api.Backend;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.Condition;
+import org.jobyard.api.CredentialExpiry;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.JobRef;
@@ -36,6 +41,7 @@ final class ArcBackend implements Backend {
   /** States in which A-REX still waits for client uploads. */
   private static final Set<String> AWAITING_INPUT = Set.of("ACCEPTING", "ACCEPTED", "PREPARING");
   static final String TAG = "tag";
+  static final String DELEGATION = "delegated proxy";
   static final String URL = "url";
 
   private final String cluster;
@@ -45,11 +51,21 @@ final class ArcBackend implements Backend {
   /** Ends already seen: the CE's answers never move a job out of its end. */
   private final Map<String, JobStatus> ended = new HashMap<>();
 
-  ArcBackend(String cluster, ArcClient client, Optional<Delegation> delegation, String queue) {
+  private final BackendContext.Events events;
+  private final Duration maintenance;
+
+  /**
+   * @param maintenance how often {@link #maintain()} renews the delegation (a quarter of its
+   *     lifetime, so a renewal is never missed)
+   */
+  ArcBackend(String cluster, ArcClient client, Optional<Delegation> delegation, String queue,
+      BackendContext.Events events, Duration maintenance) {
     this.cluster = cluster;
     this.client = client;
     this.delegation = delegation;
     this.queue = queue;
+    this.events = events;
+    this.maintenance = maintenance;
   }
 
   @Override
@@ -58,8 +74,39 @@ final class ArcBackend implements Backend {
   }
 
   /** The delegated proxy's expiry, for {@code jobyard backends}. */
-  Optional<java.time.Instant> delegationExpiry() {
+  Optional<Instant> delegationExpiry() {
     return delegation.flatMap(Delegation::expiry);
+  }
+
+  Optional<String> delegationId() {
+    return delegation.flatMap(Delegation::id);
+  }
+
+  /** The REST client, whose request count tests read. */
+  ArcClient client() {
+    return client;
+  }
+
+  @Override
+  public Optional<Duration> maintenanceInterval() {
+    return delegation.isPresent() ? Optional.of(maintenance) : Optional.empty();
+  }
+
+  /** Renews the delegated proxy before it expires; says when it expires. */
+  @Override
+  public List<Condition> maintain() throws BackendException {
+    if (delegation.isEmpty()) {
+      return List.of();
+    }
+    try {
+      delegation.get().ensure();
+    } catch (ArcException e) {
+      throw error("cannot renew the proxy delegated to the CE", e);
+    }
+    var expiry = delegation.get().expiry().orElseThrow();
+    events.credentialExpires(new CredentialExpiry(DELEGATION, expiry));
+    return List.of(Condition.ok(DELEGATION, "delegation " + delegation.get().id().orElse("?")
+        + " valid until " + expiry));
   }
 
   // ---- submit -----------------------------------------------------------------------------------
@@ -73,6 +120,8 @@ final class ArcBackend implements Backend {
     if (delegation.isPresent()) {
       try {
         delegationId = delegation.get().ensure();
+        delegation.get().expiry().ifPresent(x -> events.credentialExpires(
+            new CredentialExpiry(DELEGATION, x)));
       } catch (ArcException e) {
         throw error("cannot delegate a proxy to the CE", e);
       }

@@ -197,6 +197,12 @@ final class ArcClient {
         .PUT(HttpRequest.BodyPublishers.ofString(chainPem, StandardCharsets.US_ASCII)), 200);
   }
 
+  /** The proxy the CE stores for a delegation (PEM), as {@code action=get} returns it. */
+  String getDelegation(String delegationId) throws ArcException {
+    return send("delegation", request("/delegations/" + segment(delegationId) + "?action=get")
+        .POST(HttpRequest.BodyPublishers.noBody()), 200).body();
+  }
+
   /** The delegation ids of this identity. */
   List<String> delegations() throws ArcException {
     var answer = send("delegations", request("/delegations").GET(), 200);

@@ -4,7 +4,6 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import org.jobyard.api.ConfigurationException;
 import org.jobyard.api.Settings;
 
@@ -18,7 +17,7 @@ import org.jobyard.api.Settings;
  *   certificate: ~/.globus/usercert.pem       # user certificate, with key:
  *   key: ~/.globus/userkey.pem                #   (unencrypted PEM)
  *   # or proxy: /tmp/x509up_u1000            # an RFC 3820 proxy file (certificate + key + chain)
- *   # or token_file: /run/user/1000/bt_u1000 # a bearer token, re-read on every request
+ *   # or token: file:/run/user/1000/bt_u1000 # a bearer token (file: or env: reference)
  *   ca_dir: /etc/grid-security/certificates   # or ca_file: one PEM bundle
  *   queue: grid                               # default queue
  *   delegation_lifetime: 12h                  # the proxy delegated to the CE
@@ -26,7 +25,7 @@ import org.jobyard.api.Settings;
  *   timeout: 60s                              # per HTTP request
  * </pre>
  */
-record ArcSettings(URI url, Path certificate, Path key, Optional<Path> tokenFile, Path caPath,
+record ArcSettings(URI url, Path certificate, Path key, boolean token, Path caPath,
     String caSetting, String queue, Duration delegationLifetime, Duration renewBefore,
     Duration timeout) {
 
@@ -57,14 +56,10 @@ record ArcSettings(URI url, Path certificate, Path key, Optional<Path> tokenFile
       certificate = file(s, "certificate", s.required("certificate"));
       key = file(s, "key", s.required("key"));
     }
-    var token = s.string("token_file").map(t -> Path.of(t));
-    if (certificate == null && token.isEmpty()) {
+    var token = s.string("token").isPresent();
+    if (certificate == null && !token) {
       throw new ConfigurationException(s.owner() + ": an ARC CE needs a credential: set "
-          + "'certificate' and 'key', or 'proxy', or 'token_file'");
-    }
-    if (token.isPresent() && !Files.isReadable(token.get())) {
-      throw new ConfigurationException(s.owner() + ": setting 'token_file': cannot read "
-          + token.get());
+          + "'certificate' and 'key', or 'proxy', or 'token'");
     }
     String caSetting = s.string("ca_file").isPresent() ? "ca_file" : "ca_dir";
     var ca = file(s, caSetting, s.string(caSetting, "/etc/grid-security/certificates"));

@@ -64,11 +64,12 @@ final class ArcStates {
     var reason = failed == null ? null : failed.strip();
     return switch (state) {
       case "KILLED" -> new JobStatus.Cancelled(state, reason);
-      // the listing computes states from control files and says FAILED for a killed job too
-      case "FAILED" when reason != null && reason.contains(KILLED_TEXT) ->
-          new JobStatus.Cancelled(state, reason);
       case "FINISHED" -> new JobStatus.Exited(code.orElse(0), state, null);
       default -> {
+        // the listing computes states from control files and says FAILED for a killed job too
+        if (reason != null && reason.contains(KILLED_TEXT)) {
+          yield new JobStatus.Cancelled(state, reason);
+        }
         // "LRMS error: (3) Job finished with wrong exit code - 3 != 0": the program's own exit
         if (code.isPresent() && code.getAsInt() > 0 && reason != null
             && reason.contains("wrong exit code")) {
