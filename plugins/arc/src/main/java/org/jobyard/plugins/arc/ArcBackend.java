@@ -40,6 +40,7 @@ final class ArcBackend implements Backend {
   private static final Pattern ADL_NAME = Pattern.compile("<(?:\\w+:)?Name>([^<]*)</(?:\\w+:)?Name>");
   /** States in which A-REX still waits for client uploads. */
   private static final Set<String> AWAITING_INPUT = Set.of("ACCEPTING", "ACCEPTED", "PREPARING");
+  private static final int UPLOADS_IN_FLIGHT = 8;
   static final String TAG = "tag";
   static final String DELEGATION = "delegated proxy";
   static final String URL = "url";
@@ -154,31 +155,45 @@ final class ArcBackend implements Backend {
       }
       throw error("submit refused", e);
     }
-    for (int i = 0; i < sendable.size(); i++) {
-      var request = sendable.get(i);
-      if (i >= entries.size()) {
-        outcomes.add(new SubmitOutcome.InDoubt(request.jobId(), "the CE answered for "
-            + entries.size() + " of " + sendable.size() + " jobs"));
-        continue;
+    // uploads go several at a time: A-REX spends most of a PUT on its side, not on the wire
+    var uploads = new ArrayList<java.util.concurrent.Future<SubmitOutcome>>();
+    try (var pool = java.util.concurrent.Executors.newFixedThreadPool(UPLOADS_IN_FLIGHT)) {
+      for (int i = 0; i < sendable.size(); i++) {
+        var request = sendable.get(i);
+        if (i >= entries.size()) {
+          outcomes.add(new SubmitOutcome.InDoubt(request.jobId(), "the CE answered for "
+              + entries.size() + " of " + sendable.size() + " jobs"));
+          continue;
+        }
+        var entry = entries.get(i);
+        var code = ArcJson.text(entry, "status-code").orElse("");
+        var id = ArcJson.text(entry, "id");
+        if (!code.equals("201") || id.isEmpty()) {
+          outcomes.add(new SubmitOutcome.Rejected(request.jobId(), BackendException.rejected(
+              cluster + ": the CE refused job " + request.jobId() + ": " + code + " "
+                  + ArcJson.text(entry, "reason").orElse("(no reason given)"))));
+          continue;
+        }
+        var description = descriptions.get(i);
+        uploads.add(pool.submit(() -> {
+          try {
+            upload(id.get(), description);
+            return new SubmitOutcome.Accepted(ref(request, id.get()));
+          } catch (ArcException e) {
+            // the CE has the job; lookup finds it by its tag and finishes the uploads
+            return new SubmitOutcome.InDoubt(request.jobId(), "accepted by the CE as "
+                + id.get() + " but its inputs are not all uploaded: " + e.getMessage());
+          }
+        }));
       }
-      var entry = entries.get(i);
-      var code = ArcJson.text(entry, "status-code").orElse("");
-      var id = ArcJson.text(entry, "id");
-      if (!code.equals("201") || id.isEmpty()) {
-        outcomes.add(new SubmitOutcome.Rejected(request.jobId(), BackendException.rejected(
-            cluster + ": the CE refused job " + request.jobId() + ": " + code + " "
-                + ArcJson.text(entry, "reason").orElse("(no reason given)"))));
-        continue;
+      for (var u : uploads) {
+        outcomes.add(u.get());
       }
-      var ref = ref(request, id.get());
-      try {
-        upload(id.get(), descriptions.get(i));
-        outcomes.add(new SubmitOutcome.Accepted(ref));
-      } catch (ArcException e) {
-        // the CE has the job; lookup finds it by its tag and finishes the uploads
-        outcomes.add(new SubmitOutcome.InDoubt(request.jobId(), "accepted by the CE as "
-            + id.get() + " but its inputs are not all uploaded: " + e.getMessage()));
-      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw BackendException.unavailable(cluster + ": interrupted while uploading inputs", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(cluster + ": an upload failed unexpectedly", e.getCause());
     }
     return outcomes;
   }
