@@ -1,0 +1,64 @@
+package org.jobyard.plugins.arc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.jobyard.plugins.arc.ArcBackendTest.accepted;
+import static org.jobyard.plugins.arc.ArcBackendTest.awaitEnd;
+import static org.jobyard.plugins.arc.ArcBackendTest.request;
+import static org.jobyard.plugins.arc.ArcBackendTest.spec;
+import static org.jobyard.plugins.arc.ArcBackendTest.step;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.JobStatus;
+import org.jobyard.testkit.Testbed;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A-REX stopped and started again with jobs in flight (about 90 s of the testbed's own stop and
+ * start): while it is away the cluster is unavailable, never a failed job, and the jobs end
+ * normally afterwards. The only test that restarts the shared A-REX; it always starts it again.
+ */
+@Tag("testbed")
+class ArcRestartTest {
+  @TempDir Path dir;
+
+  @Test
+  void jobsInFlightSurviveAnArexRestartWithoutFalseFailures() throws Exception {
+    var settings = ArcTestbed.settings();
+    Testbed.requireThat(Testbed.repository().isPresent(), "the testbed script is needed to "
+        + "restart A-REX");
+    var backend = ArcTestbed.backend(settings, dir.resolve("cluster"));
+    var jobs = accepted(backend.submit(List.of(
+        request("restart-a", spec("a", List.of(step("sleep", "5")), List.of(), List.of(), null)),
+        request("restart-b", spec("b", List.of(step("sh", "-c", "exit 5")), List.of(),
+            List.of(), null)))));
+    try {
+      testbed("down");
+      try {
+        backend.poll(jobs).values().forEach(s -> assertThat(s).as("a job while A-REX is down")
+            .isInstanceOf(JobStatus.Unknown.class));
+      } catch (BackendException e) {
+        assertThat(e.isRetryable()).as("poll while A-REX is down: %s", e).isTrue();
+      }
+    } finally {
+      testbed("up");
+    }
+
+    assertThat(awaitEnd(backend, jobs.get(0))).isEqualTo(new JobStatus.Exited(0, "FINISHED",
+        null));
+    assertThat(awaitEnd(backend, jobs.get(1))).isInstanceOfSatisfying(JobStatus.Exited.class,
+        e -> assertThat(e.exitCode()).isEqualTo(5));
+  }
+
+  private static void testbed(String action) throws Exception {
+    var script = Testbed.repository().orElseThrow().resolve("testbed/testbed");
+    var p = new ProcessBuilder(script.toString(), action, "arc").redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    assertThat(p.waitFor(180, TimeUnit.SECONDS)).as("testbed %s arc finished", action).isTrue();
+    assertThat(p.exitValue()).as("testbed %s arc", action).isZero();
+  }
+}
