@@ -369,6 +369,7 @@ final class ArcBackend implements Backend {
 
   @Override
   public void clean(JobRef job) throws BackendException {
+    ended.remove(job.nativeId());
     try {
       client.jobs("clean", List.of(job.nativeId()));
     } catch (ArcException e) {

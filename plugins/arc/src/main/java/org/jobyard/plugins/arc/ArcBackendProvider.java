@@ -53,7 +53,7 @@ public final class ArcBackendProvider implements BackendProvider {
       try {
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
             .sslContext(ArcCredential.sslContext(credential, cas))
-            .connectTimeout(settings.timeout()).build();
+            .connectTimeout(java.time.Duration.ofSeconds(30)).build();
       } catch (GeneralSecurityException | IOException e) {
         throw new ConfigurationException(owner + ": cannot set up TLS with the configured "
             + "certificate, key and CAs: " + e.getMessage());

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The ARC backend against the testbed's real A-REX: what the conformance kit does not cover. */
 @Tag("testbed")
 class ArcBackendTest {
-  private static final String RUN = "ab-" + HexFormat.of().toHexDigits(
+  static final String RUN = "ab-" + HexFormat.of().toHexDigits(
       ThreadLocalRandom.current().nextInt());
   private static final Duration JOB_TIME = Duration.ofSeconds(120);
 
@@ -154,16 +154,16 @@ class ArcBackendTest {
   @Test
   void renewsAShortLivedDelegationBeforeItExpiresWhileJobsRun() throws Exception {
     var settings = new HashMap<>(ArcTestbed.settings());
-    settings.put("delegation_lifetime", "60s");
-    settings.put("delegation_renew_before", "50s");
+    settings.put("delegation_lifetime", "40s");
+    settings.put("delegation_renew_before", "35s");
     var backend = ArcTestbed.backend(settings, dir.resolve("cluster"));
     var job = accepted(backend.submit(List.of(request("delegated", spec("d",
-        List.of(step("sleep", "15")), List.of(), List.of(), null))))).getFirst();
+        List.of(step("sleep", "5")), List.of(), List.of(), null))))).getFirst();
     var first = backend.delegationExpiry().orElseThrow();
-    assertThat(backend.maintenanceInterval()).hasValue(Duration.ofSeconds(15));
+    assertThat(backend.maintenanceInterval()).hasValue(Duration.ofSeconds(10));
 
     var renewed = new AtomicReference<Instant>();
-    Awaitility.await().atMost(Duration.ofSeconds(45)).pollInterval(Duration.ofSeconds(2))
+    Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1))
         .until(() -> {
           backend.maintain();
           renewed.set(backend.delegationExpiry().orElseThrow());

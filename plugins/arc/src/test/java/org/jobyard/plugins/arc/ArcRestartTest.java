@@ -18,13 +18,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A-REX stopped and started again with jobs in flight (about 90 s of the testbed's own stop and
- * start): while it is away the cluster is unavailable, never a failed job, and the jobs end
- * normally afterwards. The only test that restarts the shared A-REX; it always starts it again.
+ * A-REX stopped and started again with jobs on it (about 90 s of the testbed's own stop and
+ * start): while it is away the cluster is unavailable, never a failed job; afterwards an ended
+ * job keeps its end and a job that waited for its inputs runs. The only test that restarts the shared A-REX; it always starts it again.
  */
 @Tag("testbed")
 class ArcRestartTest {
   @TempDir Path dir;
+
+  @org.junit.jupiter.api.AfterAll
+  static void removeJobs() {
+    ArcTestbed.removeJobs(ArcJobDescription.nameOf(ArcBackendTest.RUN + "-restart"));
+  }
 
   @Test
   void jobsInFlightSurviveAnArexRestartWithoutFalseFailures() throws Exception {
@@ -32,15 +37,21 @@ class ArcRestartTest {
     Testbed.requireThat(Testbed.repository().isPresent(), "the testbed script is needed to "
         + "restart A-REX");
     var backend = ArcTestbed.backend(settings, dir.resolve("cluster"));
-    var jobs = accepted(backend.submit(List.of(
-        request("restart-a", spec("a", List.of(step("sleep", "5")), List.of(), List.of(), null)),
-        request("restart-b", spec("b", List.of(step("sh", "-c", "exit 5")), List.of(),
-            List.of(), null)))));
+    var done = accepted(backend.submit(List.of(request("restart-done", spec("a",
+        List.of(step("true")), List.of(), List.of(), null))))).getFirst();
+    awaitEnd(backend, done);
+    // a job A-REX holds in PREPARING across the restart (its inputs not sent yet); a job running
+    // in the fork LRMS would die with A-REX's process group, a real failure the CE reports
+    var waiting = request("restart-waiting", spec("b", List.of(step("sh", "-c", "exit 5")),
+        List.of(), List.of(), null));
+    backend.client().submit(ArcJobDescription.bulk(List.of(
+        ArcJobDescription.of(waiting, null, null))));
+    var fresh = ArcTestbed.backend(settings, dir.resolve("cluster"));
     try {
       testbed("down");
       try {
-        backend.poll(jobs).values().forEach(s -> assertThat(s).as("a job while A-REX is down")
-            .isInstanceOf(JobStatus.Unknown.class));
+        fresh.poll(List.of(done)).values().forEach(s -> assertThat(s)
+            .as("a job while A-REX is down").isInstanceOf(JobStatus.Unknown.class));
       } catch (BackendException e) {
         assertThat(e.isRetryable()).as("poll while A-REX is down: %s", e).isTrue();
       }
@@ -48,9 +59,12 @@ class ArcRestartTest {
       testbed("up");
     }
 
-    assertThat(awaitEnd(backend, jobs.get(0))).isEqualTo(new JobStatus.Exited(0, "FINISHED",
-        null));
-    assertThat(awaitEnd(backend, jobs.get(1))).isInstanceOfSatisfying(JobStatus.Exited.class,
+    assertThat(fresh.poll(List.of(done)).get(done.jobId())).as("the job that ended before the "
+        + "restart, seen by a backend that never saw it end")
+        .isEqualTo(new JobStatus.Exited(0, "FINISHED", null));
+    var found = fresh.lookup(List.of(waiting)).get(waiting.jobId());
+    assertThat(found).as("the waiting job, found after the restart").isNotNull();
+    assertThat(awaitEnd(fresh, found)).isInstanceOfSatisfying(JobStatus.Exited.class,
         e -> assertThat(e.exitCode()).isEqualTo(5));
   }
 
