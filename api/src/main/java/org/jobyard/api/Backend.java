@@ -97,6 +97,27 @@ public interface Backend extends AutoCloseable {
     return java.util.OptionalInt.empty();
   }
 
+  /**
+   * How often the engine calls {@link #maintain()}; empty (the default) for never. Asked once,
+   * after the backend is created.
+   */
+  default Optional<java.time.Duration> maintenanceInterval() {
+    return Optional.empty();
+  }
+
+  /**
+   * Periodic work that is not a job call: renewing a delegation, checking that the CE answers,
+   * cleaning a quota. Called every {@link #maintenanceInterval()} on the same one-call-at-a-time
+   * rule as the other methods (never while a submit or poll of this backend runs). The conditions
+   * returned replace the previous call's and are shown to users by {@code jobyard backends} and
+   * the API; a {@link Condition.Severity#WARNING} or {@link Condition.Severity#ERROR} marks the
+   * cluster as degraded. An exception is shown as an error condition; the cluster keeps working
+   * and the hook is called again at its next time.
+   */
+  default List<Condition> maintain() throws BackendException {
+    return List.of();
+  }
+
   /** Releases connections and threads. */
   @Override
   default void close() {}

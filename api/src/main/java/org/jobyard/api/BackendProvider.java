@@ -15,4 +15,15 @@ public interface BackendProvider {
    * ConfigurationException} naming the bad field; do not contact the cluster yet.
    */
   Backend create(BackendContext context) throws ConfigurationException;
+
+  /**
+   * What this backend's clusters must get from the engine. The default, {@link
+   * Requirement#TRANSPORT}, suits a command-line batch system: its clusters get the configured
+   * transport (local unless configured otherwise) and one with {@code transport: none} is
+   * refused at start. A REST backend declares {@link Requirement#HTTP} alone: its clusters get an
+   * HTTPS client and no transport unless the configuration names one.
+   */
+  default java.util.Set<Requirement> requirements() {
+    return java.util.Set.of(Requirement.TRANSPORT);
+  }
 }

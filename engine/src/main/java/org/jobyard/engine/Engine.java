@@ -5,6 +5,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.jobyard.engine.cluster.ClusterConditions;
+import org.jobyard.engine.cluster.Maintenance;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
@@ -36,12 +38,15 @@ public final class Engine implements AutoCloseable {
   private final PluginRegistry plugins;
   private final ServiceRuntime runtime;
   private final EngineMetrics metrics;
+  private final ClusterConditions conditions;
+  private final Maintenance maintenance;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private volatile boolean closed;
 
   @jakarta.inject.Inject
   Engine(EngineConfig config, Database database, JobStore store, StoreWriter writer,
-      JobManager manager, List<Cluster> clusters, PluginRegistry plugins, EngineMetrics metrics) {
+      JobManager manager, List<Cluster> clusters, PluginRegistry plugins, EngineMetrics metrics,
+      ClusterConditions conditions) {
     this.config = config;
     this.database = database;
     this.store = store;
@@ -50,6 +55,8 @@ public final class Engine implements AutoCloseable {
     this.clusters = clusters;
     this.plugins = plugins;
     this.metrics = metrics;
+    this.conditions = conditions;
+    this.maintenance = new Maintenance(conditions);
     this.runtime = new ServiceRuntime(5, Duration.ofMinutes(5), reason -> {
       LOG.error("stopping the engine: {}", reason);
       fatal.complete(reason);
@@ -119,6 +126,7 @@ public final class Engine implements AutoCloseable {
           + fatal.getNow("timed out recovering jobs from the store"));
     }
     metrics.watch(this);
+    maintenance.start(clusters);
     LOG.info("engine ready: clusters {}, store {}", clusters.stream().map(Cluster::name).toList(),
         config.database().url());
     return this;
@@ -148,6 +156,11 @@ public final class Engine implements AutoCloseable {
     return metrics;
   }
 
+  /** The clusters' conditions and credential expiries, as backends report them. */
+  public ClusterConditions conditions() {
+    return conditions;
+  }
+
   public List<ServiceRuntime.Health> health() {
     return runtime.health();
   }
@@ -163,6 +176,7 @@ public final class Engine implements AutoCloseable {
       return;
     }
     closed = true;
+    maintenance.close();
     runtime.close();
     clusters.forEach(Cluster::close);
     database.close();

@@ -5,6 +5,7 @@ import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jobyard.engine.cluster.ClusterConditions;
 import org.jobyard.engine.cluster.ClusterFactory;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.manager.Cluster;
@@ -61,6 +62,12 @@ public final class EngineModule extends AbstractModule {
     return PluginRegistry.load(c.home().resolve("plugins"));
   }
 
+  @Provides
+  @Singleton
+  ClusterConditions conditions() {
+    return new ClusterConditions();
+  }
+
   /** Backends ask for early polls before the manager exists; the relay closes that loop. */
   @Provides
   @Singleton
@@ -71,8 +78,8 @@ public final class EngineModule extends AbstractModule {
   @Provides
   @Singleton
   List<Cluster> clusters(EngineConfig c, PluginRegistry plugins,
-      AtomicReference<JobManager> relay, EngineMetrics metrics) {
-    return new ClusterFactory(c, plugins, metrics::instrument).create(name -> {
+      AtomicReference<JobManager> relay, EngineMetrics metrics, ClusterConditions conditions) {
+    return new ClusterFactory(c, plugins, metrics::instrument, conditions).create(name -> {
       var m = relay.get();
       if (m != null) {
         m.pollSoon(name);

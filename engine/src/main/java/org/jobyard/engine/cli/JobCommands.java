@@ -543,6 +543,24 @@ final class JobCommands {
           c.path("last_error").asText("").replace('\n', ' '))));
       Table.print(out, List.of("NAME", "BACKEND", "STATUS", "LIVE", "TRANSPORT", "LAST ERROR"),
           clusters);
+      // conditions (the backends' periodic hooks, credentials near expiry) and credentials
+      var notes = new ArrayList<List<String>>();
+      answer.path("clusters").forEach(c -> {
+        c.path("conditions").forEach(k -> notes.add(List.of(c.path("name").asText(),
+            k.path("severity").asText().toUpperCase(java.util.Locale.ROOT),
+            k.path("subject").asText(), k.path("message").asText())));
+        c.path("credentials").forEach(k -> {
+          if (k.path("status").asText().equals("ok")) {
+            notes.add(List.of(c.path("name").asText(), "OK", "credential",
+                k.path("message").asText()));
+          }
+        });
+      });
+      if (!notes.isEmpty()) {
+        out.println();
+        out.println("CONDITIONS");
+        Table.print(out, List.of("CLUSTER", "SEVERITY", "SUBJECT", "MESSAGE"), notes);
+      }
       out.flush();
       return Main.OK;
     }

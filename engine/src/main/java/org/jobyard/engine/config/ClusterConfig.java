@@ -30,6 +30,12 @@ public record ClusterConfig(String name, String backend, Map<String, Object> tra
     users = Set.copyOf(users);
   }
 
+  /** Whether the configuration names a transport for the cluster (else its backend decides). */
+  public boolean transportGiven() {
+    return transport.containsKey("type");
+  }
+
+  /** {@code local}, {@code ssh} or {@code none}; {@code local} when not given. */
   public String transportType() {
     return String.valueOf(transport.getOrDefault("type", "local"));
   }

@@ -285,11 +285,14 @@ public final class ConfigLoader {
       throw new ConfigException(where + ".transport: expected a mapping such as {type: ssh, "
           + "host: ..., user: ...}");
     }
-    transport.putIfAbsent("type", "local");
-    var type = String.valueOf(transport.get("type"));
-    if (!List.of("local", "ssh").contains(type)) {
-      throw new ConfigException(where + ".transport.type: expected local or ssh, got '" + type
-          + "'");
+    if (!tnode.isMissingNode()) {
+      transport.putIfAbsent("type", "local");
+    }
+    // no transport at all: the backend decides (local for a command-line backend, none for HTTP)
+    var type = String.valueOf(transport.getOrDefault("type", "local"));
+    if (!List.of("local", "ssh", "none").contains(type)) {
+      throw new ConfigException(where + ".transport.type: expected local, ssh or none, got '"
+          + type + "'");
     }
     var settings = new LinkedHashMap<String, String>();
     var it = node.fields();

@@ -221,10 +221,16 @@ public final class JobControl {
       m.put("transport", c.transport().describe());
       m.put("live_jobs", stats.liveByCluster().getOrDefault(c.name(), 0));
       var health = c.health();
-      m.put("status", health.lastError() == null ? "ok" : "degraded");
+      var conditions = engine.conditions();
+      m.put("status", health.lastError() == null && !conditions.degraded(c.name()) ? "ok"
+          : "degraded");
       m.put("last_error", health.lastError());
       m.put("polls", health.polls());
       m.put("submit_calls", health.submitCalls());
+      m.put("conditions", conditions.conditions(c.name()).stream().map(k -> Map.of(
+          "severity", k.severity().name().toLowerCase(java.util.Locale.ROOT),
+          "subject", k.subject(), "message", k.message())).toList());
+      m.put("credentials", conditions.credentials(c.name()));
       if (c.transport() instanceof org.jobyard.engine.transport.ssh.SshTransport ssh) {
         m.put("ssh", ssh.stats());
       }

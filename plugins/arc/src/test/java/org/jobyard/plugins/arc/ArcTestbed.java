@@ -1,0 +1,86 @@
+package org.jobyard.plugins.arc;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.ConfigurationException;
+import org.jobyard.api.Settings;
+import org.jobyard.engine.transport.local.LocalTransport;
+import org.jobyard.testkit.Testbed;
+
+/** The testbed's A-REX as the tests reach it: settings, backends and a raw REST client. */
+final class ArcTestbed {
+  private ArcTestbed() {}
+
+  /** The settings of the testbed's {@code arc} cluster; skips (fails under CI) without it. */
+  static Map<String, String> settings() {
+    Testbed.require(Testbed.ARC);
+    var s = new HashMap<String, String>();
+    s.put("url", Testbed.get("ARC_URL"));
+    s.put("certificate", Testbed.get("ARC_CERT"));
+    s.put("key", Testbed.get("ARC_KEY"));
+    s.put("ca_dir", Testbed.find("ARC_CA_DIR").orElse("/etc/grid-security/certificates"));
+    return s;
+  }
+
+  static ArcBackend backend(Map<String, String> settings, Path workDir)
+      throws ConfigurationException {
+    return (ArcBackend) new ArcBackendProvider().create(new BackendContext("arc-test",
+        new Settings("cluster 'arc-test'", settings), new LocalTransport(), workDir,
+        BackendContext.Events.NONE));
+  }
+
+  /** A raw client on the testbed's CE, to look behind the backend's back. */
+  static ArcClient client() throws Exception {
+    var s = settings();
+    var owner = "test";
+    var credential = ArcCredential.read(owner, "certificate", Path.of(s.get("certificate")),
+        "key", Path.of(s.get("key")));
+    var cas = ArcCredential.trusted(owner, "ca_dir", Path.of(s.get("ca_dir")));
+    var http = java.net.http.HttpClient.newBuilder()
+        .version(java.net.http.HttpClient.Version.HTTP_1_1)
+        .sslContext(ArcCredential.sslContext(credential, cas)).build();
+    return new ArcClient(java.net.URI.create(s.get("url") + "/rest/1.0"), http,
+        java.util.Optional::empty, java.time.Duration.ofSeconds(60));
+  }
+
+  /** The CE's ids of jobs whose name starts with {@code prefix}, by name. */
+  static Map<String, List<String>> jobsNamed(ArcClient client, String prefix) throws Exception {
+    var out = new HashMap<String, List<String>>();
+    var ids = new ArrayList<>(client.states().keySet());
+    for (int from = 0; from < ids.size(); from += 500) {
+      for (var e : client.jobs("info", ids.subList(from, Math.min(ids.size(), from + 500)))) {
+        var name = ArcJson.text(e.path("info_document").path("ComputingActivity"), "Name");
+        if (name.isEmpty()) {
+          var id = ArcJson.text(e, "id").orElseThrow();
+          name = client.diagnose(id, "description").map(d -> {
+            var m = java.util.regex.Pattern.compile("<Name>([^<]*)</Name>").matcher(d);
+            return m.find() ? m.group(1) : null;
+          });
+        }
+        if (name.isPresent() && name.get().startsWith(prefix)) {
+          out.computeIfAbsent(name.get(), k -> new ArrayList<>())
+              .add(ArcJson.text(e, "id").orElseThrow());
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Kills and cleans this run's jobs, so the CE's listing stays short for the next tests. */
+  static void removeJobs(String prefix) {
+    try {
+      var client = client();
+      var ids = jobsNamed(client, prefix).values().stream().flatMap(List::stream).toList();
+      if (!ids.isEmpty()) {
+        client.jobs("kill", ids);
+        client.jobs("clean", ids);
+      }
+    } catch (Exception | AssertionError e) {
+      // best effort: A-REX wipes old sessions itself
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package org.jobyard.plugins.arc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.SubmitRequest;
+import org.junit.jupiter.api.Test;
+
+/** The pure pieces: A-REX's JSON shapes, its states and failure texts, the ADL text. */
+class ArcWireTest {
+
+  @Test
+  void readsOneJobAsAnObjectManyAsAnArrayAndNoneAsAnEmptyBody() throws Exception {
+    // 6.17 shapes (recorded): one element is an object, several an array, none an empty body
+    var one = ArcJson.parse("{\"job\":{\"status-code\":\"201\",\"id\":\"A\"}}");
+    var two = ArcJson.parse("{\"job\":[{\"id\":\"A\"},{\"id\":\"B\"}]}");
+    var none = ArcJson.parse("");
+    var seven = ArcJson.parse("{\"job\":[]}");
+
+    assertThat(ArcJson.list(one, "job")).extracting(j -> j.get("id").asText()).containsExactly("A");
+    assertThat(ArcJson.list(two, "job")).extracting(j -> j.get("id").asText())
+        .containsExactly("A", "B");
+    assertThat(ArcJson.list(none, "job")).isEmpty();
+    assertThat(ArcJson.list(seven, "job")).isEmpty();
+    assertThat(ArcJson.strings(ArcJson.parse("{\"version\":\"1.0\"}"), "version"))
+        .containsExactly("1.0");
+    assertThat(ArcJson.strings(ArcJson.parse("{\"version\":[\"1.0\",\"1.1\"]}"), "version"))
+        .containsExactly("1.0", "1.1");
+  }
+
+  @Test
+  void mapsEndsFromTheDiagAndFailedFiles() {
+    var diag = "nodename=vm\nCommand exited with non-zero status 3\nwalltime=1\nexitcode=3\n";
+    var wrongExit = "LRMS error: (3) Job finished with wrong exit code - 3 != 0\n";
+
+    assertThat(ArcStates.end("FAILED", diag, wrongExit)).isEqualTo(new JobStatus.Exited(3,
+        "FAILED", wrongExit.strip()));
+    assertThat(ArcStates.end("FINISHED", "exitcode=0\n", null))
+        .isEqualTo(new JobStatus.Exited(0, "FINISHED", null));
+    assertThat(ArcStates.end("FAILED", null, "Failed in files upload (uploader)"))
+        .isEqualTo(new JobStatus.Failed(-1, "FAILED", "Failed in files upload (uploader)"));
+    assertThat(ArcStates.end("FAILED", "exitcode=271\n", "Job is canceled by external request"))
+        .as("the listing says FAILED for a killed job").isInstanceOf(JobStatus.Cancelled.class);
+    assertThat(ArcStates.live("PREPARING")).isInstanceOf(JobStatus.Pending.class);
+    assertThat(ArcStates.live("EXITINGLRMS")).isInstanceOf(JobStatus.Running.class);
+    assertThat(ArcStates.live("WIPED")).isInstanceOf(JobStatus.Unknown.class);
+    assertThat(ArcStates.live(null)).isInstanceOf(JobStatus.Unknown.class);
+  }
+
+  @Test
+  void escapesTheQueueAndRefusesControlCharactersNamingThem() {
+    var spec = new JobSpec("x", null, null, List.of(new JobSpec.Step("true", List.of())),
+        Map.of(), null, null, null, null, "a<b&'c'", null, List.of(), List.of(), List.of(), 0,
+        Map.of());
+    var adl = ArcJobDescription.of(new SubmitRequest("j1", 2, spec), null, "d1").adl();
+
+    assertThat(adl).contains("<Name>jobyard.j1.2</Name>")
+        .contains("<QueueName>a&lt;b&amp;&apos;c&apos;</QueueName>")
+        .contains("<nordugrid-adl:DelegationID>d1</nordugrid-adl:DelegationID>")
+        .contains("<OutputFile><Name>jobyard.stdout</Name></OutputFile>");
+    assertThatThrownBy(() -> ArcJobDescription.xml("bad\u0001queue"))
+        .hasMessageContaining("U+0001");
+  }
+
+  @Test
+  void aCeAnswering5xxMakesTheClusterUnavailableNotTheJobsFailed() throws Exception {
+    var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      exchange.sendResponseHeaders(503, -1);
+      exchange.close();
+    });
+    server.start();
+    try {
+      var client = new ArcClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()
+          + "/arex/rest/1.0"), HttpClient.newHttpClient(), Optional::empty,
+          Duration.ofSeconds(10));
+      var backend = new ArcBackend("down", client, Optional.empty(), null,
+          org.jobyard.api.BackendContext.Events.NONE, Duration.ofMinutes(1));
+      var job = new JobRef("j", "X", Map.of(ArcBackend.TAG, "j.1"));
+
+      assertThatThrownBy(() -> backend.poll(List.of(job)))
+          .isInstanceOfSatisfying(BackendException.class, e -> {
+            assertThat(e.isRetryable()).isTrue();
+            assertThat(e.getMessage()).contains("HTTP 503").contains("unavailable");
+          });
+      assertThatThrownBy(() -> backend.cancel(List.of(job)))
+          .isInstanceOfSatisfying(BackendException.class, e -> assertThat(e.isRetryable())
+              .isTrue());
+    } finally {
+      server.stop(0);
+    }
+  }
+}
