@@ -27,6 +27,7 @@ import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
 import org.jobyard.api.Resources;
+import org.jobyard.api.Settings;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.api.Transport;
@@ -109,7 +110,7 @@ public abstract class BackendConformanceTest {
    * {@code squeue} lists nothing, a transport that filters it) so the fallback is exercised.
    */
   protected Backend backendAfterTheQueueForgot() throws Exception {
-    return newBackend(transport);
+    return newBackend(transport());
   }
 
   /**
@@ -223,24 +224,32 @@ public abstract class BackendConformanceTest {
   @Test
   public void pollsManyJobsInOneCallWithAnEntryForEach() throws Exception {
     var requests = new ArrayList<SubmitRequest>();
-    for (int i = 0; i < 50; i++) {
-      requests.add(request("many" + i, spec(step("sh", "-c", "exit " + i % 10)).build()));
+    for (int i = 0; i < 10; i++) {
+      requests.add(request("many" + i, spec(step("sh", "-c", "exit " + i)).build()));
     }
     var jobs = submitAll(requests);
+    // 50 references the cluster does not know: the same path through the backend (listing and
+    // every fallback) for 1 and for 50, without loading a shared cluster with 50 jobs
+    var ghost = neverSubmitted(jobs.getFirst(), requests.getFirst());
+    var ghosts = new ArrayList<JobRef>();
+    for (int i = 0; i < 50; i++) {
+      ghosts.add(new JobRef(ghost.jobId() + "-" + i, ghost.nativeId(), ghost.attributes()));
+    }
 
     int before = clusterCalls();
-    backend.poll(jobs.subList(0, 1));
+    backend.poll(ghosts.subList(0, 1));
     int forOne = clusterCalls() - before;
     before = clusterCalls();
-    var statuses = backend.poll(jobs);
+    backend.poll(ghosts);
     int forFifty = clusterCalls() - before;
+    var statuses = backend.poll(jobs);
 
-    assertThat(statuses.keySet()).as("poll must return an entry for each job asked about "
-        + "(Unknown when it cannot tell)").containsExactlyInAnyOrderElementsOf(
-            jobs.stream().map(JobRef::jobId).toList());
     assertThat(forFifty).as("calls to the cluster (commands or requests) to poll 50 jobs, "
         + "against %d for 1 job: poll with one listing per call, not one call per job", forOne)
         .isLessThanOrEqualTo(forOne);
+    assertThat(statuses.keySet()).as("poll must return an entry for each job asked about "
+        + "(Unknown when it cannot tell)").containsExactlyInAnyOrderElementsOf(
+            jobs.stream().map(JobRef::jobId).toList());
     for (int i = 0; i < 10; i++) {
       int expected = i;
       var end = awaitEnd(jobs.get(i));
@@ -379,9 +388,9 @@ public abstract class BackendConformanceTest {
         + "not be submitted again; consult the job's folder or the accounting, not only the "
         + "queue", request.tag()).containsOnlyKeys(request.jobId());
     var again = poll(later, found.get(request.jobId()));
-    assertThat(again).as("poll of an ended job after it left the queue listing must report its "
-        + "end again (%s), from the job folder or accounting; got %s", end, again)
-        .isEqualTo(end);
+    assertThat(sameEnd(end, again)).as("poll of an ended job after it left the queue listing "
+        + "must report its end again (%s), from the job folder or accounting; got %s", end, again)
+        .isTrue();
   }
 
   @Test
@@ -476,7 +485,7 @@ public abstract class BackendConformanceTest {
     assertThat(seen).as("polls after the first end (%s): once a job has ended, every later poll "
         + "must report the same end; a listing that lags behind the job folder or the "
         + "accounting must not turn it back into Running or Unknown", first)
-        .allMatch(first::equals);
+        .allMatch(s -> sameEnd(first, s));
   }
 
   @Test
@@ -621,9 +630,23 @@ public abstract class BackendConformanceTest {
     return fixture;
   }
 
+  /** The fixture's transport as the backend under test uses it (its commands counted). */
+  protected final Transport transport() {
+    return transport;
+  }
+
   /** Another instance of the backend, as after an engine restart. Closed after the test. */
   protected final Backend newBackend(Transport through) throws Exception {
-    var context = new BackendContext("conformance", fixture.settings(), through,
+    return newBackend(through, Map.of());
+  }
+
+  /** As {@link #newBackend(Transport)}, with settings added to (or replacing) the fixture's. */
+  protected final Backend newBackend(Transport through, Map<String, String> moreSettings)
+      throws Exception {
+    var values = new HashMap<>(fixture.settings().values());
+    values.putAll(moreSettings);
+    var settings = new Settings(fixture.settings().owner(), values);
+    var context = new BackendContext("conformance", settings, through,
         fixture.workDir(), pollSoonCalls::incrementAndGet);
     var created = fixture.provider().create(context);
     backends.add(created);
@@ -735,6 +758,15 @@ public abstract class BackendConformanceTest {
       throw new AssertionError("job " + job.jobId() + " (native id " + job.nativeId()
           + ") was not " + what + " within " + timeout + "; the last poll said " + last.get(), e);
     }
+  }
+
+  /** The same kind of end with the same exit code; the reason may say where it was read. */
+  private static boolean sameEnd(JobStatus first, JobStatus later) {
+    return first.getClass() == later.getClass() && switch (first) {
+      case JobStatus.Exited e -> e.exitCode() == ((JobStatus.Exited) later).exitCode();
+      case JobStatus.Failed f -> f.exitCode() == ((JobStatus.Failed) later).exitCode();
+      default -> true;
+    };
   }
 
   private static boolean ended(JobStatus s) {

@@ -44,6 +44,16 @@ public record BackendFixture(BackendProvider provider, Settings settings, Transp
     requireNonNull(walltime, "walltime is null");
   }
 
+  /**
+   * For {@link Builder#refusedWhen}: the same job with the given native options for one backend,
+   * e.g. {@code nativeOptions("slurm", Map.of("constraint", "no-such-feature"))}.
+   */
+  public static UnaryOperator<JobSpec> nativeOptions(String backend, Map<String, String> options) {
+    return s -> new JobSpec(s.name(), s.session(), s.user(), s.steps(), s.environment(),
+        s.directory(), s.stdout(), s.stderr(), s.resources(), s.queue(), s.account(),
+        s.inputFiles(), s.outputFiles(), s.clusters(), s.retries(), Map.of(backend, options));
+  }
+
   public static Builder builder(BackendProvider provider, Transport transport, Path workDir) {
     return new Builder(provider, transport, workDir);
   }

@@ -4,7 +4,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.jobyard.api.Capability;
-import org.jobyard.api.JobSpec;
 
 /**
  * The kit against {@link FlawedBackend} with its current flaw. Not a test of its own (surefire
@@ -17,10 +16,7 @@ class FlawedBackendConformance extends BackendConformanceTest {
     return BackendFixture.builder(new FlawedBackend.Provider(), new ProcessTransport(), tempDir)
         .capabilities(FlawedBackend.CAPABILITIES.toArray(Capability[]::new))
         .timeout(Duration.ofSeconds(8)).walltime(Duration.ofSeconds(1))
-        .refusedWhen(s -> new JobSpec(s.name(), s.session(), s.user(), s.steps(),
-            s.environment(), s.directory(), s.stdout(), s.stderr(), s.resources(), s.queue(),
-            s.account(), s.inputFiles(), s.outputFiles(), s.clusters(), s.retries(),
-            Map.of("flawed", Map.of(FlawedBackend.REFUSE, "yes"))))
+        .refusedWhen(BackendFixture.nativeOptions("flawed", Map.of(FlawedBackend.REFUSE, "yes")))
         .build();
   }
 }
