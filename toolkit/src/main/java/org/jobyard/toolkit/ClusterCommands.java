@@ -75,12 +75,17 @@ public final class ClusterCommands {
   /**
    * Sends a command that changes the cluster (submits jobs). Once the command may have left,
    * a transport failure does not say whether the cluster acted on it: the answer is {@link
-   * Sent.Lost}, and the jobs it carried are in doubt until looked up by their tags.
+   * Sent.Lost}, and the jobs it carried are in doubt until looked up by their tags. A failure
+   * that is not retryable (a refused host key: a configuration error) means nothing was sent,
+   * and is thrown as it is.
    */
-  public Sent send(Command command, String what) {
+  public Sent send(Command command, String what) throws TransportException {
     try {
       return new Sent.Answered(transport.run(withTimeout(command)));
     } catch (TransportException e) {
+      if (!e.isRetryable()) {
+        throw e;
+      }
       return new Sent.Lost(cluster + ": " + what + " on " + transport.describe()
           + " failed after it was sent: " + e.getMessage());
     }

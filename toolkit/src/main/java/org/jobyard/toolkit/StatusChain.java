@@ -12,8 +12,9 @@ import org.jobyard.api.JobStatus;
  * The "listing, then job folder, then accounting" fallback of a poll: each source is asked once
  * per poll, about all the jobs the sources before it left open, in one call (so a poll of many
  * jobs costs one command per source, never one per job). A source settles a job by returning a
- * status for it that is not {@link JobStatus.Unknown}; a job no source settles is Unknown, which
- * the engine treats as "ask again", never as failure.
+ * status for it that is not {@link JobStatus.Unknown}; a job no source settles is Unknown (with
+ * the reason of the last source that said Unknown), which the engine treats as "ask again",
+ * never as failure.
  */
 public final class StatusChain {
 
@@ -49,15 +50,15 @@ public final class StatusChain {
       var found = source.statuses(List.copyOf(open));
       open.removeIf(job -> {
         var status = found.get(job.jobId());
-        if (status == null || status instanceof JobStatus.Unknown) {
+        if (status == null) {
           return false;
         }
         result.put(job.jobId(), status);
-        return true;
+        return !(status instanceof JobStatus.Unknown);
       });
     }
     for (var job : open) {
-      result.put(job.jobId(), new JobStatus.Unknown("native job " + job.nativeId()
+      result.putIfAbsent(job.jobId(), new JobStatus.Unknown("native job " + job.nativeId()
           + " is in no listing, job folder or record the backend consulted"));
     }
     return result;

@@ -7,8 +7,11 @@ import java.time.Duration;
 import java.util.List;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Command;
+import org.jobyard.api.CommandResult;
 import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.TransportException;
 import org.jobyard.testkit.AnswerLosingTransport;
+import org.jobyard.testkit.CountingTransport;
 import org.jobyard.testkit.ProcessTransport;
 import org.jobyard.testkit.Transports;
 import org.junit.jupiter.api.Test;
@@ -40,7 +43,8 @@ class ClusterCommandsTest {
   }
 
   @Test
-  void aSubmitWhoseAnswerIsLostIsReportedLostAndOneThatAnsweredCarriesItsResult() {
+  void aSubmitWhoseAnswerIsLostIsReportedLostAndOneThatAnsweredCarriesItsResult()
+      throws Exception {
     var lossy = new AnswerLosingTransport(host);
     var commands = new ClusterCommands("cluster 'hpc'", lossy, Duration.ofSeconds(30));
 
@@ -51,6 +55,20 @@ class ClusterCommandsTest {
     assertThat(commands.send(Command.of("echo", "42"), "sbatch"))
         .isInstanceOfSatisfying(ClusterCommands.Sent.Lost.class,
             l -> assertThat(l.message()).contains("sbatch").contains("after it was sent"));
+  }
+
+  @Test
+  void aSubmitThatCouldNotBeSentAtAllIsThrownNotLost() {
+    var refused = new CountingTransport(host) {
+      @Override
+      public CommandResult run(Command command) throws TransportException {
+        throw new TransportException("host key refused", false);
+      }
+    };
+    var commands = new ClusterCommands("cluster 'hpc'", refused, Duration.ofSeconds(30));
+
+    assertThatThrownBy(() -> commands.send(Command.of("true"), "sbatch"))
+        .isInstanceOf(TransportException.class).hasMessage("host key refused");
   }
 
   @Test

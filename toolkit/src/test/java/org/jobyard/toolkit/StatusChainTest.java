@@ -28,6 +28,8 @@ class StatusChainTest {
         source(Map.of("a", new JobStatus.Running("R"), "b", new JobStatus.Unknown("gone"))),
         source(Map.of("b", new JobStatus.Exited(3, "DONE", null))),
         source(Map.of()));
+    var saidUnknown = StatusChain.of(source(Map.of("c", new JobStatus.Unknown("no such id"))),
+        source(Map.of()));
 
     var statuses = chain.poll(List.of(running, ended, gone));
 
@@ -37,6 +39,8 @@ class StatusChainTest {
         + "folder after it does").isEqualTo(new JobStatus.Exited(3, "DONE", null));
     assertThat(statuses.get("c")).isInstanceOfSatisfying(JobStatus.Unknown.class,
         u -> assertThat(u.reason()).contains("native job 3"));
+    assertThat(saidUnknown.poll(List.of(gone)).get("c")).as("the reason of the last source "
+        + "that said Unknown is kept").isEqualTo(new JobStatus.Unknown("no such id"));
   }
 
   @Test
