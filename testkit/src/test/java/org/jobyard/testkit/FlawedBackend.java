@@ -338,7 +338,17 @@ final class FlawedBackend implements Backend {
     return found;
   }
 
+  /**
+   * With setting {@code reach: http} the backend talks to "its service" without the transport,
+   * as an HTTP backend does, and setting {@code service: down} is that service not answering.
+   */
   private void reachCluster() throws BackendException {
+    if ("http".equals(context.settings().string("reach", "transport"))) {
+      if ("down".equals(context.settings().string("service", "up"))) {
+        throw BackendException.unavailable(context.cluster() + ": connection refused", null);
+      }
+      return;
+    }
     var r = context.transport().run(Command.of("true").withTimeout(Duration.ofSeconds(30)));
     if (!r.succeeded()) {
       throw BackendException.unavailable(context.cluster() + ": " + r.summary(), null);
