@@ -15,9 +15,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The plugin author's path end to end: the out-of-tree example {@code examples/plugin-hello} is
- * built on its own (its Maven wrapper, offline, against the SPI and kit in the local repository,
- * running its conformance test), its {@code target/plugin/} is dropped into an unpacked tarball as
- * {@code plugins/hello/}, and {@code bin/jobyard run} runs jobs on a cluster of that backend.
+ * copied to an empty folder and built on its own (its Maven wrapper, running its conformance
+ * test) against the SDK of an unpacked tarball ({@code -Djobyard.home}), with an empty local
+ * repository; its {@code target/plugin/} is dropped into the tarball as {@code plugins/hello/},
+ * and {@code bin/jobyard run} runs jobs on a cluster of that backend.
  */
 class ExamplePluginIT {
   static final Duration BUILD_TIMEOUT = Duration.ofMinutes(5);
@@ -28,13 +29,16 @@ class ExamplePluginIT {
 
   @Test
   void theExamplePluginBuiltOutOfTreeIsLoadedFromPluginsAndRunsJobs() throws Exception {
-    var plugin = buildExample(tmp.resolve("plugin-hello"));
+    var tarball = Tarball.unpack(Files.createDirectory(tmp.resolve("dist")));
+    var plugin = buildExample(tmp.resolve("plugin-hello"), tarball.home);
     try (var files = Files.list(plugin)) {
       assertThat(files.map(p -> p.getFileName().toString()).toList())
-          .as("target/plugin/ holds the plugin's jar and no copy of the SPI (it is provided)")
-          .singleElement().asString().startsWith("jobyard-plugin-hello-").endsWith(".jar");
+          .as("target/plugin/ holds the plugin's jar and the toolkit's it runs on, and no copy "
+              + "of the SPI (it is provided)")
+          .hasSize(2).anyMatch(n -> n.startsWith("jobyard-plugin-hello-"))
+          .anyMatch(n -> n.startsWith("jobyard-plugin-toolkit-"))
+          .noneMatch(n -> n.startsWith("jobyard-api"));
     }
-    var tarball = Tarball.unpack(Files.createDirectory(tmp.resolve("dist")));
     var folder = Files.createDirectories(tarball.home.resolve("plugins/hello"));
     try (var jars = Files.list(plugin)) {
       for (var jar : jars.toList()) {
@@ -79,33 +83,57 @@ class ExamplePluginIT {
     }
   }
 
-  /** Copies the example out of the repository, builds it there and returns its plugin folder. */
-  private static Path buildExample(Path copy) throws Exception {
+  /**
+   * Copies the example out of the repository and builds it there against the tarball's SDK, with
+   * an empty local repository; returns its plugin folder. Maven's own plugins and the kit's
+   * libraries (JUnit, AssertJ...) come, offline, from a read-only copy of this build's local
+   * repository without any org.jobyard artifact, so Jobyard's can only come from {@code sdk/}.
+   */
+  private Path buildExample(Path copy, Path home) throws Exception {
     var source = Path.of(System.getProperty("jobyard.repo"), "examples/plugin-hello");
-    try (Stream<Path> files = Files.walk(source)) {
-      for (var f : files.filter(p -> !source.relativize(p).startsWith("target")).toList()) {
-        var to = copy.resolve(source.relativize(f).toString());
-        if (Files.isDirectory(f)) {
-          Files.createDirectories(to);
-        } else {
-          Files.copy(f, to, StandardCopyOption.COPY_ATTRIBUTES);
-        }
-      }
-    }
+    copyTree(source, copy, p -> !source.relativize(p).startsWith("target"));
+    var outer = Path.of(System.getProperty("jobyard.m2"));
+    var thirdParty = tmp.resolve("m2-without-jobyard");
+    copyTree(outer, thirdParty, p -> !outer.relativize(p).startsWith("org/jobyard"));
+    var empty = Files.createDirectory(tmp.resolve("m2-empty"));
     var log = copy.resolve("build.log");
-    var pb = new ProcessBuilder(List.of("./mvnw", "-B", "-o", "package")).directory(copy.toFile())
-        .redirectErrorStream(true).redirectOutput(log.toFile());
+    var pb = new ProcessBuilder(List.of("./mvnw", "-B", "-o", "package",
+        "-Djobyard.home=" + home, "-Dmaven.repo.local=" + empty,
+        "-Dmaven.repo.local.tail=" + thirdParty, "-Daether.offline.protocols=file"))
+        .directory(copy.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
     pb.environment().remove("MAVEN_PROJECTBASEDIR"); // set by the outer build's launcher
+    pb.environment().remove("MAVEN_OPTS"); // may name the outer build's local repository
     var p = pb.start();
     if (!p.waitFor(BUILD_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
       p.descendants().forEach(ProcessHandle::destroyForcibly);
       p.destroyForcibly();
       throw new AssertionError("building the example plugin took over " + BUILD_TIMEOUT);
     }
-    assertThat(p.exitValue()).as("./mvnw -o package of the example plugin (it runs the "
-        + "conformance kit; the SPI and kit must be installed: ./mvnw install)\n%s",
+    assertThat(p.exitValue()).as("./mvnw -o package -Djobyard.home=... of the example plugin "
+        + "with an empty local repository (it runs the conformance kit; the SPI, toolkit and kit "
+        + "must come from the tarball's sdk/)\n%s",
         Files.readString(log, StandardCharsets.UTF_8)).isZero();
+    assertThat(empty.resolve("org/jobyard/jobyard-api")).as("the SPI, fetched from sdk/ into "
+        + "the empty local repository").isDirectory();
     return copy.resolve("target/plugin");
+  }
+
+  /** Copies files; a local repository is linked file by file (it is large, and only read). */
+  private static void copyTree(Path from, Path to, java.util.function.Predicate<Path> keep)
+      throws Exception {
+    boolean link = !from.endsWith("plugin-hello");
+    try (Stream<Path> files = Files.walk(from)) {
+      for (var f : files.filter(keep).toList()) {
+        var target = to.resolve(from.relativize(f).toString());
+        if (Files.isDirectory(f)) {
+          Files.createDirectories(target);
+        } else if (link) {
+          Files.createSymbolicLink(target, f);
+        } else {
+          Files.copy(f, target, StandardCopyOption.COPY_ATTRIBUTES);
+        }
+      }
+    }
   }
 }

@@ -3,6 +3,7 @@ package org.jobyard.testkit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
 import org.jobyard.api.Resources;
+import org.jobyard.api.Settings;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.api.Transport;
@@ -65,6 +67,8 @@ public abstract class BackendConformanceTest {
   private final List<Backend> backends = new ArrayList<>();
   private final List<JobRef> submitted = new ArrayList<>();
   private final AtomicInteger pollSoonCalls = new AtomicInteger();
+  /** How the engine stores a JobRef between calls, and across restarts. */
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final String run = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextInt());
   private Backend backend;
 
@@ -88,6 +92,34 @@ public abstract class BackendConformanceTest {
   /** A transport to a cluster that is down; by default every call fails, retryably. */
   protected Transport unavailableTransport() {
     return Transports.unavailable();
+  }
+
+  /**
+   * A backend whose cluster is down, for the outage case: by default this backend behind {@link
+   * #unavailableTransport()}. A backend that talks to its cluster without the transport (HTTP)
+   * overrides it, e.g. with settings naming a port where nothing listens.
+   */
+  protected Backend unavailableBackend() throws Exception {
+    return newBackend(unavailableTransport());
+  }
+
+  /**
+   * A backend whose cluster has forgotten ended jobs in its queue listing, as Slurm does after
+   * {@code MinJobAge}: by default a fresh instance on the same cluster, which is right for batch
+   * systems that never list ended jobs. Override to hide the listing (a {@code bin_dir} whose
+   * {@code squeue} lists nothing, a transport that filters it) so the fallback is exercised.
+   */
+  protected Backend backendAfterTheQueueForgot() throws Exception {
+    return newBackend(transport());
+  }
+
+  /**
+   * Calls made to the cluster since the test started: commands through the transport by
+   * default. A backend that reaches its cluster another way (HTTP requests) overrides it with
+   * its own count, so that "one listing per poll" is checked for it too.
+   */
+  protected int clusterCalls() {
+    return transport.commands();
   }
 
   @BeforeEach
@@ -196,19 +228,28 @@ public abstract class BackendConformanceTest {
       requests.add(request("many" + i, spec(step("sh", "-c", "exit " + i)).build()));
     }
     var jobs = submitAll(requests);
+    // 50 references the cluster does not know: the same path through the backend (listing and
+    // every fallback) for 1 and for 50, without loading a shared cluster with 50 jobs
+    var ghost = neverSubmitted(jobs.getFirst(), requests.getFirst());
+    var ghosts = new ArrayList<JobRef>();
+    for (int i = 0; i < 50; i++) {
+      ghosts.add(new JobRef(ghost.jobId() + "-" + i, ghost.nativeId(), ghost.attributes()));
+    }
 
-    int before = transport.commands();
-    backend.poll(jobs.subList(0, 1));
-    int forOne = transport.commands() - before;
-    before = transport.commands();
+    int before = clusterCalls();
+    backend.poll(ghosts.subList(0, 1));
+    int forOne = clusterCalls() - before;
+    before = clusterCalls();
+    backend.poll(ghosts);
+    int forFifty = clusterCalls() - before;
     var statuses = backend.poll(jobs);
-    int forTen = transport.commands() - before;
 
+    assertThat(forFifty).as("calls to the cluster (commands or requests) to poll 50 jobs, "
+        + "against %d for 1 job: poll with one listing per call, not one call per job", forOne)
+        .isLessThanOrEqualTo(forOne);
     assertThat(statuses.keySet()).as("poll must return an entry for each job asked about "
         + "(Unknown when it cannot tell)").containsExactlyInAnyOrderElementsOf(
             jobs.stream().map(JobRef::jobId).toList());
-    assertThat(forTen).as("commands sent to poll 10 jobs, against %d for 1 job: poll with one "
-        + "listing per call, not one command per job", forOne).isLessThanOrEqualTo(forOne);
     for (int i = 0; i < 10; i++) {
       int expected = i;
       var end = awaitEnd(jobs.get(i));
@@ -298,7 +339,7 @@ public abstract class BackendConformanceTest {
   @Test
   public void anUnavailableClusterIsRetryableAndNeverFailsAJob() throws Exception {
     var real = submit(request("before-outage", spec(step("true")).build()));
-    var down = newBackend(unavailableTransport());
+    var down = unavailableBackend();
 
     try {
       var outcomes = down.submit(List.of(request("outage", spec(step("true")).build())));
@@ -327,6 +368,152 @@ public abstract class BackendConformanceTest {
     } catch (BackendException e) {
       assertThat(e.isRetryable()).as("poll threw %s for a cluster that does not answer; make it"
           + " retryable (BackendException.unavailable)", e).isTrue();
+    }
+  }
+
+  // ---- ended jobs, attempts, restarts ---------------------------------------------------------
+
+  @Test
+  public void lookupFindsAnAttemptThatEndedAndLeftTheQueue() throws Exception {
+    var request = request("left", spec(step("true")).build());
+    var job = submit(request);
+    var end = awaitEnd(job);
+    assertExited(end, 0, "a job running 'true' must end as Exited(0)");
+
+    var later = backendAfterTheQueueForgot();
+    var found = later.lookup(List.of(request));
+
+    assertThat(found).as("lookup must find an attempt that already ended and left the queue "
+        + "listing (%s): the engine looks up after a crash, and a job that ended meanwhile must "
+        + "not be submitted again; consult the job's folder or the accounting, not only the "
+        + "queue", request.tag()).containsOnlyKeys(request.jobId());
+    var again = poll(later, found.get(request.jobId()));
+    assertThat(sameEnd(end, again)).as("poll of an ended job after it left the queue listing "
+        + "must report its end again (%s), from the job folder or accounting; got %s", end, again)
+        .isTrue();
+  }
+
+  @Test
+  public void lookupTellsOneAttemptOfAJobFromTheNext() throws Exception {
+    var first = request("attempts", spec(step("true")).build());
+    var second = new SubmitRequest(first.jobId(), 2, first.spec());
+    submit(first);
+
+    var found = backend.lookup(List.of(second));
+
+    assertThat(found).as("lookup of attempt 2 (tag %s) found a job although only attempt 1 "
+        + "(tag %s) was submitted: match the whole tag (job id and attempt), or the engine "
+        + "adopts the failed attempt 1 as the retry", second.tag(), first.tag()).isEmpty();
+    assertThat(backend.lookup(List.of(first))).as("lookup of attempt 1 (tag %s), which was "
+        + "submitted", first.tag()).containsOnlyKeys(first.jobId());
+  }
+
+  @Test
+  public void aFreshBackendPollsAJobRefThatWentThroughJson() throws Exception {
+    var job = submit(request("json", spec(step("sh", "-c", "exit 5")).build()));
+    var json = JSON.writeValueAsString(job);
+    backend.close(); // the engine stops; its successor reads the reference from its store
+
+    var stored = JSON.readValue(json, JobRef.class);
+    var fresh = newBackend(transport);
+    var end = awaitEnd(fresh, stored, fixture.timeout(), "a fresh backend instance polling a "
+        + "JobRef read back from JSON must see the job end: keep everything a later call needs "
+        + "in the JobRef's attributes (the engine stores them), never in the backend instance");
+
+    assertExited(end, 5, "the job running 'exit 5', polled by a fresh backend instance through "
+        + "a JobRef read back from JSON");
+  }
+
+  @Test
+  public void reportsExitCodesZeroOneTwoFiftyFiveAndDeathBySignal() throws Exception {
+    var codes = List.of(0, 1, 255);
+    var jobs = new ArrayList<JobRef>();
+    for (int code : codes) {
+      jobs.add(submit(request("code" + code, spec(step("sh", "-c", "exit " + code)).build())));
+    }
+    var killed = submit(request("sigkill", spec(step("sh", "-c", "kill -9 $$")).build()));
+
+    for (int i = 0; i < codes.size(); i++) {
+      assertExited(awaitEnd(jobs.get(i)), codes.get(i), "a job running 'exit " + codes.get(i)
+          + "' must end as Exited(" + codes.get(i) + "): exit codes are 0 to 255, read them "
+          + "unsigned and keep 0 and 1 apart");
+    }
+    var end = awaitEnd(killed);
+    var asSuch = end instanceof JobStatus.Failed
+        || end instanceof JobStatus.Exited e && e.exitCode() == 128 + 9;
+    assertThat(asSuch).as("a job whose shell killed itself with 'kill -9 $$' must end as Failed "
+        + "(killed by a signal) or as Exited(137), the shell's 128+9; got %s: a job that never "
+        + "wrote its exit code did not succeed", end).isTrue();
+  }
+
+  // ---- cancel and ends ---------------------------------------------------------------------------
+
+  @Test
+  public void cancelsAJobBeforeItStartsAndCollectsItWithoutOutput() throws Exception {
+    var out = engineDir.resolve("cancelled.out");
+    var spec = spec(step("sleep", "600")).stdout(out).build();
+    var job = submit(request("early-cancel", spec));
+
+    backend.cancel(List.of(job)); // at once: pending, or only just started
+    var end = awaitEnd(backend, job, fixture.timeout(), "cancel right after submit (before the "
+        + "job started) must end the job: a job cancelled before it started must end as "
+        + "Cancelled, not run later");
+
+    assertThat(end).as("a job cancelled before it started must end as Cancelled; got %s", end)
+        .isInstanceOf(JobStatus.Cancelled.class);
+    try {
+      backend.collect(job, spec);
+    } catch (BackendException e) {
+      fail("collect of a cancelled job that wrote no output threw %s; collect must bring home "
+          + "what exists and skip what the job never wrote", e);
+    }
+  }
+
+  @Test
+  public void laterPollsReportTheSameEndAsTheFirst() throws Exception {
+    var job = submit(request("same-end", spec(step("sh", "-c", "exit 2")).build()));
+    var first = awaitEnd(job);
+    assertExited(first, 2, "a job running 'exit 2' must end as Exited(2)");
+
+    var seen = new ArrayList<JobStatus>();
+    Awaitility.await().pollInterval(Duration.ofMillis(300)).atMost(fixture.timeout())
+        .until(() -> {
+          seen.add(poll(job));
+          return seen.size() >= 8;
+        });
+
+    assertThat(seen).as("polls after the first end (%s): once a job has ended, every later poll "
+        + "must report the same end; a listing that lags behind the job folder or the "
+        + "accounting must not turn it back into Running or Unknown", first)
+        .allMatch(s -> sameEnd(first, s));
+  }
+
+  @Test
+  public void oneRefusedJobInABulkSubmitLeavesTheOthersAccepted() throws Exception {
+    requireCapability(Capability.BULK_SUBMIT);
+    Assumptions.assumeTrue(fixture.refused() != null,
+        "skipped: the fixture names no job the batch system refuses (BackendFixture.refusedWhen)");
+    var good = List.of(request("bulk-a", spec(step("true")).build()),
+        request("bulk-b", spec(step("true")).build()));
+    var bad = request("bulk-refused", fixture.refused().apply(spec(step("true")).build()));
+    var requests = List.of(good.get(0), bad, good.get(1));
+
+    var outcomes = backend.submit(requests);
+    outcomes.stream().filter(o -> o instanceof SubmitOutcome.Accepted)
+        .forEach(o -> submitted.add(((SubmitOutcome.Accepted) o).job()));
+
+    var byId = new HashMap<String, SubmitOutcome>();
+    outcomes.forEach(o -> byId.put(o.jobId(), o));
+    assertThat(byId.get(bad.jobId())).as("the outcome of the job the batch system refuses: it "
+        + "must be Rejected and not retryable (the same submit would be refused again)")
+        .isInstanceOfSatisfying(SubmitOutcome.Rejected.class,
+            r -> assertThat(r.error().isRetryable()).as("retryable? %s", r.error()).isFalse());
+    for (var r : good) {
+      assertThat(byId.get(r.jobId())).as("the outcome of plain job %s submitted in the same bulk "
+          + "call as a refused one: one refusal must not reject the others (report each job's "
+          + "own outcome)", r.jobId()).isInstanceOf(SubmitOutcome.Accepted.class);
+      assertExited(awaitEnd(((SubmitOutcome.Accepted) byId.get(r.jobId())).job()), 0,
+          "plain job " + r.jobId() + " accepted beside a refused one must run");
     }
   }
 
@@ -443,9 +630,23 @@ public abstract class BackendConformanceTest {
     return fixture;
   }
 
+  /** The fixture's transport as the backend under test uses it (its commands counted). */
+  protected final Transport transport() {
+    return transport;
+  }
+
   /** Another instance of the backend, as after an engine restart. Closed after the test. */
   protected final Backend newBackend(Transport through) throws Exception {
-    var context = new BackendContext("conformance", fixture.settings(), through,
+    return newBackend(through, Map.of());
+  }
+
+  /** As {@link #newBackend(Transport)}, with settings added to (or replacing) the fixture's. */
+  protected final Backend newBackend(Transport through, Map<String, String> moreSettings)
+      throws Exception {
+    var values = new HashMap<>(fixture.settings().values());
+    values.putAll(moreSettings);
+    var settings = new Settings(fixture.settings().owner(), values);
+    var context = new BackendContext("conformance", settings, through,
         fixture.workDir(), pollSoonCalls::incrementAndGet);
     var created = fixture.provider().create(context);
     backends.add(created);
@@ -529,6 +730,15 @@ public abstract class BackendConformanceTest {
     return awaitStatus(b, job, BackendConformanceTest::ended, "ended", timeout);
   }
 
+  /** As {@link #awaitEnd(JobRef)}, with what a plugin author should check when it times out. */
+  private static JobStatus awaitEnd(Backend b, JobRef job, Duration timeout, String hint) {
+    try {
+      return awaitEnd(b, job, timeout);
+    } catch (AssertionError e) {
+      throw new AssertionError(hint + ": " + e.getMessage(), e);
+    }
+  }
+
   protected final JobStatus awaitStatus(JobRef job, Predicate<JobStatus> wanted, String what) {
     return awaitStatus(backend, job, wanted, what, fixture.timeout());
   }
@@ -548,6 +758,15 @@ public abstract class BackendConformanceTest {
       throw new AssertionError("job " + job.jobId() + " (native id " + job.nativeId()
           + ") was not " + what + " within " + timeout + "; the last poll said " + last.get(), e);
     }
+  }
+
+  /** The same kind of end with the same exit code; the reason may say where it was read. */
+  private static boolean sameEnd(JobStatus first, JobStatus later) {
+    return first.getClass() == later.getClass() && switch (first) {
+      case JobStatus.Exited e -> e.exitCode() == ((JobStatus.Exited) later).exitCode();
+      case JobStatus.Failed f -> f.exitCode() == ((JobStatus.Failed) later).exitCode();
+      default -> true;
+    };
   }
 
   private static boolean ended(JobStatus s) {

@@ -8,8 +8,10 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 import org.jobyard.api.BackendProvider;
 import org.jobyard.api.Capability;
+import org.jobyard.api.JobSpec;
 import org.jobyard.api.Settings;
 import org.jobyard.api.Transport;
 
@@ -25,9 +27,12 @@ import org.jobyard.api.Transport;
  *     skips the tests of anything not declared
  * @param timeout how long a trivial job may take from submit to its end on this cluster
  * @param walltime the shortest walltime the batch system enforces (Slurm counts in minutes)
+ * @param refused turns a plain job into one the batch system itself refuses (an unknown
+ *     partition, a feature no node has), for the bulk-submit case; null skips that case
  */
 public record BackendFixture(BackendProvider provider, Settings settings, Transport transport,
-    Path workDir, Set<Capability> capabilities, Duration timeout, Duration walltime) {
+    Path workDir, Set<Capability> capabilities, Duration timeout, Duration walltime,
+    UnaryOperator<JobSpec> refused) {
 
   public BackendFixture {
     requireNonNull(provider, "provider is null");
@@ -37,6 +42,16 @@ public record BackendFixture(BackendProvider provider, Settings settings, Transp
     capabilities = capabilities.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(capabilities));
     requireNonNull(timeout, "timeout is null");
     requireNonNull(walltime, "walltime is null");
+  }
+
+  /**
+   * For {@link Builder#refusedWhen}: the same job with the given native options for one backend,
+   * e.g. {@code nativeOptions("slurm", Map.of("constraint", "no-such-feature"))}.
+   */
+  public static UnaryOperator<JobSpec> nativeOptions(String backend, Map<String, String> options) {
+    return s -> new JobSpec(s.name(), s.session(), s.user(), s.steps(), s.environment(),
+        s.directory(), s.stdout(), s.stderr(), s.resources(), s.queue(), s.account(),
+        s.inputFiles(), s.outputFiles(), s.clusters(), s.retries(), Map.of(backend, options));
   }
 
   public static Builder builder(BackendProvider provider, Transport transport, Path workDir) {
@@ -52,6 +67,7 @@ public record BackendFixture(BackendProvider provider, Settings settings, Transp
     private Set<Capability> capabilities = Set.of();
     private Duration timeout = Duration.ofSeconds(60);
     private Duration walltime = Duration.ofSeconds(2);
+    private UnaryOperator<JobSpec> refused;
 
     private Builder(BackendProvider provider, Transport transport, Path workDir) {
       this.provider = provider;
@@ -79,9 +95,18 @@ public record BackendFixture(BackendProvider provider, Settings settings, Transp
       return this;
     }
 
+    /**
+     * How to make a job the batch system refuses (not Jobyard's own checks), e.g. a native
+     * option naming a feature no node has.
+     */
+    public Builder refusedWhen(UnaryOperator<JobSpec> spoil) {
+      refused = spoil;
+      return this;
+    }
+
     public BackendFixture build() {
       return new BackendFixture(provider, new Settings("cluster 'conformance'", settings),
-          transport, workDir, capabilities, timeout, walltime);
+          transport, workDir, capabilities, timeout, walltime, refused);
     }
   }
 }

@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendException;
@@ -59,7 +60,24 @@ final class FlawedBackend implements Backend {
     NO_OUTCOME_WHEN_DOWN("anUnavailableClusterIsRetryableAndNeverFailsAJob",
         "one outcome per request"),
     LOST_ANSWER_TAKEN_FOR_NOT_NOW("aSubmitWhoseAnswerIsLostRunsTheJobOnce",
-        "exactly one native job per tag");
+        "exactly one native job per tag"),
+    LOOKUP_SEES_ONLY_THE_QUEUE("lookupFindsAnAttemptThatEndedAndLeftTheQueue",
+        "consult the job's folder or the accounting"),
+    LOOKUP_IGNORES_THE_ATTEMPT("lookupTellsOneAttemptOfAJobFromTheNext", "match the whole tag"),
+    STATE_KEPT_IN_MEMORY("aFreshBackendPollsAJobRefThatWentThroughJson",
+        "never in the backend instance"),
+    EXIT_CODE_READ_AS_SIGNED_BYTE("reportsExitCodesZeroOneTwoFiftyFiveAndDeathBySignal",
+        "read them unsigned"),
+    SIGNAL_DEATH_TAKEN_FOR_SUCCESS("reportsExitCodesZeroOneTwoFiftyFiveAndDeathBySignal",
+        "did not succeed"),
+    CANCEL_BEFORE_START_IGNORED("cancelsAJobBeforeItStartsAndCollectsItWithoutOutput",
+        "must end as Cancelled, not run later"),
+    COLLECT_OF_CANCELLED_JOB_THROWS("cancelsAJobBeforeItStartsAndCollectsItWithoutOutput",
+        "skip what the job never wrote"),
+    END_FLIPS_BACK_TO_RUNNING("laterPollsReportTheSameEndAsTheFirst",
+        "every later poll must report the same end"),
+    ONE_REFUSAL_REJECTS_THE_BULK("oneRefusedJobInABulkSubmitLeavesTheOthersAccepted",
+        "one refusal must not reject the others");
 
     final String caughtBy;
     final String message;
@@ -70,8 +88,16 @@ final class FlawedBackend implements Backend {
     }
   }
 
-  /** A job outlives the backend instance that started it, as jobs outlive an engine. */
-  private record Job(Process process, AtomicBoolean timedOut, AtomicBoolean cancelled) {}
+  /** The native option that makes "the batch system" refuse a job. */
+  static final String REFUSE = "refuse";
+
+  /**
+   * A job outlives the backend instance that started it, as jobs outlive an engine. It is
+   * pending until its script is fed to its shell, a moment after submit; an ended job is "in the
+   * queue" no longer, only in {@link #JOBS} (the accounting).
+   */
+  private record Job(Process process, AtomicBoolean started, AtomicBoolean timedOut,
+      AtomicBoolean cancelled, AtomicInteger endPolls) {}
 
   private static final Map<String, Job> JOBS = new ConcurrentHashMap<>(); // by tag
 
@@ -79,6 +105,8 @@ final class FlawedBackend implements Backend {
   static volatile Flaw flaw = Flaw.NONE;
 
   private final BackendContext context;
+  /** Only for the flaw that keeps state in memory: the tags this instance knows. */
+  private final Set<String> known = ConcurrentHashMap.newKeySet();
 
   private FlawedBackend(BackendContext context) {
     this.context = context;
@@ -120,10 +148,22 @@ final class FlawedBackend implements Backend {
       }
       throw e;
     }
+    var refused = requests.stream()
+        .filter(r -> r.spec().nativeOptions("flawed").containsKey(REFUSE)).toList();
+    if (flaw == Flaw.ONE_REFUSAL_REJECTS_THE_BULK && !refused.isEmpty()) {
+      return requests.stream().<SubmitOutcome>map(r -> new SubmitOutcome.Rejected(r.jobId(),
+          BackendException.rejected("the batch refuses job " + refused.getFirst().tag()))).toList();
+    }
     var outcomes = new ArrayList<SubmitOutcome>();
     for (var r : requests) {
+      if (refused.contains(r)) {
+        outcomes.add(new SubmitOutcome.Rejected(r.jobId(), BackendException.rejected(
+            "the batch system refuses job " + r.tag() + " (native option " + REFUSE + ")")));
+        continue;
+      }
       try {
         JOBS.put(r.tag(), start(r.spec()));
+        known.add(r.tag());
         outcomes.add(new SubmitOutcome.Accepted(new JobRef(r.jobId(), r.tag(), Map.of())));
       } catch (IOException e) {
         outcomes.add(new SubmitOutcome.Rejected(r.jobId(), BackendException.rejected(
@@ -171,10 +211,21 @@ final class FlawedBackend implements Backend {
         : ProcessBuilder.Redirect.to(Path.of(spec.stdout()).toFile()));
     builder.redirectError(ProcessBuilder.Redirect.DISCARD);
     var process = builder.start();
-    try (var stdin = process.getOutputStream()) {
-      stdin.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
-    }
-    var job = new Job(process, new AtomicBoolean(), new AtomicBoolean());
+    var job = new Job(process, new AtomicBoolean(), new AtomicBoolean(), new AtomicBoolean(),
+        new AtomicInteger());
+    Thread.ofVirtual().start(() -> { // the scheduler starts it a moment later
+      try (var stdin = process.getOutputStream()) {
+        Thread.sleep(300);
+        if (!job.cancelled().get()) {
+          stdin.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
+          job.started().set(true);
+        }
+      } catch (IOException e) {
+        // cancelled meanwhile: the shell is gone
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
     var walltime = spec.resources().walltime();
     if (walltime != null && flaw != Flaw.WALLTIME_IGNORED) {
       Thread.ofVirtual().start(() -> {
@@ -201,7 +252,9 @@ final class FlawedBackend implements Backend {
       if (flaw == Flaw.ONE_COMMAND_PER_JOB_POLLED) {
         reachCluster();
       }
-      statuses.put(ref.jobId(), status(JOBS.get(ref.nativeId())));
+      statuses.put(ref.jobId(), flaw == Flaw.STATE_KEPT_IN_MEMORY && !known.contains(
+          ref.nativeId()) ? new JobStatus.Unknown("not submitted here") : status(JOBS.get(
+              ref.nativeId())));
     }
     return statuses;
   }
@@ -212,7 +265,11 @@ final class FlawedBackend implements Backend {
           : new JobStatus.Unknown("not listed");
     }
     if (job.process().isAlive()) {
-      return new JobStatus.Running("RUNNING");
+      return job.started().get() ? new JobStatus.Running("RUNNING")
+          : new JobStatus.Pending("PENDING", null);
+    }
+    if (flaw == Flaw.END_FLIPS_BACK_TO_RUNNING && job.endPolls().getAndIncrement() % 2 == 1) {
+      return new JobStatus.Running("RUNNING"); // a lagging listing believed over the end
     }
     int code = job.process().exitValue();
     if (job.cancelled().get() && flaw != Flaw.CANCELLED_JOB_EXITED) {
@@ -223,6 +280,13 @@ final class FlawedBackend implements Backend {
     }
     if (flaw == Flaw.SUCCESS_REPORTED_AS_FAILURE && code == 0) {
       return new JobStatus.Failed(0, "DONE", "no exit code file");
+    }
+    if (code == 128 + 9) { // sh reports a child killed by SIGKILL so
+      return flaw == Flaw.SIGNAL_DEATH_TAKEN_FOR_SUCCESS ? new JobStatus.Exited(0, "DONE", null)
+          : new JobStatus.Failed(code, "KILLED", "killed by signal 9");
+    }
+    if (flaw == Flaw.EXIT_CODE_READ_AS_SIGNED_BYTE) {
+      code = (byte) code;
     }
     return new JobStatus.Exited(flaw == Flaw.EXIT_CODE_LOST ? 0 : code, "DONE", null);
   }
@@ -241,8 +305,19 @@ final class FlawedBackend implements Backend {
         }
         continue;
       }
+      if (!job.started().get() && flaw == Flaw.CANCEL_BEFORE_START_IGNORED) {
+        continue; // only running jobs are killed; this one will run later
+      }
       job.cancelled().set(true);
       kill(job.process());
+    }
+  }
+
+  @Override
+  public void collect(JobRef ref, JobSpec spec) throws BackendException {
+    var job = JOBS.get(ref.nativeId());
+    if (flaw == Flaw.COLLECT_OF_CANCELLED_JOB_THROWS && job != null && job.cancelled().get()) {
+      throw BackendException.rejected("job " + ref.jobId() + " left no output to collect");
     }
   }
 
@@ -251,14 +326,29 @@ final class FlawedBackend implements Backend {
     reachCluster();
     var found = new HashMap<String, JobRef>();
     for (var a : attempts) {
-      if (JOBS.containsKey(a.tag()) && flaw != Flaw.FORGETS_ITS_JOBS_WHEN_RESTARTED) {
-        found.put(a.jobId(), new JobRef(a.jobId(), a.tag(), Map.of()));
+      var tag = flaw != Flaw.LOOKUP_IGNORES_THE_ATTEMPT ? a.tag() : JOBS.keySet().stream()
+          .filter(t -> t.startsWith(a.jobId() + ".")).findFirst().orElse(a.tag());
+      var job = JOBS.get(tag);
+      if (job != null && flaw != Flaw.FORGETS_ITS_JOBS_WHEN_RESTARTED
+          && (flaw != Flaw.LOOKUP_SEES_ONLY_THE_QUEUE || job.process().isAlive())) {
+        found.put(a.jobId(), new JobRef(a.jobId(), tag, Map.of()));
+        known.add(tag);
       }
     }
     return found;
   }
 
+  /**
+   * With setting {@code reach: http} the backend talks to "its service" without the transport,
+   * as an HTTP backend does, and setting {@code service: down} is that service not answering.
+   */
   private void reachCluster() throws BackendException {
+    if ("http".equals(context.settings().string("reach", "transport"))) {
+      if ("down".equals(context.settings().string("service", "up"))) {
+        throw BackendException.unavailable(context.cluster() + ": connection refused", null);
+      }
+      return;
+    }
     var r = context.transport().run(Command.of("true").withTimeout(Duration.ofSeconds(30)));
     if (!r.succeeded()) {
       throw BackendException.unavailable(context.cluster() + ": " + r.summary(), null);

@@ -2,6 +2,7 @@ package org.jobyard.testkit;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import org.jobyard.api.Capability;
 
 /**
@@ -15,6 +16,7 @@ class FlawedBackendConformance extends BackendConformanceTest {
     return BackendFixture.builder(new FlawedBackend.Provider(), new ProcessTransport(), tempDir)
         .capabilities(FlawedBackend.CAPABILITIES.toArray(Capability[]::new))
         .timeout(Duration.ofSeconds(8)).walltime(Duration.ofSeconds(1))
+        .refusedWhen(BackendFixture.nativeOptions("flawed", Map.of(FlawedBackend.REFUSE, "yes")))
         .build();
   }
 }

@@ -22,6 +22,25 @@ class TheKitCatchesEveryFlawTest {
   @AfterEach
   void noFlaw() {
     FlawedBackend.flaw = Flaw.NONE;
+    HttpLikeBackendConformance.expressesOutage = true;
+  }
+
+  @Test
+  void aBackendThatNeedsNoTransportIsTakenDownByTheFixturesOwnOutage() {
+    var outage = "anUnavailableClusterIsRetryableAndNeverFailsAJob";
+
+    var expressed = KitRun.run(selectMethod(HttpLikeBackendConformance.class, outage));
+    HttpLikeBackendConformance.expressesOutage = false;
+    var transportOnly = KitRun.run(selectMethod(HttpLikeBackendConformance.class, outage));
+
+    assertThat(expressed.get(outage).getStatus()).as("the outage case with the fixture's "
+        + "unavailableBackend(): %s", expressed.get(outage).getThrowable().orElse(null))
+        .isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
+    assertThat(transportOnly.get(outage).getStatus()).as("the outage case when only the "
+        + "transport is down, which this backend does not use: it accepts the job, and the "
+        + "kit must say so").isEqualTo(TestExecutionResult.Status.FAILED);
+    assertThat(transportOnly.get(outage).getThrowable()).hasValueSatisfying(t -> assertThat(
+        t.getMessage()).contains("never accept"));
   }
 
   @Test

@@ -3,6 +3,7 @@ package org.jobyard.examples.hello;
 import static org.jobyard.api.ShellQuoting.quote;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -13,20 +14,24 @@ import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.Command;
-import org.jobyard.api.CommandResult;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
 import org.jobyard.api.ShellQuoting;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
+import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.HostScript;
+import org.jobyard.toolkit.SubmitVerdict;
 
 /**
  * Runs each job as a detached process in a session of its own on the transport's host (this
  * machine, or another over SSH). All work goes through the transport, and the job's folder {@code
  * <workdir>/<tag>} is the only record of it ({@code job.sh}, {@code pid}, {@code stdout}, {@code
  * stderr}, then {@code exit} or {@code cancelled}), so jobs outlive the engine and {@link #lookup}
- * finds them by tag after a crash. Needs {@code setsid} and procps {@code ps} (Linux).
+ * finds them by tag after a crash. Needs {@code setsid} and procps {@code ps} (Linux). The
+ * plugin toolkit runs the script and turns a host that does not answer, or a lost answer to a
+ * submit, into what the engine expects.
  */
 final class HelloBackend implements Backend {
   /** The host's side, run as {@code sh -c SCRIPT sh OP ARGS...}: data comes as arguments only. */
@@ -60,11 +65,14 @@ final class HelloBackend implements Backend {
       esac
       """;
 
-  private final BackendContext context;
+  private final ClusterCommands commands;
+  private final HostScript host;
   private final String workdir;
 
   HelloBackend(BackendContext context, String workdir) {
-    this.context = context;
+    this.commands = new ClusterCommands(context.cluster(), context.transport(),
+        Duration.ofSeconds(60));
+    this.host = new HostScript(SCRIPT, commands);
     this.workdir = workdir;
   }
 
@@ -82,16 +90,22 @@ final class HelloBackend implements Backend {
       if (!spec.inputFiles().isEmpty() || !spec.outputFiles().isEmpty()
           || spec.resources().walltime() != null
           || !spec.environment().keySet().stream().allMatch(ShellQuoting::isValidVariableName)) {
-        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), BackendException.rejected("backend "
-            + "'hello' stages no files, enforces no walltime and needs valid variable names")));
+        outcomes.add(SubmitVerdict.REFUSED.outcome(job.jobId(), "backend 'hello' stages no "
+            + "files, enforces no walltime and needs valid variable names"));
         continue;
       }
-      var out = script("submit", List.of(dir, jobScript(dir, spec)));
-      var pid = out.stdout().strip();
-      outcomes.add(out.succeeded() && pid.matches("\\d+")
-          ? new SubmitOutcome.Accepted(new JobRef(job.jobId(), pid, Map.of("dir", dir)))
-          : new SubmitOutcome.Rejected(job.jobId(), new BackendException(context.cluster()
-              + ": cannot start a job in " + dir + ": " + out.summary(), false)));
+      var sent = commands.send(host.command("submit", List.of(dir, jobScript(dir, spec))),
+          "start job " + job.tag());
+      outcomes.add(switch (sent) {
+        case ClusterCommands.Sent.Lost lost -> SubmitVerdict.IN_DOUBT.outcome(job.jobId(),
+            lost.message());
+        case ClusterCommands.Sent.Answered a when a.result().succeeded()
+            && a.result().stdout().strip().matches("\\d+") -> new SubmitOutcome.Accepted(
+                new JobRef(job.jobId(), a.result().stdout().strip(), Map.of("dir", dir)));
+        case ClusterCommands.Sent.Answered a -> SubmitVerdict.ofExitCode(a.result().exitCode())
+            .outcome(job.jobId(), commands.cluster() + ": cannot start a job in " + dir + ": "
+                + a.result().summary());
+      });
     }
     return outcomes;
   }
@@ -109,12 +123,7 @@ final class HelloBackend implements Backend {
 
   @Override
   public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
-    var out = script("poll", dirs(jobs)); // one command for all the jobs
-    if (!out.succeeded()) {
-      throw BackendException.unavailable(context.cluster() + ": poll failed: " + out.summary(),
-          null);
-    }
-    var lines = out.stdout().lines().toList();
+    var lines = host.lines("poll", dirs(jobs)); // one command for all the jobs
     var statuses = new HashMap<String, JobStatus>();
     for (int i = 0; i < jobs.size(); i++) {
       var line = i < lines.size() ? lines.get(i) : "no answer";
@@ -132,14 +141,14 @@ final class HelloBackend implements Backend {
 
   @Override
   public void cancel(List<JobRef> jobs) throws BackendException {
-    script("cancel", dirs(jobs)); // the next poll sees the outcome
+    host.run("cancel", dirs(jobs)); // the next poll sees the outcome
   }
 
   @Override
   public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
     var args = new ArrayList<>(List.of(workdir));
     attempts.forEach(a -> args.add(a.tag()));
-    var pids = script("lookup", args).stdout().lines().toList();
+    var pids = host.lines("lookup", args);
     var found = new HashMap<String, JobRef>();
     for (int i = 0; i < attempts.size() && i < pids.size(); i++) {
       var a = attempts.get(i);
@@ -159,31 +168,19 @@ final class HelloBackend implements Backend {
 
   private void fetch(String remote, String local) throws BackendException {
     if (local != null) {
-      context.transport().download(remote, Path.of(local));
+      commands.transport().download(remote, Path.of(local));
     }
   }
 
   @Override
   public void clean(JobRef job) throws BackendException {
     var dir = job.attribute("dir");
-    if (dir != null && dir.startsWith(workdir + "/")
-        && !context.transport().run(Command.of("rm", "-rf", "--", dir)).succeeded()) {
-      throw new BackendException(context.cluster() + ": cannot remove " + dir, true);
+    if (dir != null && dir.startsWith(workdir + "/")) {
+      commands.runOrUnavailable(Command.of("rm", "-rf", "--", dir), "remove " + dir);
     }
-  }
-
-  /**
-   * Runs SCRIPT on the host. A host that does not answer makes the transport throw a retryable
-   * TransportException (a BackendException): passed on as it is, the engine retries later.
-   */
-  private CommandResult script(String op, List<String> args) throws BackendException {
-    var argv = new ArrayList<>(List.of("sh", "-c", SCRIPT, "sh", op));
-    argv.addAll(args);
-    return context.transport().run(Command.of(argv));
   }
 
   private static List<String> dirs(List<JobRef> jobs) {
     return jobs.stream().map(j -> j.attributes().getOrDefault("dir", "/nonexistent")).toList();
   }
-
 }

@@ -27,7 +27,8 @@ import org.jobyard.api.LogStream;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.api.Transport;
-import org.jobyard.api.TransportException;
+import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.SubmitVerdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,12 +50,14 @@ public final class LocalBackend implements Backend {
   private final LocalSettings settings;
   private final boolean shares;
   private final CompletionWatch watch;
+  private final ClusterCommands commands;
 
   LocalBackend(BackendContext context, LocalSettings settings) {
     this.context = requireNonNull(context, "context is null");
     this.settings = requireNonNull(settings, "settings is null");
     this.transport = context.transport();
     this.shares = transport.sharesFilesystem();
+    this.commands = new ClusterCommands(context.cluster(), transport, Command.DEFAULT_TIMEOUT);
     this.watch = shares
         ? CompletionWatch.start(Path.of(settings.workdir(), ".done"), context.cluster(),
             context.events())
@@ -109,22 +112,16 @@ public final class LocalBackend implements Backend {
       }
     }
     var script = Scripts.submit(settings.workdir(), extraDirs, List.copyOf(launches.values()));
-    CommandResult result;
-    try {
-      result = transport.run(Command.of("sh", "-s").withStdin(script)
-          .withTimeout(Command.DEFAULT_TIMEOUT.plusMillis(10L * launches.size())));
-    } catch (TransportException e) {
-      if (!e.isRetryable()) {
-        throw e; // the command could not be sent at all (a refused host key, no shell)
-      }
+    var sent = commands.send(Command.of("sh", "-s").withStdin(script)
+        .withTimeout(Command.DEFAULT_TIMEOUT.plusMillis(10L * launches.size())), "submit");
+    if (sent instanceof ClusterCommands.Sent.Lost lost) {
       // sent, answer lost: any of the jobs may have started; the engine looks them up by tag
       for (var tag : launches.keySet()) {
-        outcomes.add(new SubmitOutcome.InDoubt(ready.get(tag).jobId(), context.cluster()
-            + ": submit on " + transport.describe() + " failed after it was sent: "
-            + e.getMessage()));
+        outcomes.add(SubmitVerdict.IN_DOUBT.outcome(ready.get(tag).jobId(), lost.message()));
       }
       return outcomes;
     }
+    var result = ((ClusterCommands.Sent.Answered) sent).result();
     var listing = Listings.parseSubmit(result.stdout());
     if (listing.workdir() == null) {
       throw submitFailure(result);
@@ -406,16 +403,9 @@ public final class LocalBackend implements Backend {
   }
 
   private CommandResult run(Command command, String what) throws BackendException {
-    try {
-      return transport.run(command);
-    } catch (TransportException e) {
-      if (e.isRetryable()) {
-        throw BackendException.unavailable(context.cluster() + ": " + what + " on "
-            + transport.describe() + " failed: " + e.getMessage(), e);
-      }
-      throw e;
-    }
+    return commands.run(command, what);
   }
+
 
   private static String nullToEmpty(String s) {
     return s == null ? "" : s;

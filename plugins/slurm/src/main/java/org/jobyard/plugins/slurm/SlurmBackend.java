@@ -25,8 +25,10 @@ import org.jobyard.api.JobStatus;
 import org.jobyard.api.LogStream;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
+import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.StatusChain;
+import org.jobyard.toolkit.SubmitVerdict;
 import org.jobyard.api.Transport;
-import org.jobyard.api.TransportException;
 import org.jobyard.plugins.slurm.SlurmListings.AcctRow;
 import org.jobyard.plugins.slurm.SlurmListings.Markers;
 import org.jobyard.plugins.slurm.SlurmListings.QueueError;
@@ -68,6 +70,7 @@ final class SlurmBackend implements Backend {
   private final Transport transport;
   private final SlurmSettings settings;
   private final String cluster;
+  private final ClusterCommands commands;
   private String workdir; // absolute, resolved on first use
   private boolean accountingOff;
 
@@ -76,6 +79,7 @@ final class SlurmBackend implements Backend {
     this.settings = requireNonNull(settings, "settings is null");
     this.transport = context.transport();
     this.cluster = context.cluster();
+    this.commands = new ClusterCommands(cluster, transport, settings.commandTimeout());
     this.workdir = settings.workdir().startsWith("/") ? settings.workdir() : null;
     this.accountingOff = settings.accounting() == SlurmSettings.Accounting.FALSE;
   }
@@ -134,22 +138,20 @@ final class SlurmBackend implements Backend {
       return outcomes;
     }
     var timeout = settings.commandTimeout().plus(Duration.ofSeconds(2L * submits.size()));
-    CommandResult result;
-    try {
-      result = transport.run(Command.of("sh", "-s").withStdin(SlurmScripts.submit(
-          List.copyOf(submits.values()), settings.tool("squeue"))).withTimeout(timeout));
-    } catch (TransportException e) {
+    var sent = commands.send(Command.of("sh", "-s").withStdin(SlurmScripts.submit(
+        List.copyOf(submits.values()), settings.tool("squeue"))).withTimeout(timeout), "submit");
+    if (sent instanceof ClusterCommands.Sent.Lost lost) {
       // The script was sent: any of its sbatch calls may have gone through (or still be running)
       // before the answer was lost. The engine looks each job up by its tag before going on.
       log.info("cluster {}: the answer to submitting {} job(s) was lost ({}); they are in doubt",
-          cluster, submits.size(), e.getMessage());
+          cluster, submits.size(), lost.message());
       for (var submit : submits.values()) {
-        outcomes.add(new SubmitOutcome.InDoubt(ready.get(submit.tag()).jobId(), cluster
-            + ": submit on " + transport.describe() + " failed after it was sent: "
-            + e.getMessage()));
+        outcomes.add(SubmitVerdict.IN_DOUBT.outcome(ready.get(submit.tag()).jobId(),
+            lost.message()));
       }
       return outcomes;
     }
+    var result = ((ClusterCommands.Sent.Answered) sent).result();
     var listing = SlurmListings.parseSubmit(result.stdout());
     for (var submit : submits.values()) {
       var job = ready.get(submit.tag());
@@ -161,17 +163,14 @@ final class SlurmBackend implements Backend {
       } else if (error != null) {
         var what = cluster + ": sbatch for job " + submit.tag() + " failed (exit "
             + error.exitCode() + "): " + error.message();
-        outcomes.add(switch (SlurmListings.classifySubmit(error.exitCode(), error.message())) {
-          case REFUSED -> new SubmitOutcome.Rejected(job.jobId(), BackendException.rejected(
-              error.exitCode() == 126 || error.exitCode() == 127
-                  ? cluster + ": sbatch could not be run for job " + submit.tag() + " (exit "
-                      + error.exitCode() + ": " + error.message().strip() + "); is bin_dir "
-                      + "right, and sbatch on the PATH of the cluster's login shell?"
-                  : cluster + ": sbatch refused job " + submit.tag() + " (exit "
-                      + error.exitCode() + "): " + error.message()));
-          case NOT_NOW -> new SubmitOutcome.Rejected(job.jobId(), new BackendException(what, true));
-          case IN_DOUBT -> new SubmitOutcome.InDoubt(job.jobId(), what);
-        });
+        var verdict = SlurmListings.classifySubmit(error.exitCode(), error.message());
+        outcomes.add(verdict.outcome(job.jobId(), verdict != SubmitVerdict.REFUSED ? what
+            : error.exitCode() == 126 || error.exitCode() == 127
+                ? cluster + ": sbatch could not be run for job " + submit.tag() + " (exit "
+                    + error.exitCode() + ": " + error.message().strip() + "); is bin_dir "
+                    + "right, and sbatch on the PATH of the cluster's login shell?"
+                : cluster + ": sbatch refused job " + submit.tag() + " (exit "
+                    + error.exitCode() + "): " + error.message()));
       } else if (listing.garbled().containsKey(submit.tag())) {
         // sbatch exited 0 but printed no job id: the job may exist
         outcomes.add(new SubmitOutcome.InDoubt(job.jobId(), cluster + ": sbatch printed '"
@@ -237,34 +236,41 @@ final class SlurmBackend implements Backend {
     if (asked.isEmpty()) {
       return result;
     }
-    var rows = squeue(asked.stream().map(JobRef::nativeId).distinct().toList());
-
-    // the folders of jobs that ended or that squeue does not show
-    var unsettled = new ArrayList<JobRef>();
-    for (var job : asked) {
-      var row = rows.get(job.nativeId());
-      if (row == null || SlurmStates.needsMarkers(row.state())) {
-        unsettled.add(job);
-      } else {
-        result.put(job.jobId(), SlurmStates.fromQueue(row, null));
+    // squeue first; the folders of jobs it shows ended or not at all; sacct for what is left
+    var rows = new HashMap<String, QueueRow>();
+    var markers = new HashMap<String, Markers>();
+    result.putAll(StatusChain.of(open -> {
+      rows.putAll(squeue(open.stream().map(JobRef::nativeId).distinct().toList()));
+      var settled = new HashMap<String, JobStatus>();
+      for (var job : open) {
+        var row = rows.get(job.nativeId());
+        if (row != null && !SlurmStates.needsMarkers(row.state())) {
+          settled.put(job.jobId(), SlurmStates.fromQueue(row, null));
+        }
       }
-    }
-    var markers = markers(unsettled);
-
-    // accounting for what neither squeue nor the folder explains
-    var unexplained = unsettled.stream().filter(j -> !rows.containsKey(j.nativeId()))
-        .filter(j -> {
-          var m = markers.get(j.jobId());
-          return m == null || (m.exitCode() == null && !m.cancelled());
-        }).map(JobRef::nativeId).distinct().toList();
-    var acct = sacct(unexplained);
-
-    for (var job : unsettled) {
-      var row = rows.get(job.nativeId());
-      var m = markers.get(job.jobId());
-      result.put(job.jobId(), row != null ? SlurmStates.fromQueue(row, m)
-          : SlurmStates.fromFolder(m, acct.get(job.nativeId()), job.attribute(ATTR_DIR)));
-    }
+      return settled;
+    }, open -> {
+      markers.putAll(markers(open));
+      var settled = new HashMap<String, JobStatus>();
+      for (var job : open) {
+        var row = rows.get(job.nativeId());
+        var m = markers.get(job.jobId());
+        if (row != null) {
+          settled.put(job.jobId(), SlurmStates.fromQueue(row, m));
+        } else if (m != null && (m.exitCode() != null || m.cancelled())) {
+          settled.put(job.jobId(), SlurmStates.fromFolder(m, null, job.attribute(ATTR_DIR)));
+        }
+      }
+      return settled;
+    }, open -> {
+      var acct = sacct(open.stream().map(JobRef::nativeId).distinct().toList());
+      var settled = new HashMap<String, JobStatus>();
+      for (var job : open) {
+        settled.put(job.jobId(), SlurmStates.fromFolder(markers.get(job.jobId()),
+            acct.get(job.nativeId()), job.attribute(ATTR_DIR)));
+      }
+      return settled;
+    }).poll(asked));
     return result;
   }
 
@@ -542,15 +548,7 @@ final class SlurmBackend implements Backend {
   }
 
   private CommandResult run(Command command, String what) throws BackendException {
-    try {
-      return transport.run(command.timeout().equals(Command.DEFAULT_TIMEOUT)
-          ? command.withTimeout(settings.commandTimeout()) : command);
-    } catch (TransportException e) {
-      if (e.isRetryable()) {
-        throw BackendException.unavailable(cluster + ": " + what + " on "
-            + transport.describe() + " failed: " + e.getMessage(), e);
-      }
-      throw e;
-    }
+    return commands.run(command, what);
   }
+
 }

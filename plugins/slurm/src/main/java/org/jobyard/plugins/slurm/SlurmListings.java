@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Pattern;
+import org.jobyard.toolkit.SubmitVerdict;
 
 /**
  * Parsers for what Slurm and {@link SlurmScripts} print. Pure functions, tested against outputs
@@ -199,15 +200,6 @@ final class SlurmListings {
     return new SubmitListing(ids, garbled, errors);
   }
 
-  /** What an sbatch failure says about the job. */
-  enum SubmitFailure {
-    /** Slurm answered and refused the job as specified: not retryable on this cluster. */
-    REFUSED,
-    /** Surely not submitted, and may work later (no connection to slurmctld, a queue limit). */
-    NOT_NOW,
-    /** The request may have reached slurmctld: the job may exist (a timeout, an unknown exit). */
-    IN_DOUBT
-  }
 
   /** The submit script's exit for "a job folder could not be prepared" (before sbatch ran). */
   static final int EXIT_NOT_PREPARED = 4;
@@ -233,27 +225,27 @@ final class SlurmListings {
   /**
    * Classifies a failed sbatch by its exit code and stderr. A refusal of the job as specified
    * (bad partition, impossible resources, unknown option: sbatch exits 1 or 255 and says so) is
-   * {@link SubmitFailure#REFUSED}; a controller that could not be reached, or a limit on queued
-   * jobs, is {@link SubmitFailure#NOT_NOW}; a timeout after sending, and anything this method
+   * {@link SubmitVerdict#REFUSED}; a controller that could not be reached, or a limit on queued
+   * jobs, is {@link SubmitVerdict#NOT_NOW}; a timeout after sending, and anything this method
    * cannot classify (killed by a signal, an exit without a message), is {@link
-   * SubmitFailure#IN_DOUBT}.
+   * SubmitVerdict#IN_DOUBT}.
    */
-  static SubmitFailure classifySubmit(int exitCode, String message) {
+  static SubmitVerdict classifySubmit(int exitCode, String message) {
     var m = message.toLowerCase(Locale.ROOT);
     if (exitCode == 126 || exitCode == 127) {
-      return SubmitFailure.REFUSED; // the shell could not run sbatch at all: nothing was sent
+      return SubmitVerdict.REFUSED; // the shell could not run sbatch at all: nothing was sent
     }
     if (exitCode == EXIT_IN_DOUBT || MAYBE_RECEIVED.stream().anyMatch(m::contains)) {
-      return SubmitFailure.IN_DOUBT;
+      return SubmitVerdict.IN_DOUBT;
     }
     if (exitCode == EXIT_NOT_PREPARED || NOT_SENT.stream().anyMatch(m::contains)
         || TRANSIENT_REFUSAL.stream().anyMatch(m::contains)) {
-      return SubmitFailure.NOT_NOW;
+      return SubmitVerdict.NOT_NOW;
     }
     if ((exitCode == 1 || exitCode == 255) && m.contains("sbatch:")) {
-      return SubmitFailure.REFUSED;
+      return SubmitVerdict.REFUSED;
     }
-    return SubmitFailure.IN_DOUBT;
+    return SubmitVerdict.IN_DOUBT;
   }
 
   /** Whether an error text says the controller did not answer. */

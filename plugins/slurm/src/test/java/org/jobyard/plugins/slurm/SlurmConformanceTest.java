@@ -1,7 +1,12 @@
 package org.jobyard.plugins.slurm;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.jobyard.api.Backend;
 import org.jobyard.api.Capability;
 import org.jobyard.engine.transport.local.LocalTransport;
 import org.jobyard.testkit.BackendConformanceTest;
@@ -28,6 +33,31 @@ class SlurmConformanceTest extends BackendConformanceTest {
             Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME)
         .timeout(Duration.ofSeconds(60))
         .walltime(Duration.ofMinutes(1))
+        // sbatch itself refuses a feature no node has ("Invalid feature specification")
+        .refusedWhen(BackendFixture.nativeOptions("slurm",
+            Map.of("constraint", "jobyard-no-such-feature")))
         .build();
+  }
+
+  /**
+   * Slurm lists an ended job for MinJobAge (300 s on the testbed): too long to wait, so the
+   * backend gets a bin_dir whose squeue lists nothing and whose scontrol knows no job, as after
+   * MinJobAge; sbatch, sacct and scancel are the real ones.
+   */
+  @Override
+  protected Backend backendAfterTheQueueForgot() throws Exception {
+    var bin = Files.createDirectories(engineDir.resolve("forgetful-bin"));
+    write(bin.resolve("squeue"), "exit 0");
+    write(bin.resolve("scontrol"), "echo 'slurm_load_jobs error: Invalid job id specified' >&2\n"
+        + "exit 1");
+    for (var tool : List.of("sbatch", "sacct", "scancel")) {
+      write(bin.resolve(tool), "exec " + tool + " \"$@\"");
+    }
+    return newBackend(transport(), Map.of("bin_dir", bin.toAbsolutePath().toString()));
+  }
+
+  private static void write(Path script, String body) throws Exception {
+    Files.writeString(script, "#!/bin/sh\n" + body + "\n");
+    Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
   }
 }

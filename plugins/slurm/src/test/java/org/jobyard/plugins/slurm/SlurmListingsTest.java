@@ -8,7 +8,7 @@ import org.jobyard.plugins.slurm.SlurmListings.ExitCode;
 import org.jobyard.plugins.slurm.SlurmListings.Markers;
 import org.jobyard.plugins.slurm.SlurmListings.QueueError;
 import org.jobyard.plugins.slurm.SlurmListings.QueueRow;
-import org.jobyard.plugins.slurm.SlurmListings.SubmitFailure;
+import org.jobyard.toolkit.SubmitVerdict;
 import org.junit.jupiter.api.Test;
 
 /** The parsers and the state mapping against outputs recorded from Slurm 22.05.8. */
@@ -165,31 +165,31 @@ class SlurmListingsTest {
 
   @Test
   void tellsRefusedJobsFromAnUnreachableControllerAndFromATimeoutThatMayHaveSubmitted() {
-    assertThat(classify("sbatch-bad-partition")).isEqualTo(SubmitFailure.REFUSED);
-    assertThat(classify("sbatch-too-much-mem")).isEqualTo(SubmitFailure.REFUSED);
-    assertThat(classify("sbatch-bad-option")).isEqualTo(SubmitFailure.REFUSED);
-    assertThat(classify("sbatch-bad-gres")).isEqualTo(SubmitFailure.REFUSED);
-    assertThat(classify("sbatch-ctld-down")).isEqualTo(SubmitFailure.NOT_NOW);
+    assertThat(classify("sbatch-bad-partition")).isEqualTo(SubmitVerdict.REFUSED);
+    assertThat(classify("sbatch-too-much-mem")).isEqualTo(SubmitVerdict.REFUSED);
+    assertThat(classify("sbatch-bad-option")).isEqualTo(SubmitVerdict.REFUSED);
+    assertThat(classify("sbatch-bad-gres")).isEqualTo(SubmitVerdict.REFUSED);
+    assertThat(classify("sbatch-ctld-down")).isEqualTo(SubmitVerdict.NOT_NOW);
     // slurmctld frozen: sbatch gives up, slurmctld creates the job when it resumes
-    assertThat(classify("sbatch-ctld-frozen")).isEqualTo(SubmitFailure.IN_DOUBT);
+    assertThat(classify("sbatch-ctld-frozen")).isEqualTo(SubmitVerdict.IN_DOUBT);
     assertThat(SlurmListings.classifySubmit(1, "sbatch: error: QOSMaxSubmitJobPerUserLimit\n"
         + "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy"))
-        .isEqualTo(SubmitFailure.NOT_NOW);
+        .isEqualTo(SubmitVerdict.NOT_NOW);
     assertThat(SlurmListings.classifySubmit(1, "sbatch: error: slurm_receive_msg: Zero Bytes "
-        + "were transmitted or received")).isEqualTo(SubmitFailure.IN_DOUBT);
+        + "were transmitted or received")).isEqualTo(SubmitVerdict.IN_DOUBT);
     assertThat(SlurmListings.classifySubmit(137, "")).as("killed by a signal")
-        .isEqualTo(SubmitFailure.IN_DOUBT);
+        .isEqualTo(SubmitVerdict.IN_DOUBT);
     assertThat(SlurmListings.classifySubmit(127, "sh: 20: /opt/slurm/bin/sbatch: not found"))
-        .as("no sbatch to run: nothing was sent").isEqualTo(SubmitFailure.REFUSED);
+        .as("no sbatch to run: nothing was sent").isEqualTo(SubmitVerdict.REFUSED);
     assertThat(SlurmListings.classifySubmit(1, "")).as("an exit without a message")
-        .isEqualTo(SubmitFailure.IN_DOUBT);
+        .isEqualTo(SubmitVerdict.IN_DOUBT);
     assertThat(SlurmListings.classifySubmit(4, "cannot write /w/job.sh"))
-        .isEqualTo(SubmitFailure.NOT_NOW);
+        .isEqualTo(SubmitVerdict.NOT_NOW);
     assertThat(SlurmListings.classifySubmit(75, "an earlier sbatch of this job is still running"))
-        .isEqualTo(SubmitFailure.IN_DOUBT);
+        .isEqualTo(SubmitVerdict.IN_DOUBT);
   }
 
-  private static SubmitFailure classify(String recording) {
+  private static SubmitVerdict classify(String recording) {
     var r = slurm2205(recording);
     return SlurmListings.classifySubmit(r.exitCode(), r.stderr());
   }

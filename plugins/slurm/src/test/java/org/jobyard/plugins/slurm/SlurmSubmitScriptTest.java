@@ -102,7 +102,7 @@ class SlurmSubmitScriptTest {
     var error = second.errors().get("jy-t.1");
     assertThat(error.exitCode()).isEqualTo(SlurmListings.EXIT_IN_DOUBT);
     assertThat(SlurmListings.classifySubmit(error.exitCode(), error.message()))
-        .isEqualTo(SlurmListings.SubmitFailure.IN_DOUBT);
+        .isEqualTo(org.jobyard.toolkit.SubmitVerdict.IN_DOUBT);
     assertThat(calls()).containsExactly("sbatch", "squeue");
   }
 
