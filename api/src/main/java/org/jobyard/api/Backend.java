@@ -36,6 +36,11 @@ public interface Backend extends AutoCloseable {
    * looks the attempt up by its tag before it may submit it again. A job left out of the result,
    * a retryable exception and a {@code RuntimeException} are treated the same way, as in doubt; a
    * non-retryable {@link BackendException} means "none of them was submitted, and none will be".
+   *
+   * <p>When the batch system refuses some jobs of a bulk call and takes the others, return {@link
+   * SubmitOutcome.Rejected} (not retryable) for each refused job and {@link
+   * SubmitOutcome.Accepted} for the rest: only the refused jobs move on to their next cluster or
+   * fail; the others run. Never throw for the whole call because one job was refused.
    */
   List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException;
 

@@ -23,4 +23,14 @@ public record JobRef(String jobId, String nativeId, Map<String, String> attribut
   public String attribute(String key) {
     return attributes.get(key);
   }
+
+  /**
+   * This job with {@code updates} merged into its attributes (a key given replaces its value);
+   * {@code this} when nothing changes.
+   */
+  public JobRef withAttributes(Map<String, String> updates) {
+    var merged = new java.util.HashMap<>(attributes);
+    merged.putAll(updates);
+    return merged.equals(attributes) ? this : new JobRef(jobId, nativeId, merged);
+  }
 }

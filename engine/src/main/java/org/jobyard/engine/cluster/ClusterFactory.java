@@ -79,7 +79,13 @@ public final class ClusterFactory {
         + plugins.loaded().stream().map(PluginRegistry.Loaded::name).toList()
         + (plugins.broken().isEmpty() ? "" : "; broken plugins: " + plugins.broken().stream()
             .map(b -> b.plugin() + " (" + b.error() + ")").toList())));
-    var requirements = provider.requirements();
+    java.util.Set<Requirement> requirements;
+    try {
+      requirements = java.util.Set.copyOf(provider.requirements());
+    } catch (RuntimeException | LinkageError e) {
+      throw new ConfigException(where + ": backend '" + cc.backend() + "' cannot say what it "
+          + "requires: " + e, e);
+    }
     var settings = new Settings(where, cc.settings());
     Transport transport = transport(cc, where, requirements);
     Path workDir = config.varDir().resolve("clusters").resolve(cc.name());

@@ -34,7 +34,13 @@ public final class Maintenance implements AutoCloseable {
   /** Starts the hooks of the clusters whose backend declares an interval; the first runs now. */
   public void start(List<Cluster> clusters) {
     for (var cluster : clusters) {
-      var declared = cluster.backend().maintenanceInterval();
+      java.util.Optional<Duration> declared;
+      try {
+        declared = cluster.backend().maintenanceInterval();
+      } catch (RuntimeException | LinkageError e) {
+        conditions.maintenanceFailed(cluster.name(), "maintenanceInterval() threw " + e);
+        continue;
+      }
       if (declared.isEmpty()) {
         continue;
       }

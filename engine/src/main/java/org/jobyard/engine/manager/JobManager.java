@@ -1009,6 +1009,12 @@ public final class JobManager implements Runnable {
       job.unknownSince = 0;
       var changed = !status.nativeState().equals(job.nativeState);
       job.nativeState = status.nativeState();
+      // [issue 14, SPI] attribute updates from the poll: stored with this poll's state changes
+      var updated = job.ref.withAttributes(status.attributeUpdates());
+      if (updated != job.ref) {
+        job.adopt(updated);
+        changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
+      }
       switch (status) {
         case JobStatus.Pending p -> observe(c, job, JobState.PENDING, p.reason(), changed, now);
         case JobStatus.Running r -> observe(c, job, JobState.RUNNING, null, changed, now);

@@ -173,6 +173,35 @@ class ClientVerbsTest {
   }
 
   @Test
+  void backendsShowsTheClustersConditionsAndCredentialExpiryAsATableAndAsJson() throws Exception {
+    var conditions = engine.conditions();
+    conditions.maintained("t", List.of(org.jobyard.api.Condition.error("health",
+        "the CE answered 503")));
+    conditions.credentialExpires("t", new org.jobyard.api.CredentialExpiry("proxy",
+        java.time.Instant.now().plus(Duration.ofMinutes(90))));
+    try {
+      var table = run("backends").out();
+      assertThat(table).contains("CONDITIONS").containsPattern(
+          "(?m)^t +ERROR +health +the CE answered 503$").containsPattern(
+          "(?m)^t +WARNING +credential +proxy expires in (1 h|8\\d min); renew it soon$");
+      assertThat(table).containsPattern("(?m)^t +scripted +degraded ");
+
+      var json = JSON.readTree(run("backends", "-o", "json").out()).path("clusters").get(0);
+      assertThat(json.path("status").asText()).isEqualTo("degraded");
+      assertThat(json.path("credentials").get(0).path("status").asText()).isEqualTo("expiring");
+      assertThat(json.path("credentials").get(0).path("expires_in_seconds").asLong())
+          .isBetween(80 * 60L, 90 * 60L);
+      assertThat(json.path("conditions").get(0).path("severity").asText()).isEqualTo("error");
+    } finally {
+      conditions.maintained("t", List.of());
+      conditions.credentialExpires("t", new org.jobyard.api.CredentialExpiry("proxy",
+          java.time.Instant.now().plus(Duration.ofDays(10))));
+    }
+    assertThat(run("backends").out()).containsPattern("(?m)^t +OK +credential +proxy expires "
+        + "in \\d+ d$");
+  }
+
+  @Test
   void jobDocumentsGetAbsolutePathsFromTheSubmittingFolder() throws Exception {
     var yaml = new ObjectMapper(new YAMLFactory());
     var base = Path.of("/home/alice/work");

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import org.jobyard.engine.http.ScriptedBackend;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -16,31 +14,12 @@ import org.junit.jupiter.api.io.TempDir;
  * load. The plugin jars are made here from the test backend's compiled classes.
  */
 class PluginRegistryTest {
-  static final String SERVICES = "META-INF/services/org.jobyard.api.BackendProvider";
 
   @TempDir Path plugins;
 
   /** A jar with the scripted test backend's classes and, if given, a services file. */
   Path pluginJar(String folder, String services) throws Exception {
-    var jar = Files.createDirectories(plugins.resolve(folder)).resolve(folder + ".jar");
-    var classes = Path.of(ScriptedBackend.class.getProtectionDomain().getCodeSource()
-        .getLocation().toURI());
-    var pkg = classes.resolve("org/jobyard/engine/http");
-    try (var out = new JarOutputStream(Files.newOutputStream(jar));
-        var files = Files.list(pkg)) {
-      for (var f : files.filter(p -> p.getFileName().toString().startsWith("ScriptedBackend"))
-          .toList()) {
-        out.putNextEntry(new JarEntry(classes.relativize(f).toString()));
-        Files.copy(f, out);
-        out.closeEntry();
-      }
-      if (services != null) {
-        out.putNextEntry(new JarEntry(SERVICES));
-        out.write(services.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        out.closeEntry();
-      }
-    }
-    return jar;
+    return PluginJars.build(plugins.resolve(folder), ScriptedBackend.class, services);
   }
 
   static Map<String, String> errors(PluginRegistry registry) {
