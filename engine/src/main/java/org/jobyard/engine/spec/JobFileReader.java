@@ -45,8 +45,14 @@ public final class JobFileReader {
   private static final String NUL = ": contains a NUL character, which no program or file name "
       + "can hold";
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+  /** A number (decimals allowed) and an optional unit: K/M/G/T, KiB..TiB, KB..TB, or B. */
   private static final Pattern SIZE =
-      Pattern.compile("(\\d+)\\s*([kmgt]i?b?|b)?", Pattern.CASE_INSENSITIVE);
+      Pattern.compile("(\\d{1,18}(?:\\.\\d{1,9})?)\\s*([kmgt](?:i?b)?|b)?", Pattern.CASE_INSENSITIVE);
+  private static final String MEMORY_HELP = "expected a size like 512M, 1.5G, 2GiB or 4GB "
+      + "(K/M/G/T and KiB/MiB/GiB/TiB count in 1024s as Slurm does, KB/MB/GB/TB in 1000s; a "
+      + "plain number is MiB)";
+  private static final String WALLTIME_HELP = "expected a duration with a unit like 90s, 30m, "
+      + "1h30m or 2d, or a Slurm --time clock: MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS";
 
   private JobFileReader() {}
 
@@ -470,8 +476,8 @@ public final class JobFileReader {
     if (!m.isMissingNode() && !m.isNull()) {
       var mb = m.isContainerNode() ? -1 : memoryMb(m.asText());
       if (mb < 0) {
-        problems.add(w.at("resources.memory") + ": expected a size like 512MB, 2GB or 1.5G... "
-            + "in whole units, got '" + m.asText() + "'");
+        problems.add(w.at("resources.memory") + ": " + MEMORY_HELP + ", got '" + m.asText()
+            + "'");
       } else {
         memory = mb;
       }
@@ -480,9 +486,14 @@ public final class JobFileReader {
     var wt = r.path("walltime");
     if (!wt.isMissingNode() && !wt.isNull()) {
       var d = wt.isContainerNode() ? Optional.<Duration>empty() : walltime(wt.asText());
-      if (d.isEmpty() || d.get().isZero()) {
-        problems.add(w.at("resources.walltime") + ": expected a duration like 90s, 30m, 2h or "
-            + "01:30:00, got '" + wt.asText() + "'");
+      if (!wt.isContainerNode() && Durations.isPlainNumber(wt.asText())) {
+        // seconds to Jobyard's settings, minutes to Slurm: too easy to get wrong by 60 times
+        problems.add(w.at("resources.walltime") + ": '" + wt.asText().trim() + "' has no unit; "
+            + "add one, e.g. " + wt.asText().trim() + "m for minutes (as Slurm reads it) or "
+            + wt.asText().trim() + "s for seconds");
+      } else if (d.isEmpty() || d.get().isZero()) {
+        problems.add(w.at("resources.walltime") + ": " + WALLTIME_HELP + "; at most "
+            + MAX_WALLTIME.toDays() + "d, got '" + wt.asText() + "'");
       } else {
         walltime = d.get();
       }
@@ -500,25 +511,33 @@ public final class JobFileReader {
   }
 
   /**
-   * Megabytes from {@code 512MB}, {@code 2G}, {@code 1024} (plain numbers are MB); -1 if bad or
-   * above {@link #MAX_MEMORY_MB}.
+   * Whole MiB (rounded up, at least 1) from {@code 512M}, {@code 1.5G}, {@code 2GiB}, {@code 4GB}
+   * or {@code 1024} (a plain number is MiB, as Slurm's {@code --mem}); -1 if bad, zero or above
+   * {@link #MAX_MEMORY_MB}.
    */
   static long memoryMb(String text) {
     var m = SIZE.matcher(text.trim());
-    if (!m.matches() || m.group(1).length() > 18) {
+    if (!m.matches()) {
       return -1;
     }
-    long n = Long.parseLong(m.group(1));
     var unit = m.group(2) == null ? "m" : m.group(2).toLowerCase(Locale.ROOT);
-    long mb = switch (unit.charAt(0)) {
-      case 'b' -> Math.max(1, n / (1024 * 1024));
-      case 'k' -> Math.max(1, n / 1024);
-      case 'm' -> n;
-      case 'g' -> n > MAX_MEMORY_MB ? -1 : n * 1024;
-      case 't' -> n > MAX_MEMORY_MB ? -1 : n * 1024 * 1024;
-      default -> -1;
+    // KB, MB... are the SI units; K, M, KiB, MiB... the binary ones batch systems count in
+    var decimal = unit.length() == 2 && unit.endsWith("b");
+    var base = java.math.BigDecimal.valueOf(decimal ? 1000 : 1024);
+    int power = switch (unit.charAt(0)) {
+      case 'b' -> 0;
+      case 'k' -> 1;
+      case 'm' -> 2;
+      case 'g' -> 3;
+      default -> 4;
     };
-    return mb > MAX_MEMORY_MB ? -1 : mb;
+    var bytes = new java.math.BigDecimal(m.group(1)).multiply(base.pow(power));
+    var mib = bytes.divide(java.math.BigDecimal.valueOf(1024L * 1024), 0,
+        java.math.RoundingMode.CEILING);
+    if (bytes.signum() == 0 || mib.compareTo(java.math.BigDecimal.valueOf(MAX_MEMORY_MB)) > 0) {
+      return -1;
+    }
+    return mib.longValueExact();
   }
 
   private static boolean printable(String text) {
