@@ -200,6 +200,22 @@ public final class JobControl {
     return org.jobyard.engine.metrics.Readiness.of(engine);
   }
 
+  /** One job with every attempt and where its output went ({@code show}). */
+  public JobDetail show(Caller caller, String jobId) {
+    var row = exactlyOne(caller, Selector.ids(jobId), "show");
+    var attempts = engine.store().attempts(row.id());
+    var current = attempts.stream().filter(a -> a.attempt() == row.attempt()).findFirst()
+        .orElse(null);
+    var spec = StoredJson.spec(row.id(), row.spec());
+    var keptBy = spec.stdout() != null && spec.stderr() != null ? null
+        : current != null ? current.cluster() : null;
+    var output = new JobDetail.Output(spec.stdout(), spec.stderr(), keptBy,
+        "jobyard logs " + row.id() + (spec.stdout() == null || spec.stderr() != null ? ""
+            : " --stderr"));
+    return new JobDetail(view(row, current), attempts.stream().map(AttemptView::of).toList(),
+        output);
+  }
+
   /** Every attempt of exactly one job, oldest first (for the dashboard's job page). */
   public List<AttemptRow> attempts(Caller caller, String jobId) {
     return engine.store().attempts(exactlyOne(caller, Selector.ids(jobId), "attempts").id());

@@ -62,6 +62,8 @@ final class JobsApi {
         ids(ctx, control.pause(caller(ctx), mutating(ctx, "pause"))));
     r.post("/api/v1/jobs/resume", ctx ->
         ids(ctx, control.resume(caller(ctx), mutating(ctx, "resume"))));
+    r.get("/api/v1/jobs/{id}", ctx ->
+        ApiServer.json(ctx, control.show(caller(ctx), ctx.pathParam("id"))));
     r.get("/api/v1/jobs/{id}/logs", this::logs);
     r.get("/api/v1/backends", ctx -> ApiServer.json(ctx, control.backends()));
     r.get("/api/v1/health", ctx -> {

@@ -700,6 +700,8 @@ public final class JobManager implements Runnable {
         job.exitCode = null;
         job.attemptState = JobState.SUBMITTING;
         job.attemptCreatedAt = now;
+        job.attemptStartedAt = null; // i20: stamped by Job.attemptRow
+        job.attemptEndedAt = null;
         job.unknownSince = 0;
         c.live.add(job.id);
         changes.add(new Change.InsertAttempt(job.attemptRow(c.backendName, now)));
@@ -1325,6 +1327,8 @@ public final class JobManager implements Runnable {
       job.cluster = a.cluster();
       job.attemptState = a.state();
       job.attemptCreatedAt = a.createdAt();
+      job.attemptStartedAt = a.startedAt(); // i20: attempt times survive a restart
+      job.attemptEndedAt = a.endedAt();
       job.nativeState = a.nativeState();
       if (a.nativeId() != null) {
         job.adopt(new JobRef(job.id, a.nativeId(), StoredJson.attributes(a.attributes())));

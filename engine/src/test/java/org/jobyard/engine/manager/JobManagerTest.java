@@ -138,7 +138,30 @@ class JobManagerTest {
     var id = r.manager().submit("alice", List.of(spec)).get(10, TimeUnit.SECONDS).getFirst();
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id).isTerminal());
     assertThat(stateOf(r, id)).isEqualTo(JobState.FAILED);
-    assertThat(r.store().attempts(id)).hasSize(3);
+    assertThat(r.store().attempts(id)).hasSize(3).allSatisfy(a -> {
+      assertThat(a.exitCode()).as("attempt %d's exit", a.attempt()).isEqualTo(3);
+      assertThat(a.endedAt()).as("attempt %d's end", a.attempt()).isNotNull()
+          .isAfterOrEqualTo(a.createdAt());
+    });
+  }
+
+  @Test
+  void everyAttemptKeepsWhenItStartedAndEndedAfterTheJobEnds() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("long", "run")))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.RUNNING);
+    var running = r.store().attempts(id).getFirst();
+    assertThat(running.startedAt()).isNotNull().isAfterOrEqualTo(running.createdAt());
+    assertThat(running.endedAt()).isNull();
+    r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id).isTerminal());
+    assertThat(r.store().attempts(id)).singleElement().satisfies(a -> {
+      assertThat(a.startedAt()).isEqualTo(running.startedAt());
+      assertThat(a.endedAt()).isNotNull().isAfterOrEqualTo(a.startedAt());
+      assertThat(a.nativeId()).isEqualTo(id + ".1");
+      assertThat(a.cluster()).isEqualTo("fake");
+    });
   }
 
   @Test
