@@ -102,6 +102,38 @@ class ClientVerbsTest {
   }
 
   @Test
+  void showPrintsEveryAttemptAndWhereTheOutputIsKept() throws Exception {
+    var id = submitOne("{name: shown, executable: hang, arguments: [x]}");
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("RUNNING"));
+    ScriptedBackend.finish(id, 7);
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("FAILED"));
+
+    var json = run("show", "-o", "json", id);
+    assertThat(json.exit()).as(json.err()).isZero();
+    var shown = JSON.readTree(json.out());
+    assertThat(shown.path("job").path("state").asText()).isEqualTo("FAILED");
+    var attempt = shown.path("attempts").get(0);
+    assertThat(shown.path("attempts")).hasSize(1);
+    assertThat(attempt.path("cluster").asText()).isEqualTo("t");
+    assertThat(attempt.path("native_id").asText()).isEqualTo(id + ".1");
+    assertThat(attempt.path("exit_code").asInt()).isEqualTo(7);
+    assertThat(attempt.path("started_at").isTextual()).as(json.out()).isTrue();
+    assertThat(attempt.path("ended_at").isTextual()).as(json.out()).isTrue();
+    assertThat(attempt.path("wall_seconds").isNumber()).as(json.out()).isTrue();
+    assertThat(shown.path("output").path("stdout").isNull()).isTrue();
+    assertThat(shown.path("output").path("kept_by").asText()).isEqualTo("t");
+
+    var table = run("show", id);
+    assertThat(table.exit()).as(table.err()).isZero();
+    assertThat(table.out()).contains("job      " + id + "  shown").contains("failed, exit 7")
+        .contains("stdout   kept with the job on cluster 't'; read it with: jobyard logs " + id)
+        .contains("ATTEMPT  CLUSTER  NATIVE_ID").contains(id + ".1");
+    // and the log is where show says it is
+    assertThat(run("logs", id).out()).isEqualTo("x\n");
+    assertThat(run("show", "no-such-job").exit()).isEqualTo(Main.JOBS_FAILED);
+  }
+
+  @Test
   void theIdSelectorPicksExactlyTheJobsItNames() throws Exception {
     var a = submitOne("{name: by-id, session: ids, executable: hang}");
     var b = submitOne("{name: by-id, session: ids, executable: hang}");
