@@ -23,6 +23,7 @@ import org.jobyard.api.JobSpec.FileTransfer;
 import org.jobyard.api.JobSpec.Step;
 import org.jobyard.api.Resources;
 import org.jobyard.api.ShellQuoting;
+import org.jobyard.engine.dependency.JobGraph;
 
 /**
  * Reads the job format: one job (a mapping), a list of jobs, {@code {jobs: [...]}}, or a parameter
@@ -36,7 +37,7 @@ public final class JobFileReader {
 
   private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
-      "account", "inputs", "outputs", "clusters", "retries", "native");
+      "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition");
   private static final Set<String> RESOURCE_FIELDS =
       Set.of("cores", "memory", "walltime", "nodes", "gpus");
   /** Beyond any batch system's limit, and far from overflowing a long in bytes or seconds. */
@@ -88,14 +89,14 @@ public final class JobFileReader {
     }
     var jobs = new ArrayList<JsonNode>();
     if (root.isArray()) {
-      root.forEach(jobs::add);
+      addJobsOrSweeps(source, root, jobs, problems);
     } else if (root.isObject() && root.has("sweep")) {
       expandSweep(source, (ObjectNode) root, jobs, problems);
     } else if (root.isObject() && root.has("jobs") && !root.has("executable")) {
       if (!root.path("jobs").isArray()) {
         problems.add(source + ": field 'jobs': expected a list of jobs");
       } else {
-        root.path("jobs").forEach(jobs::add);
+        addJobsOrSweeps(source, root.path("jobs"), jobs, problems);
       }
       root.fieldNames().forEachRemaining(f -> {
         if (!f.equals("jobs")) {
@@ -124,10 +125,25 @@ public final class JobFileReader {
         specs.add(spec);
       }
     }
+    if (problems.isEmpty()) {
+      JobGraph.check(source, specs, problems);
+    }
     if (!problems.isEmpty()) {
       throw new JobFileException(problems);
     }
     return List.copyOf(specs);
+  }
+
+  /** The items of a list of jobs; a sweep among them adds its jobs (fan-out in one file). */
+  private static void addJobsOrSweeps(String source, JsonNode list, List<JsonNode> out,
+      List<String> problems) {
+    for (var item : list) {
+      if (item.isObject() && item.has("sweep")) {
+        expandSweep(source, (ObjectNode) item, out, problems);
+      } else {
+        out.add(item);
+      }
+    }
   }
 
   private record Where(String source, Integer index, String name) {
@@ -437,6 +453,7 @@ public final class JobFileReader {
         });
       }
     }
+    var after = dependencies(n, w, problems);
     var session = string(n, "session", w, problems);
     if (session != null && !printable(session)) {
       problems.add(w.at("session") + ": expected 1 to 200 printable characters (no control "
@@ -451,7 +468,77 @@ public final class JobFileReader {
       return null;
     }
     return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
-        queue, account, inputs, outputs, clusters, retries, nativeOptions);
+        queue, account, inputs, outputs, clusters, retries, nativeOptions, after);
+  }
+
+  /**
+   * {@code after: [prep, {job: 'fit-*', condition: any}]}: names (a trailing or inner {@code *}
+   * matches any characters) or ids of earlier jobs; {@code after_condition} is the default
+   * condition of the job's edges (success unless given).
+   */
+  private static List<JobSpec.Dependency> dependencies(JsonNode n, Where w,
+      List<String> problems) {
+    var fallback = JobSpec.Condition.SUCCESS;
+    if (n.has("after_condition") && !n.get("after_condition").isNull()) {
+      fallback = condition(n.get("after_condition"), w.at("after_condition"), problems);
+    }
+    var v = n.path("after");
+    if (v.isMissingNode() || v.isNull()) {
+      if (n.has("after_condition")) {
+        problems.add(w.at("after_condition") + ": given without 'after'; name the jobs to wait "
+            + "for in 'after'");
+      }
+      return List.of();
+    }
+    if (!v.isArray()) {
+      problems.add(w.at("after") + ": expected a list of job names or ids, e.g. [prep] or "
+          + "[{job: prep, condition: any}]");
+      return List.of();
+    }
+    var out = new ArrayList<JobSpec.Dependency>();
+    for (int i = 0; i < v.size(); i++) {
+      var e = v.get(i);
+      var at = w.at("after[" + i + "]");
+      if (e.isTextual() || e.isNumber()) {
+        if (e.asText().isBlank() || e.asText().indexOf('\0') >= 0) {
+          problems.add(at + ": expected a job's name or id");
+        } else {
+          out.add(new JobSpec.Dependency(e.asText(), fallback));
+        }
+      } else if (e.isObject()) {
+        var edge = "after[" + i + "].";
+        e.fieldNames().forEachRemaining(f -> {
+          if (!f.equals("job") && !f.equals("condition")) {
+            problems.add(w.at(edge + keyName(f)) + ": unknown field; an edge has 'job' and "
+                + "'condition'");
+          }
+        });
+        var job = e.path("job");
+        if (!job.isTextual() || job.asText().isBlank() || job.asText().indexOf('\0') >= 0) {
+          problems.add(w.at("after[" + i + "].job") + ": required, a job's name or id");
+          continue;
+        }
+        var c = e.has("condition") ? condition(e.get("condition"),
+            w.at("after[" + i + "].condition"), problems) : fallback;
+        out.add(new JobSpec.Dependency(job.asText(), c));
+      } else {
+        problems.add(at + ": expected a job's name or id, or {job: name, condition: any}");
+      }
+    }
+    return out;
+  }
+
+  private static JobSpec.Condition condition(JsonNode v, String at, List<String> problems) {
+    var text = v.isTextual() ? v.asText().trim().toLowerCase(Locale.ROOT) : "";
+    return switch (text) {
+      case "success", "ok", "afterok" -> JobSpec.Condition.SUCCESS;
+      case "any", "afterany" -> JobSpec.Condition.ANY;
+      case "failure", "notok", "afternotok" -> JobSpec.Condition.FAILURE;
+      default -> {
+        problems.add(at + ": expected success, any or failure, got '" + v.asText() + "'");
+        yield JobSpec.Condition.SUCCESS;
+      }
+    };
   }
 
   private static Resources resources(JsonNode r, Where w, List<String> problems) {
