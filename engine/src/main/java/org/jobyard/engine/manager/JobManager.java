@@ -21,6 +21,7 @@ import org.jobyard.api.SubmitOutcome;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.dependency.DependencyGate;
 import org.jobyard.engine.dependency.JobGraph;
+import org.jobyard.engine.retry.RetryRules;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobRow;
@@ -1015,7 +1016,7 @@ public final class JobManager implements Runnable {
           job.unknownSince = nowMillis;
         } else if (nowMillis - job.unknownSince > tuning.lostAfter().toMillis()) {
           endAttempt(c, job, JobState.FAILED, "lost: " + u.reason(), now);
-          retryOrFinish(job, JobState.FAILED, null, "lost: cluster '" + c.name
+          retryOrFinish(job, JobState.FAILED, null, true, "lost: cluster '" + c.name
               + "' could not account for the job for " + tuning.lostAfter().toSeconds() + "s ("
               + u.reason() + ")");
         }
@@ -1099,20 +1100,21 @@ public final class JobManager implements Runnable {
     switch (m.status()) {
       case JobStatus.Exited x -> {
         job.exitCode = x.exitCode();
-        if (x.succeeded() && outputProblem == null) {
+        var succeeded = RetryRules.succeeded(job.spec(), x.exitCode()); // i20: success_exit_codes
+        if (succeeded && outputProblem == null) {
           endAttempt(c, job, JobState.SUCCEEDED, x.reason(), now);
-          finish(job, JobState.SUCCEEDED, 0, null);
+          finish(job, JobState.SUCCEEDED, x.exitCode(), null);
         } else {
-          var reason = x.succeeded() ? outputProblem : "exited with code " + x.exitCode()
+          var reason = succeeded ? outputProblem : "exited with code " + x.exitCode()
               + (x.reason() == null ? "" : " (" + x.reason() + ")");
           endAttempt(c, job, JobState.FAILED, reason, now);
-          retryOrFinish(job, JobState.FAILED, x.exitCode(), reason);
+          retryOrFinish(job, JobState.FAILED, x.exitCode(), false, reason);
         }
       }
       case JobStatus.Failed f -> {
         job.exitCode = f.exitCode() < 0 ? null : f.exitCode();
         endAttempt(c, job, JobState.FAILED, f.reason(), now);
-        retryOrFinish(job, JobState.FAILED, job.exitCode, f.reason());
+        retryOrFinish(job, JobState.FAILED, job.exitCode, true, f.reason());
       }
       case JobStatus.Cancelled x -> {
         endAttempt(c, job, JobState.CANCELLED, x.reason(), now);
@@ -1131,11 +1133,16 @@ public final class JobManager implements Runnable {
     }
   }
 
-  private void retryOrFinish(Job job, JobState state, Integer exitCode, String reason) {
+  /** {@code lost}: the attempt ended without an exit code (lost, evicted, node failure). */
+  private void retryOrFinish(Job job, JobState state, Integer exitCode, boolean lost,
+      String reason) {
     clusters.get(job.cluster).live.remove(job.id);
-    if (job.desired == JobRow.Desired.RUN && job.retriesLeft > 0) {
+    if (job.desired == JobRow.Desired.RUN && job.retriesLeft > 0
+        && RetryRules.covers(job.spec(), exitCode, lost)) { // i20: retry_on
       job.retriesLeft--;
       job.exitCode = exitCode;
+      job.clusterIndex = RetryRules.clusterForRetry(job.spec(), job.clusterIndex,
+          job.clusters().size()); // i20: retry_elsewhere
       move(job, JobState.QUEUED, reason + "; retrying (" + job.retriesLeft + " retries left)");
       clusters.get(job.currentCluster()).queue.add(job);
     } else {

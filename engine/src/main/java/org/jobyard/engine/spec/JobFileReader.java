@@ -37,7 +37,8 @@ public final class JobFileReader {
 
   private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
-      "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition");
+      "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition", "retry_on",
+      "retry_elsewhere", "success_exit_codes");
   private static final Set<String> RESOURCE_FIELDS =
       Set.of("cores", "memory", "walltime", "nodes", "gpus");
   /** Beyond any batch system's limit, and far from overflowing a long in bytes or seconds. */
@@ -454,6 +455,9 @@ public final class JobFileReader {
       }
     }
     var after = dependencies(n, w, problems);
+    var retryRule = retryRule(n, w, problems);
+    var successCodes = exitCodes(n.path("success_exit_codes"), "success_exit_codes", w, problems,
+        false);
     var session = string(n, "session", w, problems);
     if (session != null && !printable(session)) {
       problems.add(w.at("session") + ": expected 1 to 200 printable characters (no control "
@@ -468,7 +472,59 @@ public final class JobFileReader {
       return null;
     }
     return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
-        queue, account, inputs, outputs, clusters, retries, nativeOptions, after);
+        queue, account, inputs, outputs, clusters, retries, nativeOptions, after, retryRule,
+        successCodes);
+  }
+
+  /** {@code retry_on: [lost, 137]} and {@code retry_elsewhere: true}; null: retry any failure. */
+  private static JobSpec.RetryRule retryRule(JsonNode n, Where w, List<String> problems) {
+    var on = n.path("retry_on");
+    var elsewhere = n.path("retry_elsewhere");
+    if (!elsewhere.isMissingNode() && !elsewhere.isNull() && !elsewhere.isBoolean()) {
+      problems.add(w.at("retry_elsewhere") + ": expected true or false, got '"
+          + elsewhere.asText() + "'");
+    }
+    var again = elsewhere.asBoolean(false);
+    if (on.isMissingNode() || on.isNull()) {
+      return again ? new JobSpec.RetryRule(List.of(), false, true) : null; // any failure
+    }
+    var lost = false;
+    if (on.isArray()) {
+      for (var e : on) {
+        lost |= e.isTextual() && e.asText().equals("lost");
+      }
+    }
+    var codes = exitCodes(on, "retry_on", w, problems, true);
+    return new JobSpec.RetryRule(codes, lost, again);
+  }
+
+  /** A list of exit codes 0 to 255 ({@code lost} allowed too where {@code lostAllowed}). */
+  private static List<Integer> exitCodes(JsonNode v, String field, Where w,
+      List<String> problems, boolean lostAllowed) {
+    if (v.isMissingNode() || v.isNull()) {
+      return List.of();
+    }
+    var example = lostAllowed ? "[lost, 137, 143]" : "[0, 3]";
+    if (!v.isArray() || v.isEmpty()) {
+      problems.add(w.at(field) + ": expected a non-empty list of exit codes"
+          + (lostAllowed ? " or 'lost'" : "") + ", e.g. " + example);
+      return List.of();
+    }
+    var out = new ArrayList<Integer>();
+    for (int i = 0; i < v.size(); i++) {
+      var e = v.get(i);
+      if (lostAllowed && e.isTextual() && e.asText().equals("lost")) {
+        continue;
+      }
+      if (!e.isIntegralNumber() || !e.canConvertToInt() || e.asInt() < 0 || e.asInt() > 255) {
+        problems.add(w.at(field + "[" + i + "]") + ": expected an exit code from 0 to 255"
+            + (lostAllowed ? " or 'lost' (no exit code: lost, evicted, node failure)" : "")
+            + ", got '" + e.asText() + "'");
+      } else {
+        out.add(e.asInt());
+      }
+    }
+    return out;
   }
 
   /**

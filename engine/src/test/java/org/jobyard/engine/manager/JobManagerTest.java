@@ -748,4 +748,53 @@ class JobManagerTest {
       assertThat(c.createdAt()).isAfterOrEqualTo(b.endedAt());
     }
   }
+
+  /** retry_on, retry_elsewhere and success_exit_codes: issue 20. */
+  @Nested
+  class RetryRules {
+    JobSpec job(String exe, int retries, JobSpec.RetryRule rule, List<Integer> success,
+        String... clusters) {
+      var s = JobSpec.of("rules", exe);
+      return new JobSpec(s.name(), null, null, s.steps(), java.util.Map.of(), null, null, null,
+          null, null, null, List.of(), List.of(), List.of(clusters), retries, java.util.Map.of(),
+          List.of(), rule, success);
+    }
+
+    String runToEnd(JobSpec spec) throws Exception {
+      var r = running == null ? start() : running;
+      var id = r.manager().submit("alice", List.of(spec)).get(10, TimeUnit.SECONDS).getFirst();
+      await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id).isTerminal());
+      return id;
+    }
+
+    @Test
+    void retriesOnlyTheExitCodesAndLossesItIsToldTo() throws Exception {
+      var lostOnly = new JobSpec.RetryRule(List.of(), true, false);
+      var exited = runToEnd(job("fail", 2, lostOnly, List.of()));
+      assertThat(running.store().attempts(exited)).hasSize(1);
+      assertThat(running.store().job(exited).orElseThrow().exitCode()).isEqualTo(3);
+      var crashed = runToEnd(job("crash", 2, lostOnly, List.of()));
+      assertThat(running.store().attempts(crashed)).hasSize(3);
+      var three = runToEnd(job("fail", 1, new JobSpec.RetryRule(List.of(3), false, false),
+          List.of()));
+      assertThat(running.store().attempts(three)).hasSize(2);
+    }
+
+    @Test
+    void anExitCodeListedAsSuccessSucceedsWithThatCode() throws Exception {
+      var id = runToEnd(job("fail", 2, null, List.of(0, 3)));
+      var row = running.store().job(id).orElseThrow();
+      assertThat(row.state()).isEqualTo(JobState.SUCCEEDED);
+      assertThat(row.exitCode()).isEqualTo(3);
+      assertThat(running.store().attempts(id)).hasSize(1);
+    }
+
+    @Test
+    void aRetryElsewhereGoesToTheNextClusterThenBackToTheFirst() throws Exception {
+      var id = runToEnd(job("fail", 2, new JobSpec.RetryRule(List.of(), false, true), List.of(),
+          "fake", "spare"));
+      assertThat(running.store().attempts(id)).extracting(a -> a.cluster())
+          .containsExactly("fake", "spare", "fake");
+    }
+  }
 }

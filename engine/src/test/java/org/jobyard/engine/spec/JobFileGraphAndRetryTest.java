@@ -9,8 +9,8 @@ import org.jobyard.api.JobSpec.Condition;
 import org.jobyard.api.JobSpec.Dependency;
 import org.junit.jupiter.api.Test;
 
-/** {@code after} and {@code after_condition} in job files: issue 20. */
-class JobFileDependenciesTest {
+/** {@code after}, {@code after_condition} and the retry rules in job files: issue 20. */
+class JobFileGraphAndRetryTest {
   static List<JobSpec> read(String yaml) throws JobFileException {
     return JobFileReader.parse("g.yaml", yaml, false);
   }
@@ -102,5 +102,31 @@ class JobFileDependenciesTest {
     assertThat(read(sb.toString())).hasSize(2_000);
     sb.append("- {name: j0, executable: x, after: [j1999]}\n");
     assertThatThrownBy(() -> read(sb.toString())).hasMessageContaining("wait for each other");
+  }
+
+  @Test
+  void readsRetryRulesAndSuccessExitCodes() throws Exception {
+    var specs = read("""
+        - {name: a, executable: x, retries: 3, retry_on: [lost, 137, 143], retry_elsewhere: true,
+           success_exit_codes: [0, 2]}
+        - {name: b, executable: x, retries: 1, retry_elsewhere: true}
+        - {name: c, executable: x, retries: 1}
+        """);
+    assertThat(specs.get(0).retryRule()).isEqualTo(new JobSpec.RetryRule(List.of(137, 143), true,
+        true));
+    assertThat(specs.get(0).successExitCodes()).containsExactly(0, 2);
+    assertThat(specs.get(1).retryRule()).isEqualTo(new JobSpec.RetryRule(List.of(), false, true));
+    assertThat(specs.get(2).retryRule()).isNull();
+    assertThat(problems("""
+        {name: a, executable: x, retry_on: [sometimes, 300], retry_elsewhere: yes please,
+         success_exit_codes: []}
+        """)).containsExactlyInAnyOrder(
+        "g.yaml: job 'a', field 'retry_on[0]': expected an exit code from 0 to 255 or 'lost' (no "
+            + "exit code: lost, evicted, node failure), got 'sometimes'",
+        "g.yaml: job 'a', field 'retry_on[1]': expected an exit code from 0 to 255 or 'lost' (no "
+            + "exit code: lost, evicted, node failure), got '300'",
+        "g.yaml: job 'a', field 'retry_elsewhere': expected true or false, got 'yes please'",
+        "g.yaml: job 'a', field 'success_exit_codes': expected a non-empty list of exit codes, "
+            + "e.g. [0, 3]");
   }
 }
