@@ -88,10 +88,27 @@ public final class JobControl {
     return ids.isEmpty() ? List.of() : await(engine.manager().cancel(ids));
   }
 
-  /** Restarts exactly one dead job. */
-  public String restart(Caller caller, Selector selector) {
-    var row = exactlyOne(caller, selector, "restart");
-    return await(engine.manager().restart(row));
+  /**
+   * Runs the selected finished jobs again, each as a new attempt. Like flush, a selection that
+   * holds a live job restarts nothing: narrow it (e.g. by state).
+   */
+  public List<String> restart(Caller caller, Selector selector) {
+    var rows = find(caller, selector);
+    if (rows.isEmpty()) {
+      throw ControlException.notFound("restart: no job matches " + describe(selector));
+    }
+    var live = rows.stream().filter(r -> !r.state().isTerminal()).map(JobRow::id).toList();
+    if (!live.isEmpty()) {
+      throw ControlException.conflict("restart runs finished jobs only; still live: "
+          + live.subList(0, Math.min(5, live.size())) + (live.size() > 5 ? " and "
+              + (live.size() - 5) + " more" : "") + "; narrow the selection (e.g. --state "
+          + "failed); nothing was restarted");
+    }
+    var ids = new ArrayList<String>();
+    for (var row : rows) {
+      ids.add(await(engine.manager().restart(row)));
+    }
+    return ids;
   }
 
   /** Removes dead jobs only; a selection with a live job removes nothing. */

@@ -55,7 +55,7 @@ final class JobsApi {
     r.get("/api/v1/jobs", this::ps);
     r.post("/api/v1/jobs/kill", ctx -> ids(ctx, control.kill(caller(ctx), mutating(ctx, "kill"))));
     r.post("/api/v1/jobs/restart", ctx ->
-        ids(ctx, List.of(control.restart(caller(ctx), selector(ctx)))));
+        ids(ctx, control.restart(caller(ctx), mutating(ctx, "restart"))));
     r.post("/api/v1/jobs/flush", ctx ->
         ids(ctx, control.flush(caller(ctx), mutating(ctx, "flush"))));
     r.post("/api/v1/jobs/pause", ctx ->

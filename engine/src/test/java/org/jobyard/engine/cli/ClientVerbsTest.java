@@ -134,6 +134,25 @@ class ClientVerbsTest {
   }
 
   @Test
+  void restartTakesTheSameSelectorsAsKillAndRunsEveryFinishedJobItSelects() throws Exception {
+    var a = submitOne("{name: again-a, session: again, executable: fail}");
+    var b = submitOne("{name: again-b, session: again, executable: fail}");
+    var ok = submitOne("{name: again-ok, session: again, executable: ok}");
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(a).equals("FAILED")
+        && state(b).equals("FAILED") && state(ok).equals("SUCCEEDED"));
+
+    var r = run("restart", "-o", "json", "--session", "again", "--state", "failed");
+    assertThat(r.exit()).as(r.err()).isZero();
+    var ids = new java.util.ArrayList<String>();
+    JSON.readTree(r.out()).path("ids").forEach(i -> ids.add(i.asText()));
+    assertThat(ids).containsExactlyInAnyOrder(a, b);
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(a).equals("FAILED")
+        && state(b).equals("FAILED") && JSON.readTree(run("show", "-o", "json", a).out())
+            .path("attempts").size() == 2);
+    assertThat(run("restart").exit()).isEqualTo(Main.BAD_INPUT); // no selection, no --all
+  }
+
+  @Test
   void theIdSelectorPicksExactlyTheJobsItNames() throws Exception {
     var a = submitOne("{name: by-id, session: ids, executable: hang}");
     var b = submitOne("{name: by-id, session: ids, executable: hang}");
