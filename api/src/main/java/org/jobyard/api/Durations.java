@@ -1,37 +1,36 @@
 package org.jobyard.api;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
 /** Parses and prints the short durations used in job files and settings ({@code 90s}, {@code 1h30m}). */
 public final class Durations {
   private static final Pattern PART = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-  private static final Pattern CLOCK = Pattern.compile("(?:(\\d+)-)?(\\d+):(\\d{1,2})(?::(\\d{1,2}))?");
+  /** Slurm's {@code --time} clocks with a colon or a day: MM:SS, HH:MM:SS, D-HH[:MM[:SS]]. */
+  private static final Pattern CLOCK =
+      Pattern.compile("(?:(\\d+)-)?(\\d+)(?::(\\d{1,2}))?(?::(\\d{1,2}))?");
 
   private Durations() {}
 
   /**
-   * Accepts {@code 1h30m}, {@code 45s}, {@code 500ms}, a plain number of seconds, or a Slurm-style
-   * clock {@code [D-]HH:MM[:SS]}.
+   * Accepts {@code 1h30m}, {@code 45s}, {@code 500ms}, a plain number of seconds, or a clock read
+   * exactly as Slurm's {@code --time} reads it: {@code MM:SS}, {@code HH:MM:SS}, {@code D-HH},
+   * {@code D-HH:MM}, {@code D-HH:MM:SS} (the fields after the first below 60). Job files refuse
+   * the plain number (Slurm reads it as minutes): see {@link #isPlainNumber}.
    */
   public static Optional<Duration> parse(String text) {
     var s = text.trim().toLowerCase(java.util.Locale.ROOT);
     if (s.isEmpty()) {
       return Optional.empty();
     }
-    if (s.chars().allMatch(Character::isDigit)) {
+    if (isPlainNumber(s)) {
       return Optional.of(Duration.ofSeconds(Long.parseLong(s)));
     }
     var clock = CLOCK.matcher(s);
     if (clock.matches()) {
-      long days = clock.group(1) == null ? 0 : Long.parseLong(clock.group(1));
-      long a = Long.parseLong(clock.group(2));
-      long b = Long.parseLong(clock.group(3));
-      long c = clock.group(4) == null ? -1 : Long.parseLong(clock.group(4));
-      // HH:MM:SS, or HH:MM when there are two fields.
-      var d = c < 0 ? Duration.ofHours(a).plusMinutes(b) : Duration.ofHours(a).plusMinutes(b).plusSeconds(c);
-      return Optional.of(d.plusDays(days));
+      return clock(clock.group(1), clock.group(2), clock.group(3), clock.group(4));
     }
     var m = PART.matcher(s);
     Duration total = Duration.ZERO;
@@ -51,6 +50,33 @@ public final class Durations {
       });
     }
     return end == s.length() && end > 0 ? Optional.of(total) : Optional.empty();
+  }
+
+  /** True for digits only ({@code 30}): seconds here, minutes to Slurm, so ambiguous. */
+  public static boolean isPlainNumber(String text) {
+    var s = text.trim();
+    return !s.isEmpty() && s.chars().allMatch(c -> c >= '0' && c <= '9');
+  }
+
+  private static Optional<Duration> clock(String day, String first, String second, String third) {
+    var later = third != null ? List.of(second, third) : second != null ? List.of(second)
+        : List.<String>of();
+    if (later.stream().anyMatch(f -> Long.parseLong(f) >= 60)) {
+      return Optional.empty();
+    }
+    long a = Long.parseLong(first);
+    if (day != null) { // D-HH, D-HH:MM, D-HH:MM:SS
+      var d = Duration.ofDays(Long.parseLong(day)).plusHours(a);
+      d = second == null ? d : d.plusMinutes(Long.parseLong(second));
+      return Optional.of(third == null ? d : d.plusSeconds(Long.parseLong(third)));
+    }
+    if (second == null) {
+      return Optional.empty(); // a plain number, handled by the caller
+    }
+    return Optional.of(third == null
+        ? Duration.ofMinutes(a).plusSeconds(Long.parseLong(second)) // MM:SS
+        : Duration.ofHours(a).plusMinutes(Long.parseLong(second))
+            .plusSeconds(Long.parseLong(third))); // HH:MM:SS
   }
 
   /** Whole seconds rounded up, at least one: what batch systems accept. */

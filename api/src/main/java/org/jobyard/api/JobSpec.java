@@ -29,6 +29,9 @@ import java.util.Optional;
  * @param clusters clusters the job may run on, tried in order; empty means the engine's default
  * @param retries how many more attempts after a failed one
  * @param nativeOptions per-backend escape hatch: backend name to its own options
+ * @param after jobs this one waits for: the engine's business (across clusters), not a backend's
+ * @param retryRule which failures {@code retries} covers, or {@code null} for every failure
+ * @param successExitCodes exit codes that count as success; empty means {@code [0]}
  */
 public record JobSpec(
     String name,
@@ -46,7 +49,10 @@ public record JobSpec(
     List<FileTransfer> outputFiles,
     List<String> clusters,
     int retries,
-    Map<String, Map<String, String>> nativeOptions) {
+    Map<String, Map<String, String>> nativeOptions,
+    List<Dependency> after,
+    RetryRule retryRule,
+    List<Integer> successExitCodes) {
 
   public JobSpec {
     requireNonNull(name, "name is null");
@@ -63,6 +69,19 @@ public record JobSpec(
       throw new IllegalArgumentException("retries must be >= 0, got " + retries);
     }
     nativeOptions = Map.copyOf(requireNonNull(nativeOptions, "nativeOptions is null"));
+    after = after == null ? List.of() : List.copyOf(after); // null: stored before dependencies
+    successExitCodes = successExitCodes == null ? List.of() : List.copyOf(successExitCodes);
+  }
+
+  /** A job that waits for no other job. */
+  public JobSpec(String name, String session, String user, List<Step> steps,
+      Map<String, String> environment, String directory, String stdout, String stderr,
+      Resources resources, String queue, String account, List<FileTransfer> inputFiles,
+      List<FileTransfer> outputFiles, List<String> clusters, int retries,
+      Map<String, Map<String, String>> nativeOptions) {
+    this(name, session, user, steps, environment, directory, stdout, stderr, resources, queue,
+        account, inputFiles, outputFiles, clusters, retries, nativeOptions, List.of(), null,
+        List.of());
   }
 
   /** A job with one step and nothing else set: handy for tests and examples. */
@@ -83,12 +102,53 @@ public record JobSpec(
 
   public JobSpec withUser(String newUser) {
     return new JobSpec(name, session, newUser, steps, environment, directory, stdout, stderr,
-        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions);
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
+        after, retryRule, successExitCodes);
   }
 
   public JobSpec withEnvironment(Map<String, String> newEnvironment) {
     return new JobSpec(name, session, user, steps, newEnvironment, directory, stdout, stderr,
-        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions);
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
+        after, retryRule, successExitCodes);
+  }
+
+  public JobSpec withAfter(List<Dependency> newAfter) {
+    return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
+        newAfter, retryRule, successExitCodes);
+  }
+
+  /**
+   * Which failed attempts {@code retries} retries: those that exited with one of
+   * {@code exitCodes}, and, if {@code lost}, those that ended without an exit code (lost, evicted,
+   * node failure, killed); neither given means every failure. With {@code elsewhere}, each
+   * retry goes to the next of the job's clusters (after the last, the first again).
+   */
+  public record RetryRule(List<Integer> exitCodes, boolean lost, boolean elsewhere) {
+    public RetryRule {
+      exitCodes = exitCodes == null ? List.of() : List.copyOf(exitCodes);
+    }
+  }
+
+  /** When a dependency counts as met: Slurm's afterok, afterany and afternotok. */
+  public enum Condition {
+    /** The job it waits for succeeded. */
+    SUCCESS,
+    /** The job it waits for ended, however. */
+    ANY,
+    /** The job it waits for failed or was cancelled. */
+    FAILURE
+  }
+
+  /**
+   * An edge of the job graph: wait for {@code job} (a name of the same submission as read; the
+   * job's id once the engine has accepted it) to end as {@code condition} says.
+   */
+  public record Dependency(String job, Condition condition) {
+    public Dependency {
+      requireNonNull(job, "job is null");
+      requireNonNull(condition, "condition is null");
+    }
   }
 
   /** One command of a job. */

@@ -151,6 +151,33 @@ class CrashSafetyIT {
   }
 
   @Test
+  void aWaitingDependencyChainSurvivesASigkillAndRunsEachJobOnceInOrder() throws Exception {
+    var ran = work.resolve("chain.txt");
+    var step = "sleep 1; echo \"$1\" >> \"$2\"";
+    Files.writeString(work.resolve("chain.yaml"), """
+        - {name: c1, executable: /bin/sh, arguments: [-c, '%1$s', sh, c1, '%2$s']}
+        - {name: c2, executable: /bin/sh, arguments: [-c, '%1$s', sh, c2, '%2$s'], after: [c1]}
+        - {name: c3, executable: /bin/sh, arguments: [-c, '%1$s', sh, c3, '%2$s'], after: [c2]}
+        - {name: c4, executable: /bin/sh, arguments: [-c, '%1$s', sh, c4, '%2$s'], after: [c3]}
+        """.formatted(step, ran));
+    startEngine();
+    var submitted = tarball.run(work, Duration.ofMinutes(2), "submit", "-o", "json",
+        "chain.yaml");
+    assertThat(submitted.exitCode()).as(submitted.toString()).isZero();
+    // the first job is running and the rest wait for it when the engine dies
+    await().atMost(Duration.ofSeconds(60)).until(() -> states().containsValue("RUNNING"));
+    engine.destroyForcibly(); // SIGKILL
+    assertThat(engine.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    startEngine();
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() ->
+        states().values().stream().allMatch(s -> s.equals("SUCCEEDED") || s.equals("FAILED")
+            || s.equals("CANCELLED")));
+    assertThat(states().values()).containsOnly("SUCCEEDED").hasSize(4);
+    assertThat(Files.readAllLines(ran)).as("each job once, in order")
+        .containsExactly("c1", "c2", "c3", "c4");
+  }
+
+  @Test
   void sigtermDuringABurstOfSubmissionsExitsCleanlyAndLosesNoAcknowledgedJob()
       throws Exception {
     startEngine();

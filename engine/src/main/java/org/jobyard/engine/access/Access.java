@@ -144,6 +144,7 @@ public final class Access {
     natives.put("local", Map.copyOf(local));
     return new JobSpec(s.name(), s.session(), s.user(), s.steps(), s.environment(),
         s.directory(), s.stdout(), s.stderr(), s.resources(), s.queue(), s.account(),
-        s.inputFiles(), s.outputFiles(), s.clusters(), s.retries(), natives);
+        s.inputFiles(), s.outputFiles(), s.clusters(), s.retries(), natives, s.after(),
+        s.retryRule(), s.successExitCodes());
   }
 }

@@ -382,30 +382,15 @@ final class JobCommands {
   // --- restart -----------------------------------------------------------------------------
 
   @Command(name = "restart", mixinStandardHelpOptions = true,
-      description = {"Runs exactly one dead job (failed, cancelled or succeeded) again as a new "
-          + "attempt. Zero or several matching jobs are an error, and so is a live one.", "",
-          ENGINE_HELP},
+      description = {"Runs the selected finished jobs (failed, cancelled or succeeded) again, "
+          + "each as a new attempt; same selection as kill. If the selection holds a live job, "
+          + "nothing is restarted.", "", ENGINE_HELP},
       footer = {"", EXIT_CODES, "", "Examples:", "  jobyard restart 1f3a9c2e4b5d",
+          "  jobyard restart --session run-42 --state failed",
           "  jobyard restart --name analysis --state failed"})
-  static final class Restart extends Verb {
-    @Mixin
-    Selection selection;
-
-    @Override
-    public Integer call() {
-      var json = connection.json();
-      if (selection.isEmpty()) {
-        throw new CliException(Main.BAD_INPUT, "restart needs exactly one job: give its id or "
-            + "--name");
-      }
-      var answer = connection.client().post("api/v1/jobs/restart", selection.body());
-      if (json) {
-        printJson(answer);
-      } else {
-        answer.path("ids").forEach(id -> out().println("restarted " + id.asText()));
-      }
-      out().flush();
-      return Main.OK;
+  static final class Restart extends SelectionVerb {
+    Restart() {
+      super("restart", "restarted");
     }
   }
 

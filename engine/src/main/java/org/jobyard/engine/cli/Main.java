@@ -20,7 +20,7 @@ import picocli.CommandLine.Command;
         "",
         "'jobyard help VERB' or 'jobyard VERB --help' explains a verb with examples."},
     subcommands = {RunCommand.class, EngineCommand.class, JobCommands.Submit.class,
-        JobCommands.Ps.class, JobCommands.Kill.class, JobCommands.Restart.class,
+        JobCommands.Ps.class, ShowCommand.class, JobCommands.Kill.class, JobCommands.Restart.class,
         JobCommands.Flush.class, JobCommands.Logs.class, JobCommands.Pause.class,
         JobCommands.Resume.class, JobCommands.Backends.class, CommandLine.HelpCommand.class},
     footer = {"", "Selecting jobs (ps, kill, restart, flush, logs, pause, resume): job ids, "

@@ -21,7 +21,8 @@ final class Paths {
     return new JobSpec(s.name(), s.session(), s.user(), s.steps(), s.environment(), dir,
         s.stdout() == null ? null : abs(base, s.stdout()),
         s.stderr() == null ? null : abs(base, s.stderr()), s.resources(), s.queue(), s.account(),
-        inputs, outputs, s.clusters(), s.retries(), s.nativeOptions());
+        inputs, outputs, s.clusters(), s.retries(), s.nativeOptions(), s.after(),
+        s.retryRule(), s.successExitCodes());
   }
 
   /**

@@ -55,7 +55,8 @@ import picocli.CommandLine.Spec;
         + "job file or configuration; 3 the engine failed.",
         "", "Examples:", "  jobyard run examples/hello.yaml",
         "  jobyard run --config conf/slurm.yaml -o json sweep.yaml",
-        "  jobyard run --report run.html sweep.yaml"})
+        "  jobyard run --report run.html sweep.yaml",
+        "  jobyard run --trace trace.tsv sweep.yaml"})
 final class RunCommand implements java.util.concurrent.Callable<Integer> {
   @Spec
   CommandSpec spec;
@@ -84,6 +85,12 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
           + "every job through its states, durations, exit codes and reasons")
   Path report;
 
+  @Option(names = "--trace", paramLabel = "FILE",
+      description = "also write a trace of the run, one tab-separated line per job and attempt: "
+          + "id, name, attempt, cluster, native id, state, submitted, started, ended, exit "
+          + "code, wall seconds, reason (as Nextflow's trace file)")
+  Path trace;
+
   @Override
   public Integer call() {
     var out = spec.commandLine().getOut();
@@ -101,11 +108,11 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         return Main.BAD_INPUT;
       }
     }
-    if (report != null) {
-      var folder = report.toAbsolutePath().getParent();
-      if (folder == null || !java.nio.file.Files.isDirectory(folder)) {
-        err.println("jobyard run: --report: folder " + folder + " does not exist; create it or "
-            + "name a file in an existing folder");
+    for (var file : java.util.Arrays.asList(report, trace)) {
+      var folder = file == null ? null : file.toAbsolutePath().getParent();
+      if (file != null && (folder == null || !java.nio.file.Files.isDirectory(folder))) {
+        err.println("jobyard run: --" + (file == report ? "report" : "trace") + ": folder "
+            + folder + " does not exist; create it or name a file in an existing folder");
         return Main.BAD_INPUT;
       }
     }
@@ -183,6 +190,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
         if (limit != null && System.nanoTime() - started > limit.toNanos()) {
           display.finish(tracker.counts(), System.nanoTime() - started);
           writeReport(engine, ids, startedAt, tracker, err);
+          writeTrace(engine, ids, err);
           err.println("jobyard run: gave up waiting after " + timeout + "; unfinished jobs keep "
               + "running and are picked up by the next engine start");
           return Main.JOBS_FAILED;
@@ -197,6 +205,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
     var rows = engine.store().find(JobQuery.byIds(ids));
     var summary = Summary.of(rows, Duration.ofNanos(elapsed));
     writeReport(engine, ids, startedAt, tracker, err);
+    writeTrace(engine, ids, err);
     if (output.equals("json")) {
       try {
         out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
@@ -223,6 +232,27 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       err.println("jobyard run: report written to " + report);
     } catch (java.io.IOException e) {
       err.println("jobyard run: cannot write the report " + report + ": " + e.getMessage());
+    }
+  }
+
+  /** Writes the --trace file, if asked; one that cannot be written is said, not fatal. */
+  private void writeTrace(Engine engine, List<String> ids, PrintWriter err) {
+    if (trace == null) {
+      return;
+    }
+    var rows = new ArrayList<List<String>>();
+    for (var job : engine.store().find(JobQuery.byIds(ids))) {
+      var node = Trace.JSON.createObjectNode().put("id", job.id()).put("name", job.name())
+          .put("state", job.state().name()).put("reason", job.reason());
+      node.set("exit_code", Trace.JSON.valueToTree(job.exitCode()));
+      rows.addAll(Trace.rows(node, Trace.JSON.valueToTree(engine.store().attempts(job.id())
+          .stream().map(org.jobyard.engine.control.AttemptView::of).toList())));
+    }
+    try {
+      Trace.write(trace, rows);
+      err.println("jobyard run: trace written to " + trace);
+    } catch (java.io.IOException e) {
+      err.println("jobyard run: cannot write the trace " + trace + ": " + e.getMessage());
     }
   }
 

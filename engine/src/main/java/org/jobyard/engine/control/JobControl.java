@@ -88,10 +88,27 @@ public final class JobControl {
     return ids.isEmpty() ? List.of() : await(engine.manager().cancel(ids));
   }
 
-  /** Restarts exactly one dead job. */
-  public String restart(Caller caller, Selector selector) {
-    var row = exactlyOne(caller, selector, "restart");
-    return await(engine.manager().restart(row));
+  /**
+   * Runs the selected finished jobs again, each as a new attempt. Like flush, a selection that
+   * holds a live job restarts nothing: narrow it (e.g. by state).
+   */
+  public List<String> restart(Caller caller, Selector selector) {
+    var rows = find(caller, selector);
+    if (rows.isEmpty()) {
+      throw ControlException.notFound("restart: no job matches " + describe(selector));
+    }
+    var live = rows.stream().filter(r -> !r.state().isTerminal()).map(JobRow::id).toList();
+    if (!live.isEmpty()) {
+      throw ControlException.conflict("restart runs finished jobs only; still live: "
+          + live.subList(0, Math.min(5, live.size())) + (live.size() > 5 ? " and "
+              + (live.size() - 5) + " more" : "") + "; narrow the selection (e.g. --state "
+          + "failed); nothing was restarted");
+    }
+    var ids = new ArrayList<String>();
+    for (var row : rows) {
+      ids.add(await(engine.manager().restart(row)));
+    }
+    return ids;
   }
 
   /** Removes dead jobs only; a selection with a live job removes nothing. */
@@ -198,6 +215,22 @@ public final class JobControl {
   /** Whether the engine can work now (store and clusters answering), for {@code /readyz}. */
   public org.jobyard.engine.metrics.Readiness readiness() {
     return org.jobyard.engine.metrics.Readiness.of(engine);
+  }
+
+  /** One job with every attempt and where its output went ({@code show}). */
+  public JobDetail show(Caller caller, String jobId) {
+    var row = exactlyOne(caller, Selector.ids(jobId), "show");
+    var attempts = engine.store().attempts(row.id());
+    var current = attempts.stream().filter(a -> a.attempt() == row.attempt()).findFirst()
+        .orElse(null);
+    var spec = StoredJson.spec(row.id(), row.spec());
+    var keptBy = spec.stdout() != null && spec.stderr() != null ? null
+        : current != null ? current.cluster() : null;
+    var output = new JobDetail.Output(spec.stdout(), spec.stderr(), keptBy,
+        "jobyard logs " + row.id() + (spec.stdout() == null || spec.stderr() != null ? ""
+            : " --stderr"));
+    return new JobDetail(view(row, current), attempts.stream().map(AttemptView::of).toList(),
+        output);
   }
 
   /** Every attempt of exactly one job, oldest first (for the dashboard's job page). */

@@ -4,10 +4,9 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.InputStream;
-import java.time.Instant;
 import java.util.Map;
+import org.jobyard.engine.control.AttemptView;
 import org.jobyard.engine.control.JobControl;
-import org.jobyard.engine.store.AttemptRow;
 
 /**
  * The web dashboard: plain HTML, CSS and JavaScript from the engine's jar, served at {@code /}.
@@ -46,19 +45,9 @@ final class DashboardRoutes {
     });
     r.get("/api/v1/jobs/{id}/attempts", ctx -> {
       var attempts = control.attempts(JobsApi.caller(ctx), ctx.pathParam("id")).stream()
-          .map(DashboardRoutes::view).toList();
+          .map(AttemptView::of).toList();
       ApiServer.json(ctx, Map.of("attempts", attempts));
     });
-  }
-
-  /** An attempt as the API shows it: the plugin's private attributes stay in the store. */
-  record AttemptView(int attempt, String cluster, String backend, String nativeId,
-      String nativeState, String state, Integer exitCode, String reason, Instant createdAt,
-      Instant updatedAt) {}
-
-  private static AttemptView view(AttemptRow a) {
-    return new AttemptView(a.attempt(), a.cluster(), a.backend(), a.nativeId(), a.nativeState(),
-        a.state().name(), a.exitCode(), a.reason(), a.createdAt(), a.updatedAt());
   }
 
   private static void asset(Context ctx, String name, String type) throws IOException {

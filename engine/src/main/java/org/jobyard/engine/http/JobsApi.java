@@ -55,13 +55,15 @@ final class JobsApi {
     r.get("/api/v1/jobs", this::ps);
     r.post("/api/v1/jobs/kill", ctx -> ids(ctx, control.kill(caller(ctx), mutating(ctx, "kill"))));
     r.post("/api/v1/jobs/restart", ctx ->
-        ids(ctx, List.of(control.restart(caller(ctx), selector(ctx)))));
+        ids(ctx, control.restart(caller(ctx), mutating(ctx, "restart"))));
     r.post("/api/v1/jobs/flush", ctx ->
         ids(ctx, control.flush(caller(ctx), mutating(ctx, "flush"))));
     r.post("/api/v1/jobs/pause", ctx ->
         ids(ctx, control.pause(caller(ctx), mutating(ctx, "pause"))));
     r.post("/api/v1/jobs/resume", ctx ->
         ids(ctx, control.resume(caller(ctx), mutating(ctx, "resume"))));
+    r.get("/api/v1/jobs/{id}", ctx ->
+        ApiServer.json(ctx, control.show(caller(ctx), ctx.pathParam("id"))));
     r.get("/api/v1/jobs/{id}/logs", this::logs);
     r.get("/api/v1/backends", ctx -> ApiServer.json(ctx, control.backends()));
     r.get("/api/v1/health", ctx -> {

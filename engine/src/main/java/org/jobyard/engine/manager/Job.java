@@ -37,6 +37,9 @@ final class Job {
   String nativeState;
   JobState attemptState;
   Instant attemptCreatedAt;
+  /** When the attempt was first seen running, and when it ended: see {@link #attemptRow}. */
+  Instant attemptStartedAt;
+  Instant attemptEndedAt;
   long unknownSince;
   boolean collecting;
   boolean lookupNeeded;
@@ -95,8 +98,20 @@ final class Job {
         attempt, clusterIndex, retriesLeft, exitCode, reason, createdAt, now);
   }
 
+  /**
+   * The attempt as stored. Every write of it passes here, so its start and end are stamped here:
+   * the first write that sees it running (or ended after running) and the first that sees it
+   * ended.
+   */
   AttemptRow attemptRow(String backend, Instant now) {
+    if (attemptStartedAt == null && attemptState == JobState.RUNNING) {
+      attemptStartedAt = now;
+    }
+    if (attemptEndedAt == null && attemptState != null && attemptState.isTerminal()) {
+      attemptEndedAt = now;
+    }
     return new AttemptRow(id, attempt, cluster, backend, ref == null ? null : ref.nativeId(),
-        nativeState, attemptState, exitCode, reason, attributesJson, attemptCreatedAt, now);
+        nativeState, attemptState, exitCode, reason, attributesJson, attemptCreatedAt, now,
+        attemptStartedAt, attemptEndedAt);
   }
 }

@@ -19,6 +19,9 @@ import org.jobyard.api.JobState;
 import org.jobyard.api.JobStatus;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.dependency.DependencyGate;
+import org.jobyard.engine.dependency.JobGraph;
+import org.jobyard.engine.retry.RetryRules;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobRow;
@@ -65,6 +68,9 @@ public final class JobManager implements Runnable {
   private long incarnation;
   private java.util.concurrent.ScheduledExecutorService timer;
   private final Map<String, Job> jobs = new HashMap<>();
+  /** i20: who waits for whom (jobs' {@code after}); see the dependencies section below. */
+  private final DependencyGate dependencies = new DependencyGate();
+  private final java.util.ArrayDeque<Job> releasing = new java.util.ArrayDeque<>();
   private final List<Change> changes = new ArrayList<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
@@ -358,19 +364,27 @@ public final class JobManager implements Runnable {
     }
     var now = Instant.now();
     var ids = new ArrayList<String>(m.specs().size());
+    var newIds = m.specs().stream().map(x -> newId()).toList();
+    var after = resolveDependencies(m.specs(), newIds); // i20: names to ids; unknown refused
+    var waiting = new ArrayList<Job>();
     for (var original : m.specs()) {
-      var spec = original.withUser(m.owner());
-      var job = new Job(newId(), ++seq, m.owner(), spec.name(), spec.session(), spec,
-          StoredJson.spec(spec), defaultClusters, now);
+      var spec = original.withUser(m.owner()).withAfter(after.get(ids.size()));
+      var job = new Job(newIds.get(ids.size()), ++seq, m.owner(), spec.name(), spec.session(),
+          spec, StoredJson.spec(spec), defaultClusters, now);
       job.desired = JobRow.Desired.RUN;
       job.state = JobState.QUEUED;
       job.retriesLeft = spec.retries();
       jobs.put(job.id, job);
       changes.add(new Change.InsertJob(job.row(now)));
-      clusters.get(job.currentCluster()).queue.add(job);
+      if (spec.after().isEmpty()) {
+        clusters.get(job.currentCluster()).queue.add(job);
+      } else {
+        waiting.add(job); // gated once every job of the submission is known
+      }
       events.add(event(job, null));
       ids.add(job.id);
     }
+    waiting.forEach(this::queueUnlessWaiting);
     LOG.info("accepted {} job(s) from {}", ids.size(), m.owner());
     afterCommit.add(() -> m.reply().complete(List.copyOf(ids)));
   }
@@ -569,7 +583,7 @@ public final class JobManager implements Runnable {
       } else {
         job.adopt(null);
         move(job, JobState.QUEUED, "resumed");
-        clusters.get(job.currentCluster()).queue.add(job);
+        queueUnlessWaiting(job); // i20
       }
     }
     toRelease.forEach((c, refs) -> afterCommit.add(() -> dispatchHold(c, refs, false)));
@@ -700,6 +714,8 @@ public final class JobManager implements Runnable {
         job.exitCode = null;
         job.attemptState = JobState.SUBMITTING;
         job.attemptCreatedAt = now;
+        job.attemptStartedAt = null; // i20: stamped by Job.attemptRow
+        job.attemptEndedAt = null;
         job.unknownSince = 0;
         c.live.add(job.id);
         changes.add(new Change.InsertAttempt(job.attemptRow(c.backendName, now)));
@@ -1000,7 +1016,7 @@ public final class JobManager implements Runnable {
           job.unknownSince = nowMillis;
         } else if (nowMillis - job.unknownSince > tuning.lostAfter().toMillis()) {
           endAttempt(c, job, JobState.FAILED, "lost: " + u.reason(), now);
-          retryOrFinish(job, JobState.FAILED, null, "lost: cluster '" + c.name
+          retryOrFinish(job, JobState.FAILED, null, true, "lost: cluster '" + c.name
               + "' could not account for the job for " + tuning.lostAfter().toSeconds() + "s ("
               + u.reason() + ")");
         }
@@ -1090,20 +1106,21 @@ public final class JobManager implements Runnable {
     switch (m.status()) {
       case JobStatus.Exited x -> {
         job.exitCode = x.exitCode();
-        if (x.succeeded() && outputProblem == null) {
+        var succeeded = RetryRules.succeeded(job.spec(), x.exitCode()); // i20: success_exit_codes
+        if (succeeded && outputProblem == null) {
           endAttempt(c, job, JobState.SUCCEEDED, x.reason(), now);
-          finish(job, JobState.SUCCEEDED, 0, null);
+          finish(job, JobState.SUCCEEDED, x.exitCode(), null);
         } else {
-          var reason = x.succeeded() ? outputProblem : "exited with code " + x.exitCode()
+          var reason = succeeded ? outputProblem : "exited with code " + x.exitCode()
               + (x.reason() == null ? "" : " (" + x.reason() + ")");
           endAttempt(c, job, JobState.FAILED, reason, now);
-          retryOrFinish(job, JobState.FAILED, x.exitCode(), reason);
+          retryOrFinish(job, JobState.FAILED, x.exitCode(), false, reason);
         }
       }
       case JobStatus.Failed f -> {
         job.exitCode = f.exitCode() < 0 ? null : f.exitCode();
         endAttempt(c, job, JobState.FAILED, f.reason(), now);
-        retryOrFinish(job, JobState.FAILED, job.exitCode, f.reason());
+        retryOrFinish(job, JobState.FAILED, job.exitCode, true, f.reason());
       }
       case JobStatus.Cancelled x -> {
         endAttempt(c, job, JobState.CANCELLED, x.reason(), now);
@@ -1122,11 +1139,16 @@ public final class JobManager implements Runnable {
     }
   }
 
-  private void retryOrFinish(Job job, JobState state, Integer exitCode, String reason) {
+  /** {@code lost}: the attempt ended without an exit code (lost, evicted, node failure). */
+  private void retryOrFinish(Job job, JobState state, Integer exitCode, boolean lost,
+      String reason) {
     clusters.get(job.cluster).live.remove(job.id);
-    if (job.desired == JobRow.Desired.RUN && job.retriesLeft > 0) {
+    if (job.desired == JobRow.Desired.RUN && job.retriesLeft > 0
+        && RetryRules.covers(job.spec(), exitCode, lost)) { // i20: retry_on
       job.retriesLeft--;
       job.exitCode = exitCode;
+      job.clusterIndex = RetryRules.clusterForRetry(job.spec(), job.clusterIndex,
+          job.clusters().size()); // i20: retry_elsewhere
       move(job, JobState.QUEUED, reason + "; retrying (" + job.retriesLeft + " retries left)");
       clusters.get(job.currentCluster()).queue.add(job);
     } else {
@@ -1218,6 +1240,7 @@ public final class JobManager implements Runnable {
     job.exitCode = exitCode;
     move(job, to, reason);
     jobs.remove(job.id);
+    releaseDependents(job); // i20
     MDC.put("job", job.id);
     LOG.info("job {} ('{}') {}{}", job.id, job.name, to.name().toLowerCase(),
         reason == null ? "" : ": " + reason);
@@ -1280,6 +1303,7 @@ public final class JobManager implements Runnable {
     // cleanups committed before a crash but not carried out: do them now, once
     store.outbox().forEach(this::runCleanup);
     var live = store.liveJobsWithAttempts();
+    var gatedAtStart = new ArrayList<Job>();
     int adopted = 0;
     for (var entry : live) {
       var row = entry.job();
@@ -1318,7 +1342,11 @@ public final class JobManager implements Runnable {
           changes.add(new Change.UpdateJob(job.row(Instant.now())));
         }
         jobs.put(job.id, job);
-        target.queue.add(job);
+        if (job.spec().after().isEmpty()) {
+          target.queue.add(job);
+        } else {
+          gatedAtStart.add(job); // i20: asked once every live job is loaded
+        }
         continue;
       }
       if (cluster == null) {
@@ -1331,6 +1359,8 @@ public final class JobManager implements Runnable {
       job.cluster = a.cluster();
       job.attemptState = a.state();
       job.attemptCreatedAt = a.createdAt();
+      job.attemptStartedAt = a.startedAt(); // i20: attempt times survive a restart
+      job.attemptEndedAt = a.endedAt();
       job.nativeState = a.nativeState();
       if (a.nativeId() != null) {
         job.adopt(new JobRef(job.id, a.nativeId(), StoredJson.attributes(a.attributes())));
@@ -1350,9 +1380,86 @@ public final class JobManager implements Runnable {
       cluster.pollWanted = true;
       adopted++;
     }
+    gatedAtStart.forEach(this::queueUnlessWaiting);
     if (!live.isEmpty()) {
       LOG.info("recovered {} live job(s), {} with a backend attempt", jobs.size(), adopted);
     }
+  }
+
+  // ---------------------------------------------------------------- dependencies (i20)
+  // The rules live in org.jobyard.engine.dependency; these three methods only apply them.
+
+  /** Each spec's {@code after} as ids: names of this submission, or ids of existing jobs. */
+  private List<List<JobSpec.Dependency>> resolveDependencies(List<JobSpec> specs,
+      List<String> ids) {
+    var out = new ArrayList<List<JobSpec.Dependency>>();
+    var names = specs.stream().anyMatch(s -> !s.after().isEmpty()) ? new JobGraph.Names(specs)
+        : null;
+    for (int i = 0; i < specs.size(); i++) {
+      var edges = new ArrayList<JobSpec.Dependency>();
+      for (var d : specs.get(i).after()) {
+        var targets = names.targets(i, d.job());
+        if (targets.isEmpty()) {
+          if (!jobs.containsKey(d.job()) && store.job(d.job()).isEmpty()) {
+            throw new RejectedException("job " + (i + 1) + " ('" + specs.get(i).name()
+                + "'): field 'after': no job named or with id '" + d.job() + "'; nothing was "
+                + "stored");
+          }
+          edges.add(d);
+        }
+        targets.forEach(t -> edges.add(new JobSpec.Dependency(ids.get(t), d.condition())));
+      }
+      out.add(edges);
+    }
+    return out;
+  }
+
+  /** Queues a job whose dependencies are met; otherwise it waits (reason says for what). */
+  private void queueUnlessWaiting(Job job) {
+    switch (dependencies.check(job.id, job.spec().after(), this::known)) {
+      case DependencyGate.Verdict.Ready r -> {
+        if (job.reason != null && job.reason.startsWith("waiting for ")) {
+          job.reason = null;
+          changes.add(new Change.UpdateJob(job.row(Instant.now())));
+        }
+        clusters.get(job.currentCluster()).queue.add(job);
+      }
+      case DependencyGate.Verdict.Wait w -> {
+        if (!w.reason().equals(job.reason)) {
+          job.reason = w.reason();
+          changes.add(new Change.UpdateJob(job.row(Instant.now())));
+        }
+      }
+      case DependencyGate.Verdict.Never n ->
+          finish(job, JobState.CANCELLED, null, n.reason());
+    }
+  }
+
+  /** A job's end wakes its dependents; a worklist, so a long chain of cancels is no recursion. */
+  private void releaseDependents(Job ended) {
+    releasing.add(ended);
+    if (releasing.size() > 1) {
+      return; // the loop below, further up the stack, takes it
+    }
+    while (!releasing.isEmpty()) {
+      var done = releasing.peekFirst();
+      for (var id : dependencies.ended(done.id,
+          new DependencyGate.Known(done.name, done.state))) {
+        var job = jobs.get(id);
+        if (job != null && job.state == JobState.QUEUED) {
+          queueUnlessWaiting(job);
+        }
+      }
+      releasing.removeFirst();
+    }
+  }
+
+  private java.util.Optional<DependencyGate.Known> known(String id) {
+    var live = jobs.get(id);
+    if (live != null) {
+      return java.util.Optional.of(new DependencyGate.Known(live.name, live.state));
+    }
+    return store.job(id).map(r -> new DependencyGate.Known(r.name(), r.state()));
   }
 
   static String newId() {

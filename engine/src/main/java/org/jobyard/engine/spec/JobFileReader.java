@@ -23,6 +23,7 @@ import org.jobyard.api.JobSpec.FileTransfer;
 import org.jobyard.api.JobSpec.Step;
 import org.jobyard.api.Resources;
 import org.jobyard.api.ShellQuoting;
+import org.jobyard.engine.dependency.JobGraph;
 
 /**
  * Reads the job format: one job (a mapping), a list of jobs, {@code {jobs: [...]}}, or a parameter
@@ -36,7 +37,8 @@ public final class JobFileReader {
 
   private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
-      "account", "inputs", "outputs", "clusters", "retries", "native");
+      "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition", "retry_on",
+      "retry_elsewhere", "success_exit_codes");
   private static final Set<String> RESOURCE_FIELDS =
       Set.of("cores", "memory", "walltime", "nodes", "gpus");
   /** Beyond any batch system's limit, and far from overflowing a long in bytes or seconds. */
@@ -45,8 +47,14 @@ public final class JobFileReader {
   private static final String NUL = ": contains a NUL character, which no program or file name "
       + "can hold";
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+  /** A number (decimals allowed) and an optional unit: K/M/G/T, KiB..TiB, KB..TB, or B. */
   private static final Pattern SIZE =
-      Pattern.compile("(\\d+)\\s*([kmgt]i?b?|b)?", Pattern.CASE_INSENSITIVE);
+      Pattern.compile("(\\d{1,18}(?:\\.\\d{1,9})?)\\s*([kmgt](?:i?b)?|b)?", Pattern.CASE_INSENSITIVE);
+  private static final String MEMORY_HELP = "expected a size like 512M, 1.5G, 2GiB or 4GB "
+      + "(K/M/G/T and KiB/MiB/GiB/TiB count in 1024s as Slurm does, KB/MB/GB/TB in 1000s; a "
+      + "plain number is MiB)";
+  private static final String WALLTIME_HELP = "expected a duration with a unit like 90s, 30m, "
+      + "1h30m or 2d, or a Slurm --time clock: MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS";
 
   private JobFileReader() {}
 
@@ -82,14 +90,14 @@ public final class JobFileReader {
     }
     var jobs = new ArrayList<JsonNode>();
     if (root.isArray()) {
-      root.forEach(jobs::add);
+      addJobsOrSweeps(source, root, jobs, problems);
     } else if (root.isObject() && root.has("sweep")) {
       expandSweep(source, (ObjectNode) root, jobs, problems);
     } else if (root.isObject() && root.has("jobs") && !root.has("executable")) {
       if (!root.path("jobs").isArray()) {
         problems.add(source + ": field 'jobs': expected a list of jobs");
       } else {
-        root.path("jobs").forEach(jobs::add);
+        addJobsOrSweeps(source, root.path("jobs"), jobs, problems);
       }
       root.fieldNames().forEachRemaining(f -> {
         if (!f.equals("jobs")) {
@@ -118,10 +126,25 @@ public final class JobFileReader {
         specs.add(spec);
       }
     }
+    if (problems.isEmpty()) {
+      JobGraph.check(source, specs, problems);
+    }
     if (!problems.isEmpty()) {
       throw new JobFileException(problems);
     }
     return List.copyOf(specs);
+  }
+
+  /** The items of a list of jobs; a sweep among them adds its jobs (fan-out in one file). */
+  private static void addJobsOrSweeps(String source, JsonNode list, List<JsonNode> out,
+      List<String> problems) {
+    for (var item : list) {
+      if (item.isObject() && item.has("sweep")) {
+        expandSweep(source, (ObjectNode) item, out, problems);
+      } else {
+        out.add(item);
+      }
+    }
   }
 
   private record Where(String source, Integer index, String name) {
@@ -431,6 +454,10 @@ public final class JobFileReader {
         });
       }
     }
+    var after = dependencies(n, w, problems);
+    var retryRule = retryRule(n, w, problems);
+    var successCodes = exitCodes(n.path("success_exit_codes"), "success_exit_codes", w, problems,
+        false);
     var session = string(n, "session", w, problems);
     if (session != null && !printable(session)) {
       problems.add(w.at("session") + ": expected 1 to 200 printable characters (no control "
@@ -445,7 +472,129 @@ public final class JobFileReader {
       return null;
     }
     return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
-        queue, account, inputs, outputs, clusters, retries, nativeOptions);
+        queue, account, inputs, outputs, clusters, retries, nativeOptions, after, retryRule,
+        successCodes);
+  }
+
+  /** {@code retry_on: [lost, 137]} and {@code retry_elsewhere: true}; null: retry any failure. */
+  private static JobSpec.RetryRule retryRule(JsonNode n, Where w, List<String> problems) {
+    var on = n.path("retry_on");
+    var elsewhere = n.path("retry_elsewhere");
+    if (!elsewhere.isMissingNode() && !elsewhere.isNull() && !elsewhere.isBoolean()) {
+      problems.add(w.at("retry_elsewhere") + ": expected true or false, got '"
+          + elsewhere.asText() + "'");
+    }
+    var again = elsewhere.asBoolean(false);
+    if (on.isMissingNode() || on.isNull()) {
+      return again ? new JobSpec.RetryRule(List.of(), false, true) : null; // any failure
+    }
+    var lost = false;
+    if (on.isArray()) {
+      for (var e : on) {
+        lost |= e.isTextual() && e.asText().equals("lost");
+      }
+    }
+    var codes = exitCodes(on, "retry_on", w, problems, true);
+    return new JobSpec.RetryRule(codes, lost, again);
+  }
+
+  /** A list of exit codes 0 to 255 ({@code lost} allowed too where {@code lostAllowed}). */
+  private static List<Integer> exitCodes(JsonNode v, String field, Where w,
+      List<String> problems, boolean lostAllowed) {
+    if (v.isMissingNode() || v.isNull()) {
+      return List.of();
+    }
+    var example = lostAllowed ? "[lost, 137, 143]" : "[0, 3]";
+    if (!v.isArray() || v.isEmpty()) {
+      problems.add(w.at(field) + ": expected a non-empty list of exit codes"
+          + (lostAllowed ? " or 'lost'" : "") + ", e.g. " + example);
+      return List.of();
+    }
+    var out = new ArrayList<Integer>();
+    for (int i = 0; i < v.size(); i++) {
+      var e = v.get(i);
+      if (lostAllowed && e.isTextual() && e.asText().equals("lost")) {
+        continue;
+      }
+      if (!e.isIntegralNumber() || !e.canConvertToInt() || e.asInt() < 0 || e.asInt() > 255) {
+        problems.add(w.at(field + "[" + i + "]") + ": expected an exit code from 0 to 255"
+            + (lostAllowed ? " or 'lost' (no exit code: lost, evicted, node failure)" : "")
+            + ", got '" + e.asText() + "'");
+      } else {
+        out.add(e.asInt());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * {@code after: [prep, {job: 'fit-*', condition: any}]}: names (a trailing or inner {@code *}
+   * matches any characters) or ids of earlier jobs; {@code after_condition} is the default
+   * condition of the job's edges (success unless given).
+   */
+  private static List<JobSpec.Dependency> dependencies(JsonNode n, Where w,
+      List<String> problems) {
+    var fallback = JobSpec.Condition.SUCCESS;
+    if (n.has("after_condition") && !n.get("after_condition").isNull()) {
+      fallback = condition(n.get("after_condition"), w.at("after_condition"), problems);
+    }
+    var v = n.path("after");
+    if (v.isMissingNode() || v.isNull()) {
+      if (n.has("after_condition")) {
+        problems.add(w.at("after_condition") + ": given without 'after'; name the jobs to wait "
+            + "for in 'after'");
+      }
+      return List.of();
+    }
+    if (!v.isArray()) {
+      problems.add(w.at("after") + ": expected a list of job names or ids, e.g. [prep] or "
+          + "[{job: prep, condition: any}]");
+      return List.of();
+    }
+    var out = new ArrayList<JobSpec.Dependency>();
+    for (int i = 0; i < v.size(); i++) {
+      var e = v.get(i);
+      var at = w.at("after[" + i + "]");
+      if (e.isTextual() || e.isNumber()) {
+        if (e.asText().isBlank() || e.asText().indexOf('\0') >= 0) {
+          problems.add(at + ": expected a job's name or id");
+        } else {
+          out.add(new JobSpec.Dependency(e.asText(), fallback));
+        }
+      } else if (e.isObject()) {
+        var edge = "after[" + i + "].";
+        e.fieldNames().forEachRemaining(f -> {
+          if (!f.equals("job") && !f.equals("condition")) {
+            problems.add(w.at(edge + keyName(f)) + ": unknown field; an edge has 'job' and "
+                + "'condition'");
+          }
+        });
+        var job = e.path("job");
+        if (!job.isTextual() || job.asText().isBlank() || job.asText().indexOf('\0') >= 0) {
+          problems.add(w.at("after[" + i + "].job") + ": required, a job's name or id");
+          continue;
+        }
+        var c = e.has("condition") ? condition(e.get("condition"),
+            w.at("after[" + i + "].condition"), problems) : fallback;
+        out.add(new JobSpec.Dependency(job.asText(), c));
+      } else {
+        problems.add(at + ": expected a job's name or id, or {job: name, condition: any}");
+      }
+    }
+    return out;
+  }
+
+  private static JobSpec.Condition condition(JsonNode v, String at, List<String> problems) {
+    var text = v.isTextual() ? v.asText().trim().toLowerCase(Locale.ROOT) : "";
+    return switch (text) {
+      case "success", "ok", "afterok" -> JobSpec.Condition.SUCCESS;
+      case "any", "afterany" -> JobSpec.Condition.ANY;
+      case "failure", "notok", "afternotok" -> JobSpec.Condition.FAILURE;
+      default -> {
+        problems.add(at + ": expected success, any or failure, got '" + v.asText() + "'");
+        yield JobSpec.Condition.SUCCESS;
+      }
+    };
   }
 
   private static Resources resources(JsonNode r, Where w, List<String> problems) {
@@ -470,8 +619,8 @@ public final class JobFileReader {
     if (!m.isMissingNode() && !m.isNull()) {
       var mb = m.isContainerNode() ? -1 : memoryMb(m.asText());
       if (mb < 0) {
-        problems.add(w.at("resources.memory") + ": expected a size like 512MB, 2GB or 1.5G... "
-            + "in whole units, got '" + m.asText() + "'");
+        problems.add(w.at("resources.memory") + ": " + MEMORY_HELP + ", got '" + m.asText()
+            + "'");
       } else {
         memory = mb;
       }
@@ -480,9 +629,14 @@ public final class JobFileReader {
     var wt = r.path("walltime");
     if (!wt.isMissingNode() && !wt.isNull()) {
       var d = wt.isContainerNode() ? Optional.<Duration>empty() : walltime(wt.asText());
-      if (d.isEmpty() || d.get().isZero()) {
-        problems.add(w.at("resources.walltime") + ": expected a duration like 90s, 30m, 2h or "
-            + "01:30:00, got '" + wt.asText() + "'");
+      if (!wt.isContainerNode() && Durations.isPlainNumber(wt.asText())) {
+        // seconds to Jobyard's settings, minutes to Slurm: too easy to get wrong by 60 times
+        problems.add(w.at("resources.walltime") + ": '" + wt.asText().trim() + "' has no unit; "
+            + "add one, e.g. " + wt.asText().trim() + "m for minutes (as Slurm reads it) or "
+            + wt.asText().trim() + "s for seconds");
+      } else if (d.isEmpty() || d.get().isZero()) {
+        problems.add(w.at("resources.walltime") + ": " + WALLTIME_HELP + "; at most "
+            + MAX_WALLTIME.toDays() + "d, got '" + wt.asText() + "'");
       } else {
         walltime = d.get();
       }
@@ -500,25 +654,33 @@ public final class JobFileReader {
   }
 
   /**
-   * Megabytes from {@code 512MB}, {@code 2G}, {@code 1024} (plain numbers are MB); -1 if bad or
-   * above {@link #MAX_MEMORY_MB}.
+   * Whole MiB (rounded up, at least 1) from {@code 512M}, {@code 1.5G}, {@code 2GiB}, {@code 4GB}
+   * or {@code 1024} (a plain number is MiB, as Slurm's {@code --mem}); -1 if bad, zero or above
+   * {@link #MAX_MEMORY_MB}.
    */
   static long memoryMb(String text) {
     var m = SIZE.matcher(text.trim());
-    if (!m.matches() || m.group(1).length() > 18) {
+    if (!m.matches()) {
       return -1;
     }
-    long n = Long.parseLong(m.group(1));
     var unit = m.group(2) == null ? "m" : m.group(2).toLowerCase(Locale.ROOT);
-    long mb = switch (unit.charAt(0)) {
-      case 'b' -> Math.max(1, n / (1024 * 1024));
-      case 'k' -> Math.max(1, n / 1024);
-      case 'm' -> n;
-      case 'g' -> n > MAX_MEMORY_MB ? -1 : n * 1024;
-      case 't' -> n > MAX_MEMORY_MB ? -1 : n * 1024 * 1024;
-      default -> -1;
+    // KB, MB... are the SI units; K, M, KiB, MiB... the binary ones batch systems count in
+    var decimal = unit.length() == 2 && unit.endsWith("b");
+    var base = java.math.BigDecimal.valueOf(decimal ? 1000 : 1024);
+    int power = switch (unit.charAt(0)) {
+      case 'b' -> 0;
+      case 'k' -> 1;
+      case 'm' -> 2;
+      case 'g' -> 3;
+      default -> 4;
     };
-    return mb > MAX_MEMORY_MB ? -1 : mb;
+    var bytes = new java.math.BigDecimal(m.group(1)).multiply(base.pow(power));
+    var mib = bytes.divide(java.math.BigDecimal.valueOf(1024L * 1024), 0,
+        java.math.RoundingMode.CEILING);
+    if (bytes.signum() == 0 || mib.compareTo(java.math.BigDecimal.valueOf(MAX_MEMORY_MB)) > 0) {
+      return -1;
+    }
+    return mib.longValueExact();
   }
 
   private static boolean printable(String text) {

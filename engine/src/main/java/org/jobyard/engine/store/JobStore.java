@@ -21,7 +21,8 @@ public final class JobStore {
   private static final String JOB_COLUMNS = "id, seq, name, owner, session, spec, desired, state,"
       + " attempt, cluster_index, retries_left, exit_code, reason, created_at, updated_at";
   private static final String ATTEMPT_COLUMNS = "job_id, attempt, cluster, backend, native_id,"
-      + " native_state, state, exit_code, reason, attributes, created_at, updated_at";
+      + " native_state, state, exit_code, reason, attributes, created_at, updated_at, started_at,"
+      + " ended_at";
 
   private final Jdbi jdbi;
   private final StoreHealth health;
@@ -97,14 +98,14 @@ public final class JobStore {
         + " :retriesLeft, :exitCode, :reason, :createdAt, :updatedAt)");
     var insertAttempts = h.prepareBatch("INSERT INTO attempts (" + ATTEMPT_COLUMNS + ") VALUES"
         + " (:jobId, :attempt, :cluster, :backend, :nativeId, :nativeState, :state, :exitCode,"
-        + " :reason, :attributes, :createdAt, :updatedAt)");
+        + " :reason, :attributes, :createdAt, :updatedAt, :startedAt, :endedAt)");
     var updateJobs = h.prepareBatch("UPDATE jobs SET desired = :desired, state = :state,"
         + " attempt = :attempt, cluster_index = :clusterIndex, retries_left = :retriesLeft,"
         + " exit_code = :exitCode, reason = :reason, updated_at = :updatedAt WHERE id = :id");
     var updateAttempts = h.prepareBatch("UPDATE attempts SET native_id = :nativeId,"
         + " native_state = :nativeState, state = :state, exit_code = :exitCode,"
-        + " reason = :reason, attributes = :attributes, updated_at = :updatedAt"
-        + " WHERE job_id = :jobId AND attempt = :attempt");
+        + " reason = :reason, attributes = :attributes, updated_at = :updatedAt,"
+        + " started_at = :startedAt, ended_at = :endedAt WHERE job_id = :jobId AND attempt = :attempt");
     var insertOutbox = h.prepareBatch("INSERT INTO outbox (id, job_id, action, payload,"
         + " created_at) VALUES (:id, :jobId, :action, :payload, :createdAt)");
     var deleteOutbox = h.prepareBatch("DELETE FROM outbox WHERE id = :id");
@@ -147,7 +148,17 @@ public final class JobStore {
         .bind("nativeState", clip64(r.nativeState())).bind("state", r.state().name())
         .bind("exitCode", r.exitCode()).bind("reason", clip(r.reason()))
         .bind("attributes", r.attributes()).bind("createdAt", Timestamp.from(r.createdAt()))
-        .bind("updatedAt", Timestamp.from(r.updatedAt()));
+        .bind("updatedAt", Timestamp.from(r.updatedAt()))
+        .bind("startedAt", timestamp(r.startedAt())).bind("endedAt", timestamp(r.endedAt()));
+  }
+
+  private static Timestamp timestamp(Instant i) {
+    return i == null ? null : Timestamp.from(i);
+  }
+
+  private static Instant instant(ResultSet rs, String column) throws SQLException {
+    var t = rs.getTimestamp(column);
+    return t == null ? null : t.toInstant();
   }
 
   private static String clip(String s) {
@@ -171,7 +182,8 @@ public final class JobStore {
         + " j.reason, j.created_at, j.updated_at, a.cluster AS a_cluster, a.backend AS a_backend,"
         + " a.native_id AS a_native_id, a.native_state AS a_native_state, a.state AS a_state,"
         + " a.exit_code AS a_exit_code, a.reason AS a_reason, a.attributes AS a_attributes,"
-        + " a.created_at AS a_created_at, a.updated_at AS a_updated_at"
+        + " a.created_at AS a_created_at, a.updated_at AS a_updated_at,"
+        + " a.started_at AS a_started_at, a.ended_at AS a_ended_at"
         + " FROM jobs j LEFT JOIN attempts a ON a.job_id = j.id AND a.attempt = j.attempt"
         + " WHERE j.state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY j.seq")
         .map((rs, ctx) -> {
@@ -182,7 +194,8 @@ public final class JobStore {
               rs.getString("a_native_state"), JobState.valueOf(rs.getString("a_state")),
               (Integer) rs.getObject("a_exit_code", Integer.class), rs.getString("a_reason"),
               rs.getString("a_attributes"), rs.getTimestamp("a_created_at").toInstant(),
-              rs.getTimestamp("a_updated_at").toInstant());
+              rs.getTimestamp("a_updated_at").toInstant(), instant(rs, "a_started_at"),
+              instant(rs, "a_ended_at"));
           return new LiveJob(job, attempt);
         }).list());
   }
@@ -198,7 +211,7 @@ public final class JobStore {
       var part = jobIds.subList(i, Math.min(jobIds.size(), i + 1000));
       out.addAll(read(h -> h.createQuery("SELECT a.job_id, a.attempt, a.cluster,"
           + " a.backend, a.native_id, a.native_state, a.state, a.exit_code, a.reason, a.attributes,"
-          + " a.created_at, a.updated_at FROM attempts a JOIN jobs j ON j.id = a.job_id AND"
+          + " a.created_at, a.updated_at, a.started_at, a.ended_at FROM attempts a JOIN jobs j ON j.id = a.job_id AND"
           + " j.attempt = a.attempt WHERE a.job_id IN (<ids>)").bindList("ids", part)
           .map(JobStore::attempt).list()));
     }
@@ -328,7 +341,8 @@ public final class JobStore {
         rs.getString("backend"), rs.getString("native_id"), rs.getString("native_state"),
         JobState.valueOf(rs.getString("state")), (Integer) rs.getObject("exit_code", Integer.class),
         rs.getString("reason"), rs.getString("attributes"),
-        rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant());
+        rs.getTimestamp("created_at").toInstant(), rs.getTimestamp("updated_at").toInstant(),
+        instant(rs, "started_at"), instant(rs, "ended_at"));
   }
 
 }

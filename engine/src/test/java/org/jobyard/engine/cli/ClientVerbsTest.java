@@ -102,6 +102,57 @@ class ClientVerbsTest {
   }
 
   @Test
+  void showPrintsEveryAttemptAndWhereTheOutputIsKept() throws Exception {
+    var id = submitOne("{name: shown, executable: hang, arguments: [x]}");
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("RUNNING"));
+    ScriptedBackend.finish(id, 7);
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("FAILED"));
+
+    var json = run("show", "-o", "json", id);
+    assertThat(json.exit()).as(json.err()).isZero();
+    var shown = JSON.readTree(json.out());
+    assertThat(shown.path("job").path("state").asText()).isEqualTo("FAILED");
+    var attempt = shown.path("attempts").get(0);
+    assertThat(shown.path("attempts")).hasSize(1);
+    assertThat(attempt.path("cluster").asText()).isEqualTo("t");
+    assertThat(attempt.path("native_id").asText()).isEqualTo(id + ".1");
+    assertThat(attempt.path("exit_code").asInt()).isEqualTo(7);
+    assertThat(attempt.path("started_at").isTextual()).as(json.out()).isTrue();
+    assertThat(attempt.path("ended_at").isTextual()).as(json.out()).isTrue();
+    assertThat(attempt.path("wall_seconds").isNumber()).as(json.out()).isTrue();
+    assertThat(shown.path("output").path("stdout").isNull()).isTrue();
+    assertThat(shown.path("output").path("kept_by").asText()).isEqualTo("t");
+
+    var table = run("show", id);
+    assertThat(table.exit()).as(table.err()).isZero();
+    assertThat(table.out()).contains("job      " + id + "  shown").contains("failed, exit 7")
+        .contains("stdout   kept with the job on cluster 't'; read it with: jobyard logs " + id)
+        .contains("ATTEMPT  CLUSTER  NATIVE_ID").contains(id + ".1");
+    // and the log is where show says it is
+    assertThat(run("logs", id).out()).isEqualTo("x\n");
+    assertThat(run("show", "no-such-job").exit()).isEqualTo(Main.JOBS_FAILED);
+  }
+
+  @Test
+  void restartTakesTheSameSelectorsAsKillAndRunsEveryFinishedJobItSelects() throws Exception {
+    var a = submitOne("{name: again-a, session: again, executable: fail}");
+    var b = submitOne("{name: again-b, session: again, executable: fail}");
+    var ok = submitOne("{name: again-ok, session: again, executable: ok}");
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(a).equals("FAILED")
+        && state(b).equals("FAILED") && state(ok).equals("SUCCEEDED"));
+
+    var r = run("restart", "-o", "json", "--session", "again", "--state", "failed");
+    assertThat(r.exit()).as(r.err()).isZero();
+    var ids = new java.util.ArrayList<String>();
+    JSON.readTree(r.out()).path("ids").forEach(i -> ids.add(i.asText()));
+    assertThat(ids).containsExactlyInAnyOrder(a, b);
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(a).equals("FAILED")
+        && state(b).equals("FAILED") && JSON.readTree(run("show", "-o", "json", a).out())
+            .path("attempts").size() == 2);
+    assertThat(run("restart").exit()).isEqualTo(Main.BAD_INPUT); // no selection, no --all
+  }
+
+  @Test
   void theIdSelectorPicksExactlyTheJobsItNames() throws Exception {
     var a = submitOne("{name: by-id, session: ids, executable: hang}");
     var b = submitOne("{name: by-id, session: ids, executable: hang}");

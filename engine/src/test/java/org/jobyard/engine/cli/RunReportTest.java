@@ -73,6 +73,36 @@ class RunReportTest {
   }
 
   @Test
+  void writesATraceWithOneLinePerJobAndAttempt() throws Exception {
+    var jobs = home.resolve("traced.yaml");
+    Files.writeString(jobs, """
+        - {name: fine, executable: ok}
+        - {name: flaky, executable: fail, retries: 1}
+        """);
+    var trace = home.resolve("trace.tsv");
+    int exit = run("run", "--config", conf.toString(), "--progress", "none", "--trace",
+        trace.toString(), jobs.toString());
+    assertThat(exit).as(err.toString()).isEqualTo(Main.JOBS_FAILED);
+    assertThat(err.toString()).contains("trace written to " + trace);
+
+    var lines = Files.readAllLines(trace);
+    assertThat(lines.getFirst()).isEqualTo("id\tname\tattempt\tcluster\tnative_id\tstate\t"
+        + "submitted\tstarted\tended\texit\twall_seconds\treason");
+    var rows = lines.subList(1, lines.size()).stream().map(l -> l.split("\t", -1)).toList();
+    assertThat(rows).hasSize(3).allSatisfy(r -> {
+      assertThat(r).hasSize(12);
+      assertThat(r[3]).isEqualTo("t");
+      assertThat(r[4]).isEqualTo(r[0] + "." + r[2]); // the scripted backend's native id
+      assertThat(java.time.Instant.parse(r[8])).isAfterOrEqualTo(java.time.Instant.parse(r[6]));
+      assertThat(Double.parseDouble(r[10])).isNotNegative();
+    });
+    assertThat(rows).extracting(r -> r[1] + "#" + r[2] + ":" + r[9])
+        .containsExactlyInAnyOrder("fine#1:0", "flaky#1:3", "flaky#2:3");
+    // the summary says where output went when a job named no stdout
+    assertThat(out.toString()).contains("output: 2 job(s) named no stdout");
+  }
+
+  @Test
   void refusesAReportInAFolderThatDoesNotExistBeforeRunningAnything() throws Exception {
     var jobs = home.resolve("one.yaml");
     Files.writeString(jobs, "{name: never, executable: ok}\n");

@@ -164,6 +164,17 @@ class ApiPromisesTest {
     for (var job : listed.json().path("jobs")) {
       assertThat(OPENAPI.problems("/components/schemas/Job", job)).as(job.toString()).isEmpty();
     }
+    var id = submitted.json().path("ids").get(0).asText();
+    var shown = raw("GET", "/api/v1/jobs/" + id, null, null);
+    assertThat(shown.status()).as(shown.body()).isEqualTo(200);
+    assertThat(shown.json().path("job").path("id").asText()).isEqualTo(id);
+    assertThat(shown.json().path("output").path("read_with").asText())
+        .isEqualTo("jobyard logs " + id);
+    assertThat(OPENAPI.problems("/components/schemas/JobDetail", shown.json()))
+        .as(shown.body()).isEmpty();
+    var missing = raw("GET", "/api/v1/jobs/no-such-job", null, null);
+    assertThat(missing.status()).isEqualTo(404);
+    assertThat(missing.json().path("error").path("code").asText()).isEqualTo("not_found");
     var killed = raw("POST", "/api/v1/jobs/kill", "application/json", "{\"sessions\": [\"s\"]}");
     assertThat(OPENAPI.problems("/components/schemas/Ids", killed.json())).isEmpty();
     var responses = "/paths/~1api~1v1~1%s/get/responses/200/content/application~1json/schema";

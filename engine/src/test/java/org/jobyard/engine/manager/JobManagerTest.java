@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobSpec.Condition;
+import org.jobyard.api.JobSpec.Dependency;
 import org.jobyard.api.JobState;
 import org.jobyard.engine.config.ConfigLoader;
 import org.jobyard.engine.config.EngineConfig;
@@ -19,6 +21,7 @@ import org.jobyard.engine.store.JobStore;
 import org.jobyard.engine.store.StoreWriter;
 import org.jobyard.engine.transport.local.LocalTransport;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -138,7 +141,30 @@ class JobManagerTest {
     var id = r.manager().submit("alice", List.of(spec)).get(10, TimeUnit.SECONDS).getFirst();
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id).isTerminal());
     assertThat(stateOf(r, id)).isEqualTo(JobState.FAILED);
-    assertThat(r.store().attempts(id)).hasSize(3);
+    assertThat(r.store().attempts(id)).hasSize(3).allSatisfy(a -> {
+      assertThat(a.exitCode()).as("attempt %d's exit", a.attempt()).isEqualTo(3);
+      assertThat(a.endedAt()).as("attempt %d's end", a.attempt()).isNotNull()
+          .isAfterOrEqualTo(a.createdAt());
+    });
+  }
+
+  @Test
+  void everyAttemptKeepsWhenItStartedAndEndedAfterTheJobEnds() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("long", "run")))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.RUNNING);
+    var running = r.store().attempts(id).getFirst();
+    assertThat(running.startedAt()).isNotNull().isAfterOrEqualTo(running.createdAt());
+    assertThat(running.endedAt()).isNull();
+    r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id).isTerminal());
+    assertThat(r.store().attempts(id)).singleElement().satisfies(a -> {
+      assertThat(a.startedAt()).isEqualTo(running.startedAt());
+      assertThat(a.endedAt()).isNotNull().isAfterOrEqualTo(a.startedAt());
+      assertThat(a.nativeId()).isEqualTo(id + ".1");
+      assertThat(a.cluster()).isEqualTo("fake");
+    });
   }
 
   @Test
@@ -586,5 +612,189 @@ class JobManagerTest {
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.CANCELLED);
     assertThat(r.store().job(id).orElseThrow().reason()).contains("outside Jobyard");
     assertThat(r.store().attempts(id)).as("not retried").hasSize(1);
+  }
+
+  /** Jobs that wait for others ({@code after}): issue 20. */
+  @Nested
+  class Dependencies {
+    JobSpec job(String name, String exe, Dependency... after) {
+      return JobSpec.of(name, exe).withAfter(List.of(after));
+    }
+
+    Dependency on(String name) {
+      return new Dependency(name, Condition.SUCCESS);
+    }
+
+    @Test
+    void aJobWaitsUntilItsDependencySucceededThenRuns() throws Exception {
+      var r = start();
+      var ids = r.manager().submit("alice", List.of(job("second", "ok", on("first")),
+          job("first", "hang"))).get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(1)) == JobState.RUNNING);
+      var waiting = r.store().job(ids.get(0)).orElseThrow();
+      assertThat(waiting.state()).isEqualTo(JobState.QUEUED);
+      assertThat(waiting.reason()).isEqualTo("waiting for 'first' (" + ids.get(1) + ")");
+      assertThat(backend.jobs).doesNotContainKey(ids.get(0) + ".1");
+
+      backend.jobs.put(ids.get(1) + ".1", "ok");
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(0)) == JobState.SUCCEEDED);
+      assertThat(String.valueOf(r.store().job(ids.get(0)).orElseThrow().reason()))
+          .doesNotContain("waiting");
+      // the stored edge names the dependency by id, so it survives a restart
+      assertThat(r.store().job(ids.get(0)).orElseThrow().spec()).contains(ids.get(1));
+    }
+
+    @Test
+    void aJobWhoseDependencyFailedIsCancelledWithTheReasonAndSoAreItsOwnDependents()
+        throws Exception {
+      var r = start();
+      var ids = r.manager().submit("alice", List.of(job("prep", "fail"),
+          job("compute", "ok", on("prep")), job("report", "ok", on("compute"))))
+          .get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(2)).isTerminal());
+      var compute = r.store().job(ids.get(1)).orElseThrow();
+      assertThat(compute.state()).isEqualTo(JobState.CANCELLED);
+      assertThat(compute.reason()).isEqualTo("dependency 'prep' (" + ids.get(0) + ") failed");
+      assertThat(r.store().job(ids.get(2)).orElseThrow().reason())
+          .isEqualTo("dependency 'compute' (" + ids.get(1) + ") cancelled");
+      assertThat(r.store().attempts(ids.get(1))).isEmpty();
+    }
+
+    @Test
+    void conditionsAnyAndFailureRunAfterAFailedJob() throws Exception {
+      var r = start();
+      var ids = r.manager().submit("alice", List.of(job("prep", "fail"),
+          job("cleanup", "ok", new Dependency("prep", Condition.ANY)),
+          job("alert", "ok", new Dependency("prep", Condition.FAILURE)),
+          job("next", "ok", on("prep")))).get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> ids.stream()
+          .allMatch(id -> stateOf(r, id).isTerminal()));
+      assertThat(stateOf(r, ids.get(1))).isEqualTo(JobState.SUCCEEDED);
+      assertThat(stateOf(r, ids.get(2))).isEqualTo(JobState.SUCCEEDED);
+      assertThat(stateOf(r, ids.get(3))).isEqualTo(JobState.CANCELLED);
+    }
+
+    @Test
+    void aSweepFansOutAfterOneJobAndOneJobFansInAfterTheSweep() throws Exception {
+      var r = start();
+      var specs = new java.util.ArrayList<JobSpec>();
+      specs.add(job("prep", "ok"));
+      for (int i = 1; i <= 4; i++) {
+        specs.add(job("fit-" + i, "ok", on("prep")));
+      }
+      specs.add(job("merge", "ok", on("fit-*")));
+      var ids = r.manager().submit("alice", specs).get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, ids.getLast()).isTerminal());
+      assertThat(ids).allSatisfy(id -> assertThat(stateOf(r, id)).isEqualTo(JobState.SUCCEEDED));
+      var rows = r.store().find(JobQuery.byIds(ids));
+      var merge = r.store().attempts(ids.getLast()).getFirst();
+      for (int i = 1; i <= 4; i++) {
+        var fit = r.store().attempts(ids.get(i)).getFirst();
+        assertThat(fit.createdAt()).isAfterOrEqualTo(r.store().attempts(ids.getFirst()).getFirst()
+            .endedAt());
+        assertThat(merge.createdAt()).isAfterOrEqualTo(fit.endedAt());
+      }
+      assertThat(rows).hasSize(6);
+    }
+
+    @Test
+    void aJobMayWaitForAnEarlierJobByIdButAnUnknownIdStoresNothing() throws Exception {
+      var r = start();
+      var first = r.manager().submit("alice", List.of(job("first", "ok"))).get(10, TimeUnit.SECONDS)
+          .getFirst();
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, first) == JobState.SUCCEEDED);
+      var later = r.manager().submit("alice", List.of(job("later", "ok", on(first))))
+          .get(10, TimeUnit.SECONDS).getFirst();
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, later) == JobState.SUCCEEDED);
+
+      var future = r.manager().submit("alice", List.of(job("fine", "ok"),
+          job("orphan", "ok", on("jy-000000000000"))));
+      assertThatThrownBy(() -> future.get(10, TimeUnit.SECONDS))
+          .isInstanceOf(ExecutionException.class).hasMessageContaining("jy-000000000000")
+          .hasMessageContaining("'orphan'").hasMessageContaining("field 'after'");
+      assertThat(r.store().find(JobQuery.all())).hasSize(2);
+    }
+
+    @Test
+    void cancellingAWaitingJobNeverSubmitsItAndCancelsWhatWaitsForIt() throws Exception {
+      var r = start();
+      var ids = r.manager().submit("alice", List.of(job("first", "hang"),
+          job("second", "ok", on("first")), job("third", "ok", on("second"))))
+          .get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(0)) == JobState.RUNNING);
+      r.manager().cancel(List.of(ids.get(1))).get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(2)).isTerminal());
+      assertThat(stateOf(r, ids.get(1))).isEqualTo(JobState.CANCELLED);
+      assertThat(stateOf(r, ids.get(2))).isEqualTo(JobState.CANCELLED);
+      assertThat(stateOf(r, ids.get(0))).isEqualTo(JobState.RUNNING);
+      assertThat(backend.submits.get()).isEqualTo(1);
+    }
+
+    @Test
+    void aWaitingChainSurvivesACrashAndRunsEachJobOnceInOrder() throws Exception {
+      var r = start();
+      var ids = r.manager().submit("alice", List.of(job("a", "hang"), job("b", "ok", on("a")),
+          job("c", "ok", on("b")))).get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ids.get(0)) == JobState.RUNNING);
+      r.kill();
+      running = null;
+      backend.jobs.put(ids.get(0) + ".1", "ok"); // a ended while the engine was down
+      var r2 = start();
+      await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r2, ids.get(2)).isTerminal());
+      assertThat(ids).allSatisfy(id -> assertThat(stateOf(r2, id)).isEqualTo(JobState.SUCCEEDED));
+      assertThat(backend.submits.get()).isEqualTo(3);
+      var b = r2.store().attempts(ids.get(1)).getFirst();
+      var c = r2.store().attempts(ids.get(2)).getFirst();
+      assertThat(c.createdAt()).isAfterOrEqualTo(b.endedAt());
+    }
+  }
+
+  /** retry_on, retry_elsewhere and success_exit_codes: issue 20. */
+  @Nested
+  class RetryRules {
+    JobSpec job(String exe, int retries, JobSpec.RetryRule rule, List<Integer> success,
+        String... clusters) {
+      var s = JobSpec.of("rules", exe);
+      return new JobSpec(s.name(), null, null, s.steps(), java.util.Map.of(), null, null, null,
+          null, null, null, List.of(), List.of(), List.of(clusters), retries, java.util.Map.of(),
+          List.of(), rule, success);
+    }
+
+    String runToEnd(JobSpec spec) throws Exception {
+      var r = running == null ? start() : running;
+      var id = r.manager().submit("alice", List.of(spec)).get(10, TimeUnit.SECONDS).getFirst();
+      await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id).isTerminal());
+      return id;
+    }
+
+    @Test
+    void retriesOnlyTheExitCodesAndLossesItIsToldTo() throws Exception {
+      var lostOnly = new JobSpec.RetryRule(List.of(), true, false);
+      var exited = runToEnd(job("fail", 2, lostOnly, List.of()));
+      assertThat(running.store().attempts(exited)).hasSize(1);
+      assertThat(running.store().job(exited).orElseThrow().exitCode()).isEqualTo(3);
+      var crashed = runToEnd(job("crash", 2, lostOnly, List.of()));
+      assertThat(running.store().attempts(crashed)).hasSize(3);
+      var three = runToEnd(job("fail", 1, new JobSpec.RetryRule(List.of(3), false, false),
+          List.of()));
+      assertThat(running.store().attempts(three)).hasSize(2);
+    }
+
+    @Test
+    void anExitCodeListedAsSuccessSucceedsWithThatCode() throws Exception {
+      var id = runToEnd(job("fail", 2, null, List.of(0, 3)));
+      var row = running.store().job(id).orElseThrow();
+      assertThat(row.state()).isEqualTo(JobState.SUCCEEDED);
+      assertThat(row.exitCode()).isEqualTo(3);
+      assertThat(running.store().attempts(id)).hasSize(1);
+    }
+
+    @Test
+    void aRetryElsewhereGoesToTheNextClusterThenBackToTheFirst() throws Exception {
+      var id = runToEnd(job("fail", 2, new JobSpec.RetryRule(List.of(), false, true), List.of(),
+          "fake", "spare"));
+      assertThat(running.store().attempts(id)).extracting(a -> a.cluster())
+          .containsExactly("fake", "spare", "fake");
+    }
   }
 }

@@ -32,7 +32,7 @@ class JobFileReaderTest {
     assertThat(s.name()).isEqualTo("full");
     assertThat(s.steps().getFirst().argv()).containsExactly("/bin/echo", "a", "2", "b c");
     assertThat(s.environment()).containsEntry("N", "3");
-    assertThat(s.resources().memoryMb()).isEqualTo(2048);
+    assertThat(s.resources().memoryMb()).isEqualTo(1908); // 2 * 10^9 bytes, rounded up
     assertThat(s.resources().walltime()).isEqualTo(Duration.ofMinutes(90));
     assertThat(s.inputFiles()).hasSize(2);
     assertThat(s.inputFiles().getFirst().destination()).isEqualTo("in.txt");
@@ -115,11 +115,56 @@ class JobFileReaderTest {
 
   @Test
   void parsesMemorySizes() {
-    assertThat(JobFileReader.memoryMb("512MB")).isEqualTo(512);
+    assertThat(JobFileReader.memoryMb("512M")).isEqualTo(512);
+    assertThat(JobFileReader.memoryMb("512MiB")).isEqualTo(512);
+    assertThat(JobFileReader.memoryMb("512MB")).isEqualTo(489); // 512 * 10^6 bytes, rounded up
     assertThat(JobFileReader.memoryMb("2G")).isEqualTo(2048);
+    assertThat(JobFileReader.memoryMb("1.5G")).isEqualTo(1536);
+    assertThat(JobFileReader.memoryMb("1.5g")).isEqualTo(1536);
+    assertThat(JobFileReader.memoryMb("2GiB")).isEqualTo(2048);
+    assertThat(JobFileReader.memoryMb("2 GB")).isEqualTo(1908);
     assertThat(JobFileReader.memoryMb("1024")).isEqualTo(1024);
+    assertThat(JobFileReader.memoryMb("0.5")).isEqualTo(1);
     assertThat(JobFileReader.memoryMb("1TiB")).isEqualTo(1024 * 1024);
+    assertThat(JobFileReader.memoryMb("100K")).isEqualTo(1);
     assertThat(JobFileReader.memoryMb("lots")).isEqualTo(-1);
+    assertThat(JobFileReader.memoryMb("0G")).isEqualTo(-1);
+    assertThat(JobFileReader.memoryMb("1.5.0G")).isEqualTo(-1);
+    assertThat(JobFileReader.memoryMb("2 GiBs")).isEqualTo(-1);
+  }
+
+  @Test
+  void readsWalltimesExactlyAsSlurmsTimeOption() throws Exception {
+    for (var c : List.of(List.of("30:00", "PT30M"), List.of("90:30", "PT1H30M30S"),
+        List.of("01:30:00", "PT1H30M"), List.of("2-00", "PT48H"), List.of("1-06:30", "PT30H30M"),
+        List.of("1-00:00:10", "PT24H10S"), List.of("1h30m", "PT1H30M"), List.of("45s", "PT45S"))) {
+      var spec = JobFileReader.parse("w.yaml", "{name: a, executable: x, resources: {walltime: '"
+          + c.get(0) + "'}}", false).getFirst();
+      assertThat(spec.resources().walltime()).as(c.get(0)).isEqualTo(Duration.parse(c.get(1)));
+    }
+  }
+
+  @Test
+  void refusesAWalltimeWithoutAUnitSayingWhichToAdd() {
+    assertThatThrownBy(() -> JobFileReader.parse("w.yaml",
+        "{name: a, executable: x, resources: {walltime: 30}}", false))
+        .hasMessage("w.yaml: job 'a', field 'resources.walltime': '30' has no unit; add one, "
+            + "e.g. 30m for minutes (as Slurm reads it) or 30s for seconds");
+  }
+
+  @Test
+  void theExamplesInTheMemoryErrorAreAccepted() throws Exception {
+    var message = "";
+    try {
+      JobFileReader.parse("m.yaml", "{name: a, executable: x, resources: {memory: lots}}", false);
+    } catch (JobFileException e) {
+      message = e.getMessage();
+    }
+    var examples = java.util.regex.Pattern.compile("like (.*?) \\(").matcher(message);
+    assertThat(examples.find()).as(message).isTrue();
+    for (var example : examples.group(1).split(", | or ")) {
+      assertThat(JobFileReader.memoryMb(example)).as(example).isPositive();
+    }
   }
 
 }

@@ -1,6 +1,7 @@
 package org.jobyard.engine.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
@@ -56,7 +57,7 @@ class JobStoreTest {
         new Change.InsertJob(job("b", 2, "bob", "s1", JobState.QUEUED)),
         new Change.InsertJob(job("c", 3, "alice", null, JobState.QUEUED)),
         new Change.InsertAttempt(new AttemptRow("a", 1, "local", "local", null, null,
-            JobState.SUBMITTING, null, null, null, now, now))));
+            JobState.SUBMITTING, null, null, null, now, now, null, null))));
     // several changes to one job in one transaction: the last wins
     var a = job("a", 1, "alice", "s1", JobState.RUNNING);
     store.apply(List.of(
@@ -65,7 +66,7 @@ class JobStoreTest {
         new Change.UpdateJob(new JobRow("a", 1, "name-a", "alice", "s1", "{}",
             JobRow.Desired.RUN, JobState.RUNNING, 1, 0, 0, null, null, a.createdAt(), now)),
         new Change.UpdateAttempt(new AttemptRow("a", 1, "local", "local", "123", "R",
-            JobState.RUNNING, null, null, "{\"k\":\"v\"}", now, now)),
+            JobState.RUNNING, null, null, "{\"k\":\"v\"}", now, now, now.plusSeconds(1), null)),
         new Change.UpdateJob(job("c", 3, "alice", null, JobState.SUCCEEDED))));
     assertThat(store.job("a").orElseThrow().state()).isEqualTo(JobState.RUNNING);
     assertThat(store.currentAttempts(List.of("a", "b"))).singleElement()
@@ -73,6 +74,9 @@ class JobStoreTest {
     var live = store.liveJobsWithAttempts();
     assertThat(live).extracting(l -> l.job().id()).containsExactly("a", "b");
     assertThat(live.get(0).attempt().nativeId()).isEqualTo("123");
+    assertThat(live.get(0).attempt().startedAt()).isCloseTo(now.plusSeconds(1),
+        within(1, java.time.temporal.ChronoUnit.MILLIS));
+    assertThat(store.attempts("a")).singleElement().satisfies(x -> assertThat(x.endedAt()).isNull());
     assertThat(live.get(1).attempt()).isNull();
     // ids OR names OR users OR sessions, narrowed by state and visibility
     assertThat(store.find(new JobQuery(List.of("b"), List.of("name-c"), List.of(), List.of(),
