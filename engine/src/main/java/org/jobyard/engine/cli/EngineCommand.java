@@ -97,8 +97,8 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     var tokenFile = run.resolve("token");
     var running = Client.runningEngine(urlFile);
     if (running != null) {
-      err.println("jobyard engine: an engine already runs from " + config.home() + " at "
-          + running + "; stop it first (or give this one its own installation)");
+      err.println("jobyard engine: an engine already runs from " + config.varDir() + " at "
+          + running + "; stop it first (or give this one its own state folder: --home DIR)");
       return Main.ENGINE_FAILED;
     }
 
@@ -110,6 +110,7 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
       return Main.BAD_INPUT;
     } catch (RuntimeException e) {
       err.println("jobyard engine: the engine did not start: " + RunCommand.rootMessage(e));
+      Main.debug(err, e);
       return Main.ENGINE_FAILED;
     }
     var localUser = System.getProperty("user.name");

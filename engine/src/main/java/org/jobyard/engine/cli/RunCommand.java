@@ -132,6 +132,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       return Main.BAD_INPUT;
     } catch (RuntimeException e) {
       err.println("jobyard run: the engine did not start: " + rootMessage(e));
+      Main.debug(err, e);
       return Main.ENGINE_FAILED;
     }
     var interrupted = new AtomicBoolean();
