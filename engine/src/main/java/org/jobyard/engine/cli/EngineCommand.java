@@ -63,7 +63,9 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "engine configuration (default: conf/jobyard.yaml of the installation)")
+      description = "engine configuration (default: JOBYARD_CONFIG, "
+          + "~/.config/jobyard/jobyard.yaml, conf/jobyard.yaml of the installation; "
+          + "'jobyard config' shows which)")
   Path configFile;
 
   @Override

@@ -64,7 +64,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   List<Path> files;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "engine configuration (default: conf/jobyard.yaml of the installation)")
+      description = "engine configuration (default: JOBYARD_CONFIG, "
+          + "~/.config/jobyard/jobyard.yaml, conf/jobyard.yaml of the installation; "
+          + "'jobyard config' shows which)")
   Path configFile;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
