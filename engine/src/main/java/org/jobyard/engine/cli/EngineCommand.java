@@ -31,6 +31,10 @@ import picocli.CommandLine.Spec;
     description = {
         "Runs the engine in the foreground with its REST API, until SIGTERM or Ctrl-C.",
         "",
+        "Its state folder is var/ of the installation when writable, else "
+            + "~/.local/state/jobyard (or --home DIR / JOBYARD_HOME: DIR/var); below, var/ "
+            + "stands for it and 'jobyard config' shows it.",
+        "",
         "With no configuration it stores jobs in H2 under var/db, runs them as local processes, "
             + "and listens on 127.0.0.1 on a free port. It prints 'API listening on <URL>', "
             + "logs to var/log/jobyard.log and the console, and writes the URL to "

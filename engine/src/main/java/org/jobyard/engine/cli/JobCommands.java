@@ -36,14 +36,14 @@ final class JobCommands {
       + "refused it (a live job for restart or flush), or the followed job did not succeed; "
       + "2 invalid input or credentials; 3 the engine is unreachable or failed.";
   static final String ENGINE_HELP = "The engine is at --engine URL, else JOBYARD_ENGINE, else "
-      + "in var/run/engine.url of this installation (written by 'jobyard engine'); the token is "
-      + "JOBYARD_TOKEN, else var/run/token.";
+      + "in run/engine.url of the state folder (written by 'jobyard engine'; 'jobyard config' "
+      + "shows the folder); the token is JOBYARD_TOKEN, else run/token there.";
 
   /** Where the engine is and how to print. */
   static final class Connection {
     @Option(names = "--engine", paramLabel = "URL",
         description = "the engine's address, e.g. http://host:8642/ (default: JOBYARD_ENGINE, "
-            + "else var/run/engine.url)")
+            + "else run/engine.url of the state folder)")
     String engine;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",

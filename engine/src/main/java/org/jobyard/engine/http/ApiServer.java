@@ -134,7 +134,7 @@ public final class ApiServer implements AutoCloseable {
       config.routes.exception(Exception.class, (e, ctx) -> {
         LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
         error(ctx, 500, "internal", "the engine failed to answer: " + e
-            + " (details in var/log/jobyard.log)", List.of());
+            + " (details in log/jobyard.log of the engine's state folder)", List.of());
       });
     });
   }
