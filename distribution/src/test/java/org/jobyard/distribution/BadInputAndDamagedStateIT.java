@@ -27,8 +27,8 @@ class BadInputAndDamagedStateIT {
 
   @BeforeEach
   void unpack() throws Exception {
-    tarball = Tarball.unpack(Files.createDirectory(tmp.resolve("dist")));
-    work = Files.createDirectory(tmp.resolve("work"));
+    tarball = Tarball.unpackWithWork(tmp);
+    work = tarball.work;
   }
 
   @Test
@@ -118,32 +118,17 @@ class BadInputAndDamagedStateIT {
   }
 
   @Test
-  void anInstallWhoseVarIsNotWritableForTheUserIsRefusedInOneLineAtOnce() throws Exception {
-    // A real read-only install: owned by root, run by another account (chmod means nothing to
-    // root). The testbed's sshd set-up creates that account.
-    Testbed.require(Testbed.SSH);
-    Testbed.requireThat("root".equals(System.getProperty("user.name")),
-        "running bin/jobyard as another account needs root");
-    for (var dir : java.util.List.of(tmp, tmp.resolve("dist"), tarball.home, work)) {
-      Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString(
-          "rwxr-xr-x"));
-    }
-    Files.writeString(work.resolve("one.yaml"), "{name: one, executable: /bin/true}\n");
-    Files.setPosixFilePermissions(work.resolve("one.yaml"),
-        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-    var out = tmp.resolve("readonly.out");
-    var pb = new ProcessBuilder("setpriv", "--reuid=jobyard", "--regid=jobyard", "--clear-groups",
-        tarball.home.resolve("bin/jobyard").toString(), "run", "--progress", "lines", "one.yaml")
-        .directory(work.toFile()).redirectErrorStream(true).redirectOutput(out.toFile());
-    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
-    pb.environment().put("HOME", "/home/jobyard");
+  void aStateFolderThatIsNotWritableForTheUserIsRefusedInOneLineAtOnce() throws Exception {
+    // A real read-only folder: owned by root, used by another account (chmod means nothing to
+    // root). Without --home the same account gets a state folder of its own (SharedInstallIT).
+    var user = OtherAccount.prepare(tmp, tarball);
+    Files.writeString(user.work().resolve("one.yaml"), "{name: one, executable: /bin/true}\n");
     var started = System.nanoTime();
-    var p = pb.start();
-    assertThat(p.waitFor(2, TimeUnit.MINUTES)).as("bin/jobyard run as another account ended")
-        .isTrue();
-    var said = Files.readString(out);
-    assertThat(p.exitValue()).as(said).isEqualTo(3);
-    assertThat(said).contains(tarball.home.resolve("var").toString())
+    var r = user.run(Duration.ofMinutes(2), "--home", tarball.home.toString(), "run",
+        "--progress", "lines", "one.yaml");
+    var said = r.stdout() + r.stderr();
+    assertThat(r.exitCode()).as(said).isEqualTo(3);
+    assertThat(said).contains(tarball.home.resolve("var").toString()).contains("--home")
         .doesNotContain("\tat ").doesNotContain("Exception");
     assertThat(said.strip().lines().count()).as("one line, not a stack trace:%n%s", said)
         .isLessThanOrEqualTo(2);

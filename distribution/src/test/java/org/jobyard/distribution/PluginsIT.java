@@ -24,8 +24,8 @@ class PluginsIT {
 
   @BeforeEach
   void unpack() throws Exception {
-    tarball = Tarball.unpack(Files.createDirectory(tmp.resolve("dist")));
-    work = Files.createDirectory(tmp.resolve("work"));
+    tarball = Tarball.unpackWithWork(tmp);
+    work = tarball.work;
     Files.writeString(work.resolve("job.yaml"), "{name: a, executable: 'true'}\n");
   }
 

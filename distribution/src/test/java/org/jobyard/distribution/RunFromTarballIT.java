@@ -28,9 +28,8 @@ class RunFromTarballIT {
 
   @BeforeEach
   void unpack() throws Exception {
-    var dist = Files.createDirectory(tmp.resolve("dist"));
-    tarball = Tarball.unpack(dist);
-    work = Files.createDirectory(tmp.resolve("work"));
+    tarball = Tarball.unpackWithWork(tmp);
+    work = tarball.work;
   }
 
   @Test

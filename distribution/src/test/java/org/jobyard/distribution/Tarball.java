@@ -15,9 +15,18 @@ import java.util.concurrent.TimeUnit;
 /** The built tarball, unpacked into a folder, and a way to run its {@code bin/jobyard}. */
 final class Tarball {
   final Path home;
+  /** An empty folder to run in, beside the install ({@link #unpackWithWork}), else null. */
+  final Path work;
 
-  private Tarball(Path home) {
+  private Tarball(Path home, Path work) {
     this.home = home;
+    this.work = work;
+  }
+
+  /** A test's usual start: the tarball under {@code tmp/dist}, an empty {@code tmp/work}. */
+  static Tarball unpackWithWork(Path tmp) throws Exception {
+    var t = unpack(Files.createDirectory(tmp.resolve("dist")));
+    return new Tarball(t.home, Files.createDirectory(tmp.resolve("work")));
   }
 
   static Tarball unpack(Path into) throws Exception {
@@ -27,7 +36,7 @@ final class Tarball {
         .inheritIO().start();
     assertThat(p.waitFor()).isZero();
     try (var s = Files.list(into)) {
-      return new Tarball(s.filter(Files::isDirectory).findFirst().orElseThrow());
+      return new Tarball(s.filter(Files::isDirectory).findFirst().orElseThrow(), null);
     }
   }
 

@@ -46,9 +46,9 @@ final class Client {
     this.http = builder.build();
   }
 
-  /** Finds the engine: the option, then the environment, then this installation's var/run. */
+  /** Finds the engine: the option, then the environment, then the run/ of this state folder. */
   static Client locate(String engineOption) {
-    var run = Main.home().resolve("var/run");
+    var run = Main.state().resolve("run");
     String url = engineOption;
     String from = "--engine";
     if (url == null || url.isBlank()) {

@@ -31,6 +31,10 @@ import picocli.CommandLine.Spec;
     description = {
         "Runs the engine in the foreground with its REST API, until SIGTERM or Ctrl-C.",
         "",
+        "Its state folder is var/ of the installation when writable, else "
+            + "~/.local/state/jobyard (or --home DIR / JOBYARD_HOME: DIR/var); below, var/ "
+            + "stands for it and 'jobyard config' shows it.",
+        "",
         "With no configuration it stores jobs in H2 under var/db, runs them as local processes, "
             + "and listens on 127.0.0.1 on a free port. It prints 'API listening on <URL>', "
             + "logs to var/log/jobyard.log and the console, and writes the URL to "
@@ -63,7 +67,9 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
   CommandSpec spec;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "engine configuration (default: conf/jobyard.yaml of the installation)")
+      description = "engine configuration (default: JOBYARD_CONFIG, "
+          + "~/.config/jobyard/jobyard.yaml, conf/jobyard.yaml of the installation; "
+          + "'jobyard config' shows which)")
   Path configFile;
 
   @Override
@@ -97,8 +103,8 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     var tokenFile = run.resolve("token");
     var running = Client.runningEngine(urlFile);
     if (running != null) {
-      err.println("jobyard engine: an engine already runs from " + config.home() + " at "
-          + running + "; stop it first (or give this one its own installation)");
+      err.println("jobyard engine: an engine already runs from " + config.varDir() + " at "
+          + running + "; stop it first (or give this one its own state folder: --home DIR)");
       return Main.ENGINE_FAILED;
     }
 
@@ -110,6 +116,7 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
       return Main.BAD_INPUT;
     } catch (RuntimeException e) {
       err.println("jobyard engine: the engine did not start: " + RunCommand.rootMessage(e));
+      Main.debug(err, e);
       return Main.ENGINE_FAILED;
     }
     var localUser = System.getProperty("user.name");

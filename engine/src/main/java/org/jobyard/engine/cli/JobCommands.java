@@ -36,14 +36,14 @@ final class JobCommands {
       + "refused it (a live job for restart or flush), or the followed job did not succeed; "
       + "2 invalid input or credentials; 3 the engine is unreachable or failed.";
   static final String ENGINE_HELP = "The engine is at --engine URL, else JOBYARD_ENGINE, else "
-      + "in var/run/engine.url of this installation (written by 'jobyard engine'); the token is "
-      + "JOBYARD_TOKEN, else var/run/token.";
+      + "in run/engine.url of the state folder (written by 'jobyard engine'; 'jobyard config' "
+      + "shows the folder); the token is JOBYARD_TOKEN, else run/token there.";
 
   /** Where the engine is and how to print. */
   static final class Connection {
     @Option(names = "--engine", paramLabel = "URL",
         description = "the engine's address, e.g. http://host:8642/ (default: JOBYARD_ENGINE, "
-            + "else var/run/engine.url)")
+            + "else run/engine.url of the state folder)")
     String engine;
 
     @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
@@ -237,18 +237,60 @@ final class JobCommands {
           "", "Examples:",
           "  jobyard ps",
           "  jobyard ps --session run-42 --state running,pending",
+          "  jobyard ps --cluster hpc --watch 5s",
           "  jobyard ps --name analysis -o json | jq '.jobs[].state'"})
   static final class Ps extends Verb {
     @Mixin
     Selection selection;
 
+    @Option(names = "--cluster", paramLabel = "CLUSTER", split = ",",
+        description = "only jobs on this cluster (repeatable)")
+    List<String> clusters = new ArrayList<>();
+
+    @Option(names = "--watch", paramLabel = "INTERVAL", arity = "0..1", fallbackValue = "2s",
+        description = "redraw the table every INTERVAL (default 2s) until Ctrl-C, like "
+            + "'watch squeue'")
+    String watch;
+
     @Override
     public Integer call() {
       var json = connection.json();
-      var answer = connection.client().get("api/v1/jobs" + selection.query());
-      var jobs = answer.path("jobs");
+      if (watch == null) {
+        return listOnce(json, false);
+      }
+      var every = org.jobyard.api.Durations.parse(watch).filter(d -> !d.isNegative()
+          && d.compareTo(Duration.ofMillis(100)) >= 0).orElseThrow(() -> new CliException(
+          Main.BAD_INPUT, "--watch: expected an interval of at least 100ms such as 2s or 1m, got '"
+          + watch + "'"));
       if (json) {
-        printJson(answer);
+        throw new CliException(Main.BAD_INPUT, "--watch draws a table for people; for scripts, "
+            + "call 'ps -o json' in a loop");
+      }
+      while (!Thread.currentThread().isInterrupted()) {
+        listOnce(false, true);
+        try {
+          Thread.sleep(every); // the refresh period itself, not a wait for a condition
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+      return Main.OK;
+    }
+
+    private int listOnce(boolean json, boolean redraw) {
+      var answer = connection.client().get("api/v1/jobs" + selection.query());
+      var jobs = new ArrayList<JsonNode>();
+      answer.path("jobs").forEach(j -> {
+        if (clusters.isEmpty() || clusters.contains(j.path("cluster").asText())) {
+          jobs.add(j);
+        }
+      });
+      if (json) {
+        var filtered = answer.deepCopy();
+        if (filtered instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+          o.set("jobs", Client.JSON.valueToTree(jobs));
+        }
+        printJson(filtered);
       } else {
         var rows = new ArrayList<List<String>>();
         var now = Instant.now();
@@ -261,15 +303,24 @@ final class JobCommands {
               age(j.path("updated_at").asText(null), now),
               j.path("reason").asText("").replace('\n', ' ')));
         }
+        if (redraw) {
+          // home and clear on a terminal, then a heading that says when this table was read
+          out().print("\033[H\033[2J");
+          out().println("every " + watch + ": jobyard ps   " + java.time.LocalTime.now()
+              .truncatedTo(java.time.temporal.ChronoUnit.SECONDS) + "   " + rows.size()
+              + " job(s)");
+        }
         if (rows.isEmpty()) {
-          err().println(selection.isEmpty() ? "no jobs" : "no job matches");
+          (redraw ? out() : err()).println(selection.isEmpty() && clusters.isEmpty() ? "no jobs"
+              : "no job matches");
         } else {
           Table.print(out(), List.of("ID", "NAME", "USER", "SESSION", "STATE", "EXIT", "CLUSTER",
               "UPDATED", "REASON"), rows);
         }
         out().flush();
       }
-      return jobs.isEmpty() && !selection.isEmpty() ? Main.JOBS_FAILED : Main.OK;
+      return jobs.isEmpty() && !(selection.isEmpty() && clusters.isEmpty()) ? Main.JOBS_FAILED
+          : Main.OK;
     }
   }
 

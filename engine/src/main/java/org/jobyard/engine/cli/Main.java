@@ -1,11 +1,13 @@
 package org.jobyard.engine.cli;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
-import org.jobyard.engine.config.ConfigLoader;
+import org.jobyard.engine.config.ConfigException;
 import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.config.Layout;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /** {@code bin/jobyard}: the command line. */
 @Command(name = "jobyard", mixinStandardHelpOptions = true,
@@ -22,7 +24,8 @@ import picocli.CommandLine.Command;
     subcommands = {RunCommand.class, EngineCommand.class, JobCommands.Submit.class,
         JobCommands.Ps.class, ShowCommand.class, JobCommands.Kill.class, JobCommands.Restart.class,
         JobCommands.Flush.class, JobCommands.Logs.class, JobCommands.Pause.class,
-        JobCommands.Resume.class, JobCommands.Backends.class, CommandLine.HelpCommand.class},
+        JobCommands.Resume.class, JobCommands.Backends.class, ConfigCommand.class, CompletionCommand.class,
+        CommandLine.HelpCommand.class},
     footer = {"", "Selecting jobs (ps, kill, restart, flush, logs, pause, resume): job ids, "
         + "--id, --name, --user, --session (any of them matches), narrowed by --state.",
         "Every verb prints a table, or JSON with -o json.",
@@ -30,7 +33,9 @@ import picocli.CommandLine.Command;
         + "cancelled, nothing matched, or the jobs' state refused the request; 2 invalid input, "
         + "configuration or credentials; 3 the engine is unreachable or failed.",
         "", "Environment: JOBYARD_ENGINE (engine URL), JOBYARD_TOKEN (API token), "
-        + "JOBYARD_LOG_LEVEL (console log level), JOBYARD_JAVA_OPTS (JVM options)."})
+        + "JOBYARD_LOG_LEVEL (console log level), JOBYARD_JAVA_OPTS (JVM options), "
+        + "JOBYARD_HOME (state folder, as --home), JOBYARD_CONFIG (configuration file); "
+        + "'jobyard config' shows what is in force and why."})
 public final class Main {
   /** Exit codes scripts can rely on. */
   public static final int OK = 0;
@@ -43,6 +48,20 @@ public final class Main {
         && System.getProperty("JOBYARD_LOG_LEVEL") == null) {
       // the daemon's console shows what it does; the other verbs keep it for their own output
       System.setProperty("JOBYARD_LOG_LEVEL", "INFO");
+    }
+    // logback reads the log folder once, when the first logger is made: before picocli parses
+    Path home = null;
+    for (int i = 0; i < args.length && !args[i].equals("--"); i++) {
+      if (args[i].equals("--home") && i + 1 < args.length) {
+        home = Path.of(args[i + 1]);
+      } else if (args[i].startsWith("--home=")) {
+        home = Path.of(args[i].substring("--home=".length()));
+      }
+    }
+    try {
+      System.setProperty("jobyard.state", Layout.discover(home, null).state().toString());
+    } catch (RuntimeException e) {
+      // the verb reports the bad value in its own words
     }
     System.exit(execute(args));
   }
@@ -70,9 +89,11 @@ public final class Main {
         }
         cmd.getErr().println("jobyard " + cmd.getCommandName() + ": " + c.getMessage());
         cmd.getErr().flush();
+        debug(cmd.getErr(), c);
         return c.exitCode;
       }
       cmd.getErr().println("jobyard: " + e.getMessage());
+      debug(cmd.getErr(), e);
       return ENGINE_FAILED;
     });
     return cli.execute(args);
@@ -106,28 +127,49 @@ public final class Main {
     }
   }
 
-  /** The installation folder: {@code -Djobyard.home}, {@code JOBYARD_HOME}, or the current one. */
-  static Path home() {
-    var p = System.getProperty("jobyard.home");
-    if (p == null || p.isBlank()) {
-      p = System.getenv("JOBYARD_HOME");
-    }
-    return Path.of(p == null || p.isBlank() ? "." : p).toAbsolutePath().normalize();
+  /** {@code --home}: a folder of state (its var/) and, optionally, conf/jobyard.yaml. */
+  @Option(names = "--home", paramLabel = "DIR", scope = ScopeType.INHERIT,
+      description = "keep state (store, logs, run files) in DIR/var and read DIR/conf/jobyard.yaml "
+          + "if present (default: JOBYARD_HOME, else the installation's var/ when writable, "
+          + "else $XDG_STATE_HOME/jobyard or ~/.local/state/jobyard)")
+  void setHome(Path dir) {
+    homeOption = dir;
   }
 
-  /** The given file, else {@code conf/jobyard.yaml} of the home if present, else the defaults. */
-  static EngineConfig config(Path explicit) {
-    var home = home();
-    if (explicit != null) {
-      if (!Files.isRegularFile(explicit)) {
-        throw new org.jobyard.engine.config.ConfigException(explicit
-            + ": configuration file not found");
-      }
-      return ConfigLoader.load(home, explicit);
+  @Option(names = "--debug", scope = ScopeType.INHERIT,
+      description = "print the stack trace of a failure (start-up problems are one line without)")
+  void setDebug(boolean on) {
+    debug = on;
+  }
+
+  private static volatile Path homeOption;
+  private static volatile boolean debug;
+
+  /** Where the installation, the state and the configuration are (see {@link Layout}). */
+  static Layout layout(Path configOption) {
+    try {
+      return Layout.discover(homeOption, configOption);
+    } catch (ConfigException e) {
+      throw new CliException(BAD_INPUT, e.getMessage());
     }
-    var standard = home.resolve("conf/jobyard.yaml");
-    return Files.isRegularFile(standard) ? ConfigLoader.load(home, standard)
-        : ConfigLoader.defaults(home);
+  }
+
+  /** The state folder of this run: the engine's var/run files are in its {@code run/}. */
+  static Path state() {
+    return layout(null).state();
+  }
+
+  /** The configuration found by {@link Layout}, with the environment's overrides. */
+  static EngineConfig config(Path explicit) {
+    return Layout.discover(homeOption, explicit).load(System.getenv());
+  }
+
+  /** With --debug, the whole stack trace of a failure already reported in one line. */
+  static void debug(java.io.PrintWriter err, Throwable e) {
+    if (debug) {
+      e.printStackTrace(err);
+      err.flush();
+    }
   }
 
   static final class Version implements CommandLine.IVersionProvider {

@@ -65,7 +65,9 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
   List<Path> files;
 
   @Option(names = "--config", paramLabel = "FILE",
-      description = "engine configuration (default: conf/jobyard.yaml of the installation)")
+      description = "engine configuration (default: JOBYARD_CONFIG, "
+          + "~/.config/jobyard/jobyard.yaml, conf/jobyard.yaml of the installation; "
+          + "'jobyard config' shows which)")
   Path configFile;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", defaultValue = "table",
@@ -139,6 +141,7 @@ final class RunCommand implements java.util.concurrent.Callable<Integer> {
       return Main.BAD_INPUT;
     } catch (RuntimeException e) {
       err.println("jobyard run: the engine did not start: " + rootMessage(e));
+      Main.debug(err, e);
       return Main.ENGINE_FAILED;
     }
     var interrupted = new AtomicBoolean();

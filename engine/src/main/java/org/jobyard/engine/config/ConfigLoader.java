@@ -48,7 +48,76 @@ public final class ConfigLoader {
     return parse(home, YAML.createObjectNode(), "(defaults)");
   }
 
-  public static EngineConfig load(Path home, Path file) {
+  /** Environment variables that override one setting each, for the common cases (issue 21). */
+  public static final Map<String, String> ENV_OVERRIDES = envOverrides();
+
+  private static Map<String, String> envOverrides() {
+    var m = new LinkedHashMap<String, String>();
+    m.put("JOBYARD_DATABASE_URL", "database.url");
+    m.put("JOBYARD_DATABASE_USER", "database.user");
+    m.put("JOBYARD_DATABASE_PASSWORD", "database.password");
+    m.put("JOBYARD_API_LISTEN", "api.listen");
+    m.put("JOBYARD_POLL_INTERVAL", "engine.poll_interval");
+    m.put("JOBYARD_DEFAULT_CLUSTERS", "default_clusters");
+    return java.util.Collections.unmodifiableMap(m);
+  }
+
+  /**
+   * The configuration as written, with the environment's overrides applied, and where each
+   * overridden setting came from.
+   *
+   * @param tree the merged document
+   * @param overrides dotted setting name to the variable that set it
+   */
+  public record Effective(JsonNode tree, Map<String, String> overrides) {}
+
+  /** Reads the layout's file (or nothing) and applies {@link #ENV_OVERRIDES} from {@code env}. */
+  public static Effective effective(Layout layout, Map<String, String> env) {
+    var root = layout.config() == null ? YAML.createObjectNode() : read(layout.config());
+    var overrides = new LinkedHashMap<String, String>();
+    if (root instanceof com.fasterxml.jackson.databind.node.ObjectNode obj) {
+      for (var o : ENV_OVERRIDES.entrySet()) {
+        var value = env.get(o.getKey());
+        if (value == null || value.isBlank()) {
+          continue;
+        }
+        var dot = o.getValue().indexOf('.');
+        if (dot < 0) {
+          var list = obj.putArray(o.getValue());
+          for (var item : value.split(",")) {
+            if (!item.isBlank()) {
+              list.add(item.strip());
+            }
+          }
+        } else {
+          var section = o.getValue().substring(0, dot);
+          if (!(obj.get(section) instanceof com.fasterxml.jackson.databind.node.ObjectNode)) {
+            if (obj.has(section) && !obj.get(section).isNull()) {
+              continue; // a section of the wrong type: parse() names it
+            }
+            obj.putObject(section);
+          }
+          ((com.fasterxml.jackson.databind.node.ObjectNode) obj.get(section))
+              .put(o.getValue().substring(dot + 1), value);
+        }
+        overrides.put(o.getValue(), o.getKey());
+      }
+    }
+    return new Effective(root, overrides);
+  }
+
+  /** The layout's configuration with the environment's overrides, state in the layout's folder. */
+  public static EngineConfig load(Layout layout, Map<String, String> env) {
+    var e = effective(layout, env);
+    var source = layout.config() == null ? "(defaults)" : layout.config().toString();
+    if (!e.overrides().isEmpty()) {
+      source += " with " + String.join(", ", new java.util.LinkedHashSet<>(
+          e.overrides().values()));
+    }
+    return parse(layout.install(), layout.state(), e.tree(), source);
+  }
+
+  private static JsonNode read(Path file) {
     JsonNode root;
     try {
       root = YAML.readTree(file.toFile());
@@ -58,10 +127,19 @@ public final class ConfigLoader {
     if (root == null || root.isMissingNode() || root.isNull()) {
       root = YAML.createObjectNode();
     }
-    return parse(home, root, file.toString());
+    return root;
+  }
+
+  public static EngineConfig load(Path home, Path file) {
+    return parse(home, read(file), file.toString());
   }
 
   static EngineConfig parse(Path home, JsonNode root, String source) {
+    return parse(home, null, root, source);
+  }
+
+  /** @param state the state folder, or null for {@code home/var} */
+  static EngineConfig parse(Path home, Path state, JsonNode root, String source) {
     if (!root.isObject()) {
       throw new ConfigException(source + ": expected a mapping at the top level");
     }
@@ -75,8 +153,9 @@ public final class ConfigLoader {
       throw new ConfigException(source + ": unknown setting(s) " + unknown + "; known: " + TOP);
     }
     home = home.toAbsolutePath().normalize();
+    state = state == null ? home.resolve("var") : state.toAbsolutePath().normalize();
     var db = root.path("database");
-    var defaultUrl = "jdbc:h2:file:" + home.resolve("var/db/jobyard");
+    var defaultUrl = "jdbc:h2:file:" + state.resolve("db/jobyard");
     var database = new EngineConfig.Database(
         text(db, "url", defaultUrl), text(db, "user", "jobyard"), text(db, "password", ""),
         integer(db, "pool_size", 4, source + ": database.pool_size"));
@@ -123,7 +202,7 @@ public final class ConfigLoader {
       defaults.add(clusters.containsKey("local") ? "local" : clusters.keySet().iterator().next());
     }
     return new EngineConfig(home, database, api, tuning, clusters, defaults,
-        metrics(root.path("metrics"), source));
+        metrics(root.path("metrics"), source), state);
   }
 
   /** The {@code metrics} section: who may scrape {@code /metrics} (loopback by default). */

@@ -17,6 +17,7 @@ import java.util.Map;
  * @param clusters the named clusters, in configuration order
  * @param defaultClusters the clusters a job without {@code clusters} is tried on, in order
  * @param metrics who may scrape {@code /metrics}
+ * @param state the folder of the store, logs, run files and job scripts (see {@link Layout})
  */
 public record EngineConfig(
     Path home,
@@ -25,7 +26,8 @@ public record EngineConfig(
     Tuning engine,
     Map<String, ClusterConfig> clusters,
     List<String> defaultClusters,
-    Metrics metrics) {
+    Metrics metrics,
+    Path state) {
 
   public EngineConfig {
     requireNonNull(home, "home is null");
@@ -35,15 +37,23 @@ public record EngineConfig(
     clusters = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(clusters));
     defaultClusters = List.copyOf(defaultClusters);
     requireNonNull(metrics, "metrics is null");
+    state = state == null ? home.resolve("var") : state;
+  }
+
+  /** With the state in {@code home/var}, as an unpacked tarball keeps it. */
+  public EngineConfig(Path home, Database database, Api api, Tuning engine,
+      Map<String, ClusterConfig> clusters, List<String> defaultClusters, Metrics metrics) {
+    this(home, database, api, engine, clusters, defaultClusters, metrics, null);
   }
 
   public EngineConfig(Path home, Database database, Api api, Tuning engine,
       Map<String, ClusterConfig> clusters, List<String> defaultClusters) {
-    this(home, database, api, engine, clusters, defaultClusters, Metrics.DEFAULT);
+    this(home, database, api, engine, clusters, defaultClusters, Metrics.DEFAULT, null);
   }
 
+  /** The state folder: {@code var/} of the home, or the user's own (see {@link Layout}). */
   public Path varDir() {
-    return home.resolve("var");
+    return state;
   }
 
   /**

@@ -41,6 +41,7 @@ public final class ApiServer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ApiServer.class);
 
   /** What a 503 for a store outage asks the client to wait before trying again. */
+  private static final String OPENAPI = "/api/v1/openapi.yaml";
   static final long RETRY_AFTER_SECONDS = 5;
 
   /** Request bodies above this are refused with 413: a job file of 10 MiB is already huge. */
@@ -96,11 +97,14 @@ public final class ApiServer implements AutoCloseable {
       config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
       config.jetty.modifyServletContextHandler(h -> h.setErrorHandler(new JsonErrorHandler()));
       config.routes.before("/api/*", ctx -> {
+        if (ctx.path().equals(OPENAPI)) {
+          return; // the API's description is public: clients generate code from it unauthenticated
+        }
         var caller = auth.authenticate(ctx.header("Authorization")).orElseThrow(() -> {
           ctx.header("WWW-Authenticate", "Bearer realm=\"jobyard\"");
           return new ApiException(401, "unauthorized", ctx.header("Authorization") == null
               ? "no credentials: send 'Authorization: Bearer <token>' (the local user's token "
-                  + "is in var/run/token of the engine's installation)"
+                  + "is in run/token of the engine's state folder: see 'jobyard config')"
               : "the bearer token is not valid");
         });
         ctx.attribute(JobsApi.CALLER, caller);
@@ -108,7 +112,7 @@ public final class ApiServer implements AutoCloseable {
       jobs.routes(config.routes);
       new MetricsEndpoint(control).routes(config.routes);
       new DashboardRoutes(control).routes(config.routes);
-      config.routes.get("/api/v1/openapi.yaml", ctx -> {
+      config.routes.get(OPENAPI, ctx -> {
         try (InputStream in = ApiServer.class.getResourceAsStream("openapi.yaml")) {
           if (in == null) {
             throw new ApiException(404, "not_found", "openapi.yaml is missing from this build");
@@ -130,7 +134,7 @@ public final class ApiServer implements AutoCloseable {
       config.routes.exception(Exception.class, (e, ctx) -> {
         LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
         error(ctx, 500, "internal", "the engine failed to answer: " + e
-            + " (details in var/log/jobyard.log)", List.of());
+            + " (details in log/jobyard.log of the engine's state folder)", List.of());
       });
     });
   }

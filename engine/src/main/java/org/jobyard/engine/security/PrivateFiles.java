@@ -43,8 +43,8 @@ public final class PrivateFiles {
         }
       }
     } catch (IOException | UnsupportedOperationException e) {
-      if (!Files.isDirectory(var)) {
-        // no var/ at all: the store's own check says which folder is not writable, in one line
+      if (!Files.isDirectory(var) || !Files.isWritable(var)) {
+        // no var/ at all, or not ours: the store's own check says which folder, in one line
         LOG.debug("cannot create {}: {}", var, e.toString());
         return;
       }

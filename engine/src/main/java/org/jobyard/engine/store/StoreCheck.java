@@ -39,8 +39,8 @@ final class StoreCheck {
     if (existing != null && (!Files.isDirectory(existing) || !Files.isWritable(existing))) {
       throw new StoreException("the job store's folder " + dir + " is not writable ("
           + existing + (Files.isDirectory(existing) ? " is read-only" : " is not a folder")
-          + "); make it writable for this user, or name another store in conf/jobyard.yaml "
-          + "(database.url)", null);
+          + "); make it writable for this user, give a state folder of your own (--home DIR "
+          + "or JOBYARD_HOME), or name another store (database.url, JOBYARD_DATABASE_URL)", null);
     }
     if (!Files.exists(file)) {
       return; // a new installation: H2 creates the store

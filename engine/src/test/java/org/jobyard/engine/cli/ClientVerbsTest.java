@@ -185,6 +185,39 @@ class ClientVerbsTest {
   }
 
   @Test
+  void psNarrowsTheListingToTheJobsOfOneCluster() throws Exception {
+    var id = submitOne("{name: on-t, session: by-cluster, executable: ok}");
+    await().atMost(Duration.ofSeconds(20)).until(() -> state(id).equals("SUCCEEDED"));
+    var onT = run("ps", "-o", "json", "--session", "by-cluster", "--cluster", "t");
+    assertThat(onT.exit()).as(onT.err()).isZero();
+    assertThat(JSON.readTree(onT.out()).path("jobs").findValuesAsText("id")).containsExactly(id);
+    var elsewhere = run("ps", "--session", "by-cluster", "--cluster", "other");
+    assertThat(elsewhere.exit()).isEqualTo(Main.JOBS_FAILED);
+    assertThat(elsewhere.err()).contains("no job matches");
+  }
+
+  @Test
+  void psWatchRedrawsTheTableUntilInterrupted() throws Exception {
+    var id = submitOne("{name: watched, session: watch, executable: ok}");
+    var out = new StringWriter();
+    var exit = new java.util.concurrent.atomic.AtomicInteger(-1);
+    var watcher = Thread.ofPlatform().start(() -> exit.set(Main.execute(
+        new PrintWriter(out, true), new PrintWriter(new StringWriter(), true),
+        "ps", "--session", "watch", "--watch", "200ms")));
+    try {
+      await().atMost(Duration.ofSeconds(30)).until(() ->
+          out.toString().split("every 200ms: jobyard ps", -1).length > 3);
+      assertThat(out.toString()).contains(id).contains("watched");
+    } finally {
+      watcher.interrupt();
+      watcher.join(Duration.ofSeconds(30));
+    }
+    assertThat(exit.get()).isZero();
+    assertThat(run("ps", "--watch", "soon").exit()).isEqualTo(Main.BAD_INPUT);
+    assertThat(run("ps", "--watch", "1s", "-o", "json").exit()).isEqualTo(Main.BAD_INPUT);
+  }
+
+  @Test
   void showsAndFollowsOneJobsLog() throws Exception {
     var out = home.resolve("logs/one.out");
     var id = submitOne("""

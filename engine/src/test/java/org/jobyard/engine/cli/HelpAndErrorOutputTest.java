@@ -29,7 +29,8 @@ class HelpAndErrorOutputTest {
     assertThat(run("ps", "--help")).isZero();
     var help = out.toString().replaceAll("\\s+", " ");
     assertThat(help.indexOf("--engine URL")).isLessThan(help.indexOf("else JOBYARD_ENGINE"));
-    assertThat(help.indexOf("else JOBYARD_ENGINE")).isLessThan(help.indexOf("var/run/engine.url"));
+    assertThat(help.indexOf("else JOBYARD_ENGINE"))
+        .isLessThan(help.indexOf("run/engine.url of the state folder"));
   }
 
   @Test

@@ -346,15 +346,17 @@ class ApiServerTest {
   }
 
   @Test
-  void listsBackendsAndServesItsOpenApiDocument() throws Exception {
+  void listsBackendsAndServesItsOpenApiDocumentToAnyoneWithoutAToken() throws Exception {
     var backends = get("api/v1/backends", BOB);
     assertThat(backends.status()).isEqualTo(200);
     assertThat(backends.json().path("plugins").toString()).contains("scripted");
     assertThat(backends.json().path("clusters").get(0).path("name").asText()).isEqualTo("t");
     assertThat(backends.json().path("clusters").get(0).path("status").asText()).isEqualTo("ok");
 
-    var doc = get("api/v1/openapi.yaml", BOB);
-    assertThat(doc.status()).isEqualTo(200);
+    var doc = get("api/v1/openapi.yaml", null);
+    assertThat(doc.status()).as(doc.body()).isEqualTo(200);
+    assertThat(get("api/v1/backends", null).status()).as("only the document is public")
+        .isEqualTo(401);
     assertThat(doc.body()).startsWith("openapi: 3.1.0").contains("/api/v1/jobs/{id}/logs");
 
     var missing = get("api/v1/nothing-here", BOB);

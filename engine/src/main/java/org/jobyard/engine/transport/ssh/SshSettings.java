@@ -132,7 +132,55 @@ public record SshSettings(String host, int port, String user, Path identity, Pat
    * @throws ConfigurationException naming the first bad or unknown field
    */
   public static SshSettings fromMap(Map<String, ?> block) throws ConfigurationException {
+    return fromMap(block, Path.of(System.getProperty("user.home"), ".ssh", "config"));
+  }
+
+  /**
+   * As {@link #fromMap(Map)}, with {@code host} looked up in an OpenSSH client configuration as
+   * {@code ssh} does: a {@code Host} alias gives the real {@code HostName}, and its {@code User},
+   * {@code Port} and first {@code IdentityFile} fill what the block leaves out (the block wins).
+   *
+   * @param sshConfig the user's {@code ~/.ssh/config}; a missing file changes nothing
+   */
+  public static SshSettings fromMap(Map<String, ?> block, Path sshConfig)
+      throws ConfigurationException {
     requireNonNull(block, "block is null");
+    var alias = block.get("host") instanceof String h ? h.strip() : null;
+    var fromConfig = alias == null ? null : openSshConfig(alias, sshConfig);
+    if (fromConfig != null) {
+      var merged = new java.util.LinkedHashMap<String, Object>(block);
+      if (fromConfig.getHostname() != null && !fromConfig.getHostname().isBlank()) {
+        merged.put("host", fromConfig.getHostname());
+      }
+      if (!block.containsKey("user") && fromConfig.getUser() != null) {
+        merged.put("user", fromConfig.getUser());
+      }
+      if (!block.containsKey("port") && fromConfig.getPort() > 0) {
+        merged.put("port", fromConfig.getPort());
+      }
+      var identities = fromConfig.getValues("IdentityFile");
+      if (!block.containsKey("identity") && identities != null && identities.length > 0) {
+        merged.put("identity", identities[0]);
+      }
+      block = merged;
+    }
+    return parse(block);
+  }
+
+  private static com.jcraft.jsch.ConfigRepository.Config openSshConfig(String host, Path file)
+      throws ConfigurationException {
+    if (file == null || !java.nio.file.Files.isRegularFile(file)) {
+      return null;
+    }
+    try {
+      return com.jcraft.jsch.OpenSSHConfig.parseFile(file.toString()).getConfig(host);
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new ConfigurationException("ssh transport: cannot read " + file + " (the user's "
+          + "OpenSSH configuration, consulted for host '" + host + "'): " + e.getMessage());
+    }
+  }
+
+  private static SshSettings parse(Map<String, ?> block) throws ConfigurationException {
     var unknown = new TreeSet<String>();
     for (var k : block.keySet()) {
       if (!KEYS.contains(k)) {

@@ -119,4 +119,33 @@ class SshSettingsTest {
     assertThat(SshTransport.globQuote("a b/'c' \"d\" é.txt")).isEqualTo("a b/'c' \"d\" é.txt");
     assertThat(SshTransport.globQuote("x*?\\y")).isEqualTo("x\\*\\?\\\\y");
   }
+
+  @Test
+  void aHostAliasOfTheUsersSshConfigGivesHostUserPortAndKey(
+      @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    var config = java.nio.file.Files.writeString(dir.resolve("config"), """
+        Host hpc
+          HostName login.hpc.example.org
+          User bob
+          Port 2222
+          IdentityFile ~/.ssh/id_hpc
+        Host *
+          User nobody-else
+        """);
+    var s = SshSettings.fromMap(Map.of("type", "ssh", "host", "hpc"), config);
+    assertThat(s.host()).isEqualTo("login.hpc.example.org");
+    assertThat(s.user()).isEqualTo("bob");
+    assertThat(s.port()).isEqualTo(2222);
+    assertThat(s.identity()).isEqualTo(Path.of(HOME, ".ssh/id_hpc"));
+
+    var own = SshSettings.fromMap(Map.of("type", "ssh", "host", "hpc", "user", "carol",
+        "port", 22, "identity", "/keys/carol"), config);
+    assertThat(own.user()).as("the block wins over the file").isEqualTo("carol");
+    assertThat(own.port()).isEqualTo(22);
+    assertThat(own.identity()).isEqualTo(Path.of("/keys/carol"));
+    assertThat(own.host()).isEqualTo("login.hpc.example.org");
+
+    var missing = SshSettings.fromMap(block(), dir.resolve("no-such-config"));
+    assertThat(missing.host()).isEqualTo("login.example.org");
+  }
 }
