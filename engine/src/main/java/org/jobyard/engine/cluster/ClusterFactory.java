@@ -16,14 +16,16 @@ import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.plugin.PluginRegistry;
 import org.jobyard.engine.transport.local.LocalTransport;
+import org.jobyard.engine.transport.ssh.SshPools;
 import org.jobyard.engine.transport.ssh.SshSettings;
-import org.jobyard.engine.transport.ssh.SshTransport;
 
 /** Makes the configured clusters: a transport each, and the backend its plugin creates. */
 public final class ClusterFactory {
   private final EngineConfig config;
   private final PluginRegistry plugins;
   private final java.util.function.BiFunction<String, Backend, Backend> wrap;
+  /** One SSH pool per host and account, shared by every cluster reaching it. */
+  private final SshPools pools = new SshPools();
 
   public ClusterFactory(EngineConfig config, PluginRegistry plugins) {
     this(config, plugins, (name, backend) -> backend);
@@ -75,7 +77,8 @@ public final class ClusterFactory {
       var backend = wrap.apply(cc.name(), provider.create(context));
       var interval = cc.pollInterval() != null ? cc.pollInterval()
           : config.engine().pollInterval();
-      return new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(), interval);
+      return new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(), interval,
+          cc.policy());
     } catch (ConfigurationException e) {
       closeQuietly(transport);
       throw new ConfigException(e.getMessage(), e);
@@ -94,7 +97,7 @@ public final class ClusterFactory {
       case "ssh" -> {
         try {
           var block = new java.util.LinkedHashMap<String, Object>(cc.transport());
-          yield SshTransport.open(SshSettings.fromMap(block));
+          yield pools.open(cc.name(), SshSettings.fromMap(block));
         } catch (ConfigurationException e) {
           throw new ConfigException(where + ".transport: " + e.getMessage(), e);
         } catch (TransportException e) {

@@ -45,6 +45,9 @@ public final class JobManager implements Runnable {
   private static final long TICK_MILLIS = 200;
   private static final long POLL_SOON_DELAY_MILLIS = 10;
   private static final long CANCEL_RESEND_MILLIS = 30_000;
+  /** Outbox actions on a native job. */
+  private static final String CLEAN = "clean";
+  private static final String CANCEL = "cancel";
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
@@ -68,6 +71,8 @@ public final class JobManager implements Runnable {
   private final List<Change> changes = new ArrayList<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
+  /** Outbox entries not yet carried out (their cluster did not answer), by id. */
+  private final Map<Long, JobStore.OutboxEntry> pendingOutbox = new HashMap<>();
   private long seq;
   private long outboxSeq;
   private int inFlight;
@@ -256,8 +261,11 @@ public final class JobManager implements Runnable {
       c.submitInFlight = false;
       c.pollWanted = false;
       c.pollDueScheduled = false;
-      c.lookupFailures = 0;
+      c.failures = 0;
+      c.outbox.clear();
+      c.lostChecks.clear();
     }
+    pendingOutbox.clear();
   }
 
   private void handleSafely(Message message) throws InterruptedException {
@@ -456,19 +464,40 @@ public final class JobManager implements Runnable {
           continue;
         }
         // written with the removal, carried out after it: a crash in between re-runs it at start
-        var entry = new JobStore.OutboxEntry(++outboxSeq, row.id(), "clean", StoredJson.write(Map.of(
-            "cluster", a.cluster(), "nativeId", a.nativeId(),
-            "attributes", a.attributes() == null ? "{}" : a.attributes())));
-        changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
-            entry.payload()));
-        afterCommit.add(() -> runCleanup(entry));
+        outbox(row.id(), CLEAN, a.cluster(), a.nativeId(),
+            a.attributes() == null ? "{}" : a.attributes());
       }
     }
     LOG.info("flushed {} job(s)", ids.size());
     afterCommit.add(() -> m.reply().complete(List.copyOf(ids)));
   }
 
-  private void runCleanup(JobStore.OutboxEntry entry) {
+  /**
+   * Records a side effect on a native job in the outbox, in this turn's batch, and carries it out
+   * once the batch is committed; until it succeeds it is tried again whenever the cluster answers
+   * (and at every start): a cancel of an abandoned attempt, a cleanup.
+   */
+  private void outbox(String jobId, String action, String cluster, String nativeId,
+      String attributesJson) {
+    var entry = new JobStore.OutboxEntry(++outboxSeq, jobId, action, StoredJson.write(Map.of(
+        "cluster", cluster, "nativeId", nativeId, "attributes", attributesJson)));
+    changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
+        entry.payload()));
+    afterCommit.add(() -> runOutbox(entry));
+  }
+
+  /**
+   * The attempt is given up while its native job may still exist (lost, held too long): a cancel
+   * of it goes to the outbox before the job may be submitted again, so the old attempt can never
+   * run next to the new one once the cluster answers.
+   */
+  private void abandon(Cluster c, Job job) {
+    if (job.ref != null) {
+      outbox(job.id, CANCEL, c.name, job.ref.nativeId(), job.attributesJson());
+    }
+  }
+
+  private void runOutbox(JobStore.OutboxEntry entry) {
     var payload = StoredJson.attributes(entry.payload());
     if (payload.isEmpty()) {
       LOG.warn("outbox entry {} unreadable, dropped: {}", entry.id(), entry.payload());
@@ -484,16 +513,23 @@ public final class JobManager implements Runnable {
     }
     var ref = new JobRef(entry.jobId(), payload.get("nativeId"),
         StoredJson.attributes(payload.get("attributes")));
+    pendingOutbox.put(entry.id(), entry);
+    c.outbox.remove(entry.id());
     inFlight++;
     var inc = incarnation;
+    var cancel = CANCEL.equals(entry.action());
     c.execute(() -> {
       BackendException error = null;
       try {
-        c.backend.clean(ref);
+        if (cancel) {
+          c.backend.cancel(List.of(ref));
+        } else {
+          c.backend.clean(ref);
+        }
       } catch (BackendException e) {
         error = e;
       } catch (RuntimeException e) {
-        error = new BackendException("clean failed: " + e, true, e);
+        error = new BackendException(entry.action() + " failed: " + e, true, e);
       }
       mailbox.add(new Message.Cleaned(inc, entry.id(), error));
     });
@@ -501,10 +537,23 @@ public final class JobManager implements Runnable {
 
   private void onCleaned(Message.Cleaned m) {
     inFlight--;
+    var entry = pendingOutbox.get(m.outboxId());
+    var c = entry == null ? null
+        : clusters.get(StoredJson.attributes(entry.payload()).get("cluster"));
     if (m.error() != null) {
-      LOG.warn("cleanup {} failed, will retry at the next start: {}", m.outboxId(),
-          m.error().getMessage());
+      LOG.warn("{} of job {} (outbox {}) failed, will retry when the cluster answers: {}",
+          entry == null ? "outbox entry" : entry.action(), entry == null ? "?" : entry.jobId(),
+          m.outboxId(), m.error().getMessage());
+      if (c != null) {
+        c.lastError = m.error().getMessage();
+        c.failed(tuning.retryBackoff(), System.currentTimeMillis());
+        c.outbox.add(m.outboxId());
+      }
       return;
+    }
+    pendingOutbox.remove(m.outboxId());
+    if (c != null) {
+      c.answered();
     }
     changes.add(new Change.DeleteOutbox(m.outboxId()));
   }
@@ -635,6 +684,7 @@ public final class JobManager implements Runnable {
   private void onTick() {
     var now = System.currentTimeMillis();
     for (var c : clusters.values()) {
+      c.paceWakeScheduled = false;
       if (!c.live.isEmpty() && now >= c.nextPollAt) {
         c.pollWanted = true;
       }
@@ -649,6 +699,20 @@ public final class JobManager implements Runnable {
           if (!lookups.isEmpty()) {
             dispatchLookup(c, lookups);
           }
+        }
+        if (!c.lostChecks.isEmpty() && stopReply == null) {
+          var checks = c.lostChecks.stream().map(jobs::get)
+              .filter(j -> j != null && j.ref != null && c.name.equals(j.cluster)).toList();
+          c.lostChecks.clear();
+          if (!checks.isEmpty()) {
+            dispatchLookup(c, checks);
+          }
+        }
+        // outbox entries that failed: again, now that the back-off is over
+        if (!c.outbox.isEmpty() && stopReply == null) {
+          var due = c.outbox.stream().map(pendingOutbox::get).filter(e -> e != null).toList();
+          c.outbox.clear();
+          due.forEach(this::runOutbox);
         }
       }
       // a cancel that did not take resends after a while (only the jobs being cancelled are
@@ -666,15 +730,6 @@ public final class JobManager implements Runnable {
     }
   }
 
-  /** Retry back-off, doubled per failure in a row, at most a minute (or retry_backoff if more). */
-  private java.time.Duration lookupBackoff(int failures) {
-    var base = tuning.retryBackoff();
-    var cap = base.compareTo(java.time.Duration.ofMinutes(1)) > 0 ? base
-        : java.time.Duration.ofMinutes(1);
-    var wait = base.multipliedBy(1L << Math.min(failures - 1, 16));
-    return wait.compareTo(cap) > 0 ? cap : wait;
-  }
-
   private void needLookup(Cluster c, Job job) {
     job.lookupNeeded = true;
     c.needLookup.add(job.id);
@@ -688,11 +743,20 @@ public final class JobManager implements Runnable {
     var now = Instant.now();
     var nowMillis = now.toEpochMilli();
     for (var c : clusters.values()) {
-      while (!c.queue.isEmpty() && c.hasRoom() && nowMillis >= c.unavailableUntil) {
+      // max_pending counts the jobs waiting in the batch system's queue (a walk over the live
+      // jobs, so only when the cluster sets it); submit_rate keeps a backlog of a burst at most
+      int pending = c.policy.maxPending() > 0 ? waitingInQueue(c) : 0;
+      int staged = c.toSubmit.size();
+      while (!c.queue.isEmpty() && c.hasRoom(pending) && nowMillis >= c.unavailableUntil
+          && (!c.pace.limited() || staged <= c.policy.submitRate() * SubmitPace.BURST_SECONDS)) {
         var job = c.queue.poll();
         if (job.state != JobState.QUEUED || job.desired != JobRow.Desired.RUN) {
           continue;
         }
+        pending++;
+        staged++;
+        job.lostChecked = false;
+        job.heldSince = 0;
         job.attempt++;
         job.cluster = c.name;
         job.adopt(null);
@@ -715,6 +779,17 @@ public final class JobManager implements Runnable {
     }
   }
 
+  private int waitingInQueue(Cluster c) {
+    int n = 0;
+    for (var id : c.live) {
+      var j = jobs.get(id);
+      if (j != null && (j.state == JobState.SUBMITTING || j.state == JobState.PENDING)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   private void dispatchSubmits(Cluster c) {
     if (c.submitInFlight || c.toSubmit.isEmpty() || stopReply != null
         || System.currentTimeMillis() < c.unavailableUntil) {
@@ -722,6 +797,18 @@ public final class JobManager implements Runnable {
     }
     var batchSize = c.capabilities.contains(org.jobyard.api.Capability.BULK_SUBMIT)
         ? tuning.submitBatch() : 1;
+    // submit_rate: as many as the pace allows now; the tick comes back for the rest
+    batchSize = c.pace.take(Math.min(batchSize, c.toSubmit.size()), System.nanoTime());
+    if (batchSize == 0) {
+      if (!c.paceWakeScheduled && timer != null) {
+        // come back when the next job may go, not only at the next heartbeat
+        c.paceWakeScheduled = true;
+        timer.schedule(() -> mailbox.add(new Message.Tick()),
+            Math.max(1, c.pace.millisUntilNext(System.nanoTime())),
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+      return;
+    }
     var batch = new ArrayList<Job>();
     while (batch.size() < batchSize && !c.toSubmit.isEmpty()) {
       var job = c.toSubmit.poll();
@@ -765,6 +852,8 @@ public final class JobManager implements Runnable {
     if (m.error() == null) {
       c.lastError = null;
     }
+    // the cluster refused for now or left us in doubt: back off once for the whole call
+    boolean backOff = false;
     for (var id : m.jobIds()) {
       var job = jobs.get(id);
       if (job == null) {
@@ -798,6 +887,7 @@ public final class JobManager implements Runnable {
       };
       if (doubt != null) {
         inDoubt(c, job, doubt);
+        backOff = true;
         job.doubtFromBug = outcome == null && m.error() != null
             && m.error().getCause() instanceof RuntimeException;
         continue;
@@ -812,7 +902,7 @@ public final class JobManager implements Runnable {
         LOG.debug("job {}: cluster {} refused it for now, will retry: {}", id, c.name,
             error.getMessage());
         c.lastError = error.getMessage();
-        c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
+        backOff = true;
         job.doubt = null;
         needLookup(c, job);
       } else {
@@ -820,6 +910,11 @@ public final class JobManager implements Runnable {
         endAttempt(c, job, JobState.FAILED, error.getMessage(), now);
         nextClusterOrFail(job, "rejected by cluster '" + c.name + "': " + error.getMessage());
       }
+    }
+    if (backOff) {
+      c.failed(tuning.retryBackoff(), System.currentTimeMillis());
+    } else if (!byId.isEmpty()) {
+      c.answered();
     }
     if (!toCancel.isEmpty()) {
       afterCommit.add(() -> dispatchCancel(c, toCancel));
@@ -849,8 +944,6 @@ public final class JobManager implements Runnable {
     MDC.remove("job");
     job.doubt = reason;
     c.lastError = reason;
-    c.unavailableUntil = Math.max(c.unavailableUntil,
-        System.currentTimeMillis() + tuning.retryBackoff().toMillis());
     needLookup(c, job);
   }
 
@@ -880,25 +973,29 @@ public final class JobManager implements Runnable {
     var now = Instant.now();
     if (m.error() != null) {
       // the batch system did not answer: ask again, waiting longer each time, never submit
-      c.lookupFailures++;
-      var wait = lookupBackoff(c.lookupFailures);
-      LOG.warn("lookup of {} job(s) on cluster {} failed ({} time(s) in a row), asking again in "
-          + "{}s: {}", m.jobIds().size(), c.name, c.lookupFailures, wait.toSeconds(),
-          m.error().getMessage());
+      c.failed(tuning.retryBackoff(), System.currentTimeMillis());
+      LOG.warn("lookup of {} job(s) on cluster {} failed ({} failed call(s) in a row there), "
+          + "asking again in {}ms: {}", m.jobIds().size(), c.name, c.failures,
+          c.unavailableUntil - System.currentTimeMillis(), m.error().getMessage());
       c.lastError = m.error().getMessage();
-      c.unavailableUntil = System.currentTimeMillis() + wait.toMillis();
       for (var id : m.jobIds()) {
         var job = jobs.get(id);
-        if (job != null) {
+        if (job != null && job.ref != null) {
+          c.lostChecks.add(id); // unknown is not lost while the cluster does not answer
+        } else if (job != null) {
           needLookup(c, job);
         }
       }
       return;
     }
-    c.lookupFailures = 0;
+    c.answered();
     for (var id : m.jobIds()) {
       var job = jobs.get(id);
       if (job == null) {
+        continue;
+      }
+      if (job.ref != null) {
+        lostCheckAnswered(c, job, m.found().get(id), now);
         continue;
       }
       var doubt = job.doubt;
@@ -942,6 +1039,27 @@ public final class JobManager implements Runnable {
     afterCommit.add(() -> dispatchSubmits(c));
   }
 
+  /** The lookup of a job whose lost clock ran out: found, it gets one more round; else lost. */
+  private void lostCheckAnswered(Cluster c, Job job, JobRef found, Instant now) {
+    var reason = job.doubt;
+    job.doubt = null;
+    if (!c.name.equals(job.cluster) || job.state.isTerminal() || job.collecting) {
+      return;
+    }
+    if (found == null) {
+      declareLost(c, job, reason == null ? "no news" : reason, now);
+      return;
+    }
+    LOG.info("job {}: cluster {} gave no news of it for {}s, but its tag was found ({}); "
+        + "waiting once more", job.id, c.name, tuning.lostAfter().toSeconds(), found.nativeId());
+    job.lostChecked = true;
+    job.unknownSince = now.toEpochMilli();
+    if (!found.nativeId().equals(job.ref.nativeId())) {
+      job.adopt(found);
+      changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
+    }
+  }
+
   // ---------------------------------------------------------------- polling
 
   private void dispatchPoll(Cluster c) {
@@ -960,6 +1078,7 @@ public final class JobManager implements Runnable {
     c.pollInFlight = true;
     inFlight++;
     var inc = incarnation;
+    var asked = refs.stream().map(JobRef::jobId).toList();
     c.execute(() -> {
       Map<String, JobStatus> statuses = Map.of();
       BackendException error = null;
@@ -970,7 +1089,7 @@ public final class JobManager implements Runnable {
       } catch (RuntimeException e) {
         error = new BackendException("backend '" + c.backendName + "' poll failed: " + e, true, e);
       }
-      mailbox.add(new Message.Polled(inc, c.name, statuses, error));
+      mailbox.add(new Message.Polled(inc, c.name, asked, statuses, error));
     });
   }
 
@@ -982,37 +1101,41 @@ public final class JobManager implements Runnable {
     if (m.error() != null) {
       // Unknown is not dead: an unanswered poll changes no job.
       c.lastError = m.error().getMessage();
+      c.failed(tuning.retryBackoff(), System.currentTimeMillis());
+      c.nextPollAt = Math.max(c.nextPollAt, c.unavailableUntil);
       LOG.warn("poll of cluster {} failed ({}): {}", c.name,
           m.error().isRetryable() ? "will retry" : "not retryable", m.error().getMessage());
       return;
     }
     c.lastError = null;
+    c.answered();
     var now = Instant.now();
     var nowMillis = now.toEpochMilli();
-    for (var e : m.statuses().entrySet()) {
-      var job = jobs.get(e.getKey());
+    for (var id : m.asked()) {
+      var job = jobs.get(id);
       if (job == null || job.ref == null || !c.name.equals(job.cluster) || job.collecting) {
         continue;
       }
-      var status = e.getValue();
+      // the batch system answered, but not about this job: that is no news, not an end
+      var status = m.statuses().getOrDefault(id, new JobStatus.Unknown("cluster '" + c.name
+          + "' answered the poll without this job"));
       if (status instanceof JobStatus.Unknown u) {
-        if (job.unknownSince == 0) {
-          job.unknownSince = nowMillis;
-        } else if (nowMillis - job.unknownSince > tuning.lostAfter().toMillis()) {
-          endAttempt(c, job, JobState.FAILED, "lost: " + u.reason(), now);
-          retryOrFinish(job, JobState.FAILED, null, "lost: cluster '" + c.name
-              + "' could not account for the job for " + tuning.lostAfter().toSeconds() + "s ("
-              + u.reason() + ")");
-        }
+        lostClock(c, job, u.reason(), now);
         continue;
       }
       job.unknownSince = 0;
+      job.lostChecked = false;
+      job.heldSince = status instanceof JobStatus.Held ? job.heldSince : 0;
       var changed = !status.nativeState().equals(job.nativeState);
       job.nativeState = status.nativeState();
       switch (status) {
         case JobStatus.Pending p -> observe(c, job, JobState.PENDING, p.reason(), changed, now);
         case JobStatus.Running r -> observe(c, job, JobState.RUNNING, null, changed, now);
-        case JobStatus.Held h -> observe(c, job, JobState.PAUSED, h.reason(), changed, now);
+        case JobStatus.Held h -> {
+          if (!heldTooLong(c, job, h, now)) {
+            observe(c, job, JobState.PAUSED, h.reason(), changed, now);
+          }
+        }
         case JobStatus.Exited x -> collect(c, job, status);
         case JobStatus.Failed f -> collect(c, job, status);
         case JobStatus.Cancelled x -> collect(c, job, status);
@@ -1026,6 +1149,65 @@ public final class JobManager implements Runnable {
         }
       });
     }
+  }
+
+  /**
+   * A job the batch system cannot account for: after {@code lost_after} without news it is looked
+   * up by its tag once; if that finds nothing (or the clock runs out again), the attempt is lost:
+   * its native job is cancelled through the outbox, and the job retried or failed.
+   */
+  private void lostClock(Cluster c, Job job, String reason, Instant now) {
+    var nowMillis = now.toEpochMilli();
+    if (job.unknownSince == 0) {
+      job.unknownSince = nowMillis;
+      return;
+    }
+    if (nowMillis - job.unknownSince <= tuning.lostAfter().toMillis()
+        || c.lostChecks.contains(job.id)) {
+      return;
+    }
+    if (!job.lostChecked) {
+      job.doubt = reason;
+      c.lostChecks.add(job.id);
+      return;
+    }
+    declareLost(c, job, reason, now);
+  }
+
+  private void declareLost(Cluster c, Job job, String reason, Instant now) {
+    var why = "lost on cluster '" + c.name + "': no news of it for "
+        + tuning.lostAfter().toSeconds() + "s and its tag was not found (" + reason + ")";
+    endAttempt(c, job, JobState.FAILED, why, now);
+    abandon(c, job);
+    retryOrFinish(job, JobState.FAILED, null, why);
+  }
+
+  /**
+   * A hold the user did not ask for, kept past the cluster's {@code held_timeout}: the attempt is
+   * abandoned (cancelled through the outbox) and the job retried or failed with the hold reason.
+   * A job the user paused is held on purpose and never times out.
+   */
+  private boolean heldTooLong(Cluster c, Job job, JobStatus.Held held, Instant now) {
+    var timeout = c.policy.heldTimeout();
+    if (timeout == null || job.desired != JobRow.Desired.RUN
+        || job.state == JobState.CANCELLING) {
+      job.heldSince = 0;
+      return false;
+    }
+    var nowMillis = now.toEpochMilli();
+    if (job.heldSince == 0) {
+      job.heldSince = nowMillis;
+    }
+    if (nowMillis - job.heldSince <= timeout.toMillis()) {
+      return false;
+    }
+    var why = "held by cluster '" + c.name + "' for longer than its held_timeout ("
+        + timeout.toSeconds() + "s): " + (held.reason() == null ? held.nativeState()
+        : held.reason());
+    endAttempt(c, job, JobState.FAILED, why, now);
+    abandon(c, job);
+    retryOrFinish(job, JobState.FAILED, null, why);
+    return true;
   }
 
   private void observe(Cluster c, Job job, JobState state, String reason, boolean changed,
@@ -1086,6 +1268,7 @@ public final class JobManager implements Runnable {
         job.exitCode = x.exitCode();
         if (x.succeeded() && outputProblem == null) {
           endAttempt(c, job, JobState.SUCCEEDED, x.reason(), now);
+          cleanAfterCollect(c, job);
           finish(job, JobState.SUCCEEDED, 0, null);
         } else {
           var reason = x.succeeded() ? outputProblem : "exited with code " + x.exitCode()
@@ -1114,6 +1297,21 @@ public final class JobManager implements Runnable {
       }
       default -> { }
     }
+  }
+
+  /**
+   * A job that succeeded and whose outputs came home leaves nothing on the cluster worth its quota:
+   * its sandbox is cleaned through the outbox (so a crash cannot skip or half-do it), unless the
+   * cluster keeps sandboxes ({@code keep_sandbox}) or the job's stdout or stderr has no file of
+   * its own, when the sandbox holds the only log (read by {@code logs}; {@code flush} cleans it).
+   */
+  private void cleanAfterCollect(Cluster c, Job job) {
+    var spec = job.spec();
+    if (c.policy.keepSandbox() || job.ref == null || spec.stdout() == null
+        || spec.stderr() == null) {
+      return;
+    }
+    outbox(job.id, CLEAN, c.name, job.ref.nativeId(), job.attributesJson());
   }
 
   private void retryOrFinish(Job job, JobState state, Integer exitCode, String reason) {
@@ -1272,7 +1470,7 @@ public final class JobManager implements Runnable {
     seq = store.maxSeq();
     outboxSeq = store.maxOutboxId();
     // cleanups committed before a crash but not carried out: do them now, once
-    store.outbox().forEach(this::runCleanup);
+    store.outbox().forEach(this::runOutbox);
     var live = store.liveJobsWithAttempts();
     int adopted = 0;
     for (var entry : live) {
