@@ -396,20 +396,20 @@ public final class JobManager implements Runnable {
       switch (job.state) {
         case QUEUED -> {
           clusters.get(job.currentCluster()).queue.remove(job);
-          finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+          finish(job, Transitions.Event.CANCELLED, null, "cancelled before it was submitted");
         }
         case SUBMITTING -> {
           var c = clusters.get(job.cluster);
           if (c.toSubmit.remove(job)) {
             // committed intent, but the backend never saw it: nothing to undo there
             endAttempt(c, job, JobState.CANCELLED, "cancelled before submission", Instant.now());
-            finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+            finish(job, Transitions.Event.CANCELLED, null, "cancelled before it was submitted");
           } else {
-            move(job, JobState.CANCELLING, "cancel requested during submission");
+            move(job, Transitions.Event.CANCEL_REQUESTED, "cancel requested during submission");
           }
         }
         case PENDING, RUNNING, PAUSED, CANCELLING -> {
-          move(job, JobState.CANCELLING, "cancel requested");
+          move(job, Transitions.Event.CANCEL_REQUESTED, "cancel requested");
           if (job.ref != null) {
             toSend.computeIfAbsent(clusters.get(job.cluster), k -> new ArrayList<>()).add(job.ref);
           }
@@ -442,7 +442,7 @@ public final class JobManager implements Runnable {
     job.clusterIndex = 0;
     job.retriesLeft = spec.retries();
     jobs.put(job.id, job);
-    move(job, JobState.QUEUED, "restarted");
+    move(job, Transitions.Event.RESTARTED, "restarted");
     job.exitCode = null;
     clusters.get(job.currentCluster()).queue.add(job);
     afterCommit.add(() -> m.reply().complete(job.id));
@@ -572,7 +572,7 @@ public final class JobManager implements Runnable {
         case QUEUED -> {
           clusters.get(job.currentCluster()).queue.remove(job);
           job.desired = JobRow.Desired.PAUSE;
-          move(job, JobState.PAUSED, "paused before submission");
+          move(job, Transitions.Event.PAUSED_BY_USER, "paused before submission");
           paused.add(id);
         }
         case PENDING, RUNNING -> {
@@ -617,7 +617,7 @@ public final class JobManager implements Runnable {
         }
       } else {
         job.adopt(null);
-        move(job, JobState.QUEUED, "resumed");
+        move(job, Transitions.Event.RESUMED, "resumed");
         clusters.get(job.currentCluster()).queue.add(job);
       }
     }
@@ -767,7 +767,7 @@ public final class JobManager implements Runnable {
         job.unknownSince = 0;
         c.live.add(job.id);
         changes.add(new Change.InsertAttempt(job.attemptRow(c.backendName, now)));
-        move(job, JobState.SUBMITTING, null);
+        move(job, Transitions.Event.SUBMIT_INTENT, null);
         afterCommit.add(() -> {
           c.toSubmit.add(job);
           dispatchSubmits(c);
@@ -870,7 +870,7 @@ public final class JobManager implements Runnable {
           job.cancelSentAt = System.currentTimeMillis();
           changes.add(new Change.UpdateJob(job.row(now)));
         } else {
-          move(job, JobState.PENDING, null);
+          move(job, Transitions.Event.ACCEPTED, null);
         }
         MDC.put("job", id);
         LOG.debug("submitted {} to {} as {}", id, c.name, a.job().nativeId());
@@ -895,7 +895,7 @@ public final class JobManager implements Runnable {
       var error = outcome instanceof SubmitOutcome.Rejected r ? r.error() : m.error();
       if (job.state == JobState.CANCELLING) {
         endAttempt(c, job, JobState.CANCELLED, "not submitted: " + error.getMessage(), now);
-        finish(job, JobState.CANCELLED, null, "cancelled during submission");
+        finish(job, Transitions.Event.CANCELLED, null, "cancelled during submission");
       } else if (error.isRetryable() && job.clusterIndex + 1 >= job.clusters().size()) {
         // the batch system said no for now and there is nowhere else to go: the same attempt,
         // after the back-off and after a lookup (an attempt is never submitted twice unasked)
@@ -926,10 +926,10 @@ public final class JobManager implements Runnable {
     clusters.get(job.cluster).live.remove(job.id);
     if (job.clusterIndex + 1 < job.clusters().size()) {
       job.clusterIndex++;
-      move(job, JobState.QUEUED, reason + "; trying cluster '" + job.currentCluster() + "'");
+      move(job, Transitions.Event.NEW_ATTEMPT, reason + "; trying cluster '" + job.currentCluster() + "'");
       clusters.get(job.currentCluster()).queue.add(job);
     } else {
-      finish(job, JobState.FAILED, null, reason);
+      finish(job, Transitions.Event.FAILED, null, reason);
     }
   }
 
@@ -1022,11 +1022,11 @@ public final class JobManager implements Runnable {
         if (job.state == JobState.CANCELLING) {
           afterCommit.add(() -> dispatchCancel(c, List.of(ref)));
         } else {
-          move(job, JobState.PENDING, null);
+          move(job, Transitions.Event.ACCEPTED, null);
         }
       } else if (job.state == JobState.CANCELLING) {
         endAttempt(c, job, JobState.CANCELLED, "never reached the batch system", now);
-        finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+        finish(job, Transitions.Event.CANCELLED, null, "cancelled before it was submitted");
       } else if (bug) {
         // a plugin bug would only strike again: no second submit, the job's next cluster or fail
         endAttempt(c, job, JobState.FAILED, doubt, now);
@@ -1179,7 +1179,7 @@ public final class JobManager implements Runnable {
         + tuning.lostAfter().toSeconds() + "s and its tag was not found (" + reason + ")";
     endAttempt(c, job, JobState.FAILED, why, now);
     abandon(c, job);
-    retryOrFinish(job, JobState.FAILED, null, why);
+    retryOrFinish(job, null, why);
   }
 
   /**
@@ -1206,7 +1206,7 @@ public final class JobManager implements Runnable {
         : held.reason());
     endAttempt(c, job, JobState.FAILED, why, now);
     abandon(c, job);
-    retryOrFinish(job, JobState.FAILED, null, why);
+    retryOrFinish(job, null, why);
     return true;
   }
 
@@ -1219,10 +1219,15 @@ public final class JobManager implements Runnable {
       }
       return;
     }
-    if (job.state != state && job.state.canMoveTo(state)) {
+    var event = switch (state) {
+      case PENDING -> Transitions.Event.SEEN_PENDING;
+      case RUNNING -> Transitions.Event.SEEN_RUNNING;
+      default -> Transitions.Event.SEEN_HELD;
+    };
+    if (job.state != state && Transitions.allows(job.state, event)) {
       job.attemptState = state;
       changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
-      move(job, state, reason);
+      move(job, event, reason);
     } else if (changed) {
       changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
     }
@@ -1269,29 +1274,29 @@ public final class JobManager implements Runnable {
         if (x.succeeded() && outputProblem == null) {
           endAttempt(c, job, JobState.SUCCEEDED, x.reason(), now);
           cleanAfterCollect(c, job);
-          finish(job, JobState.SUCCEEDED, 0, null);
+          finish(job, Transitions.Event.SUCCEEDED, 0, null);
         } else {
           var reason = x.succeeded() ? outputProblem : "exited with code " + x.exitCode()
               + (x.reason() == null ? "" : " (" + x.reason() + ")");
           endAttempt(c, job, JobState.FAILED, reason, now);
-          retryOrFinish(job, JobState.FAILED, x.exitCode(), reason);
+          retryOrFinish(job, x.exitCode(), reason);
         }
       }
       case JobStatus.Failed f -> {
         job.exitCode = f.exitCode() < 0 ? null : f.exitCode();
         endAttempt(c, job, JobState.FAILED, f.reason(), now);
-        retryOrFinish(job, JobState.FAILED, job.exitCode, f.reason());
+        retryOrFinish(job, job.exitCode, f.reason());
       }
       case JobStatus.Cancelled x -> {
         endAttempt(c, job, JobState.CANCELLED, x.reason(), now);
         if (job.desired == JobRow.Desired.PAUSE) {
           c.live.remove(job.id);
           job.adopt(null);
-          move(job, JobState.PAUSED, "paused: stopped on cluster '" + c.name + "'");
+          move(job, Transitions.Event.PAUSED_BY_USER, "paused: stopped on cluster '" + c.name + "'");
         } else if (job.desired == JobRow.Desired.CANCEL) {
-          finish(job, JobState.CANCELLED, null, x.reason() == null ? "cancelled" : x.reason());
+          finish(job, Transitions.Event.CANCELLED, null, x.reason() == null ? "cancelled" : x.reason());
         } else {
-          finish(job, JobState.CANCELLED, null, "cancelled outside Jobyard"
+          finish(job, Transitions.Event.CANCELLED, null, "cancelled outside Jobyard"
               + (x.reason() == null ? "" : ": " + x.reason()));
         }
       }
@@ -1314,15 +1319,14 @@ public final class JobManager implements Runnable {
     outbox(job.id, CLEAN, c.name, job.ref.nativeId(), job.attributesJson());
   }
 
-  private void retryOrFinish(Job job, JobState state, Integer exitCode, String reason) {
-    clusters.get(job.cluster).live.remove(job.id);
+  private void retryOrFinish(Job job, Integer exitCode, String reason) {
     if (job.desired == JobRow.Desired.RUN && job.retriesLeft > 0) {
       job.retriesLeft--;
       job.exitCode = exitCode;
-      move(job, JobState.QUEUED, reason + "; retrying (" + job.retriesLeft + " retries left)");
+      move(job, Transitions.Event.NEW_ATTEMPT, reason + "; retrying (" + job.retriesLeft + " retries left)");
       clusters.get(job.currentCluster()).queue.add(job);
     } else {
-      finish(job, state, exitCode, reason);
+      finish(job, Transitions.Event.FAILED, exitCode, reason);
     }
   }
 
@@ -1380,14 +1384,28 @@ public final class JobManager implements Runnable {
 
   // ---------------------------------------------------------------- state changes
 
-  private void move(Job job, JobState to, String reason) {
+  /**
+   * Changes the job's state as the {@link Transitions} table says for {@code event}, and does the
+   * table's effects. A move the table forbids is a bug here: it fails tests (assertions) and is
+   * logged and ignored in production, where the job keeps its state.
+   */
+  private void move(Job job, Transitions.Event event, String reason) {
     var from = job.state;
-    if (from == to && reason == null) {
-      changes.add(new Change.UpdateJob(job.row(Instant.now())));
+    var outcome = Transitions.next(from, event).orElse(null);
+    assert outcome != null : "job " + job.id + ": " + event + " is forbidden in state " + from;
+    if (outcome == null) {
+      LOG.error("job {}: ignored {} in state {} (a bug in the job manager)", job.id, event, from);
       return;
     }
-    if (!from.canMoveTo(to)) {
-      LOG.warn("job {}: ignored a move from {} to {}", job.id, from, to);
+    if (outcome.effects().contains(Transitions.Effect.LEAVE_CLUSTER) && job.cluster != null) {
+      var c = clusters.get(job.cluster);
+      if (c != null) {
+        c.live.remove(job.id);
+      }
+    }
+    var to = outcome.state();
+    if (from == to && reason == null) {
+      changes.add(new Change.UpdateJob(job.row(Instant.now())));
       return;
     }
     job.state = to;
@@ -1400,16 +1418,15 @@ public final class JobManager implements Runnable {
     }
   }
 
-  private void finish(Job job, JobState to, Integer exitCode, String reason) {
-    if (job.cluster != null) {
-      var c = clusters.get(job.cluster);
-      if (c != null) {
-        c.live.remove(job.id);
-      }
-    }
+  /** The job's end: {@code event} must be one whose outcome {@link Transitions.Effect#END}s it. */
+  private void finish(Job job, Transitions.Event event, Integer exitCode, String reason) {
     job.exitCode = exitCode;
-    move(job, to, reason);
+    move(job, event, reason);
+    if (!job.state.isTerminal()) {
+      return; // forbidden, and logged: the job stays as it was
+    }
     jobs.remove(job.id);
+    var to = job.state;
     MDC.put("job", job.id);
     LOG.info("job {} ('{}') {}{}", job.id, job.name, to.name().toLowerCase(),
         reason == null ? "" : ": " + reason);
