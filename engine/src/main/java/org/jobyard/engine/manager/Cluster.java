@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jobyard.api.Backend;
+import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.Transport;
 import org.jobyard.engine.config.ClusterConfig;
@@ -102,6 +103,47 @@ public final class Cluster implements AutoCloseable {
       } finally {
         org.slf4j.MDC.remove("cluster");
       }
+    });
+  }
+
+  /** What the engine asks of a backend; names the call in errors and decides their class. */
+  enum Call {
+    SUBMIT, POLL, LOOKUP, CANCEL, HOLD, RELEASE, COLLECT, CLEAN;
+
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** One backend call. */
+  interface BackendWork<T> {
+    T run(Backend backend) throws BackendException;
+  }
+
+  /**
+   * The one way the manager calls the backend: on this cluster's worker (one call at a time, as
+   * the SPI promises), every failure a {@link BackendException}, then {@code report} with the
+   * result or the failure (from the worker; it posts to the manager's mailbox).
+   *
+   * <p>A {@code RuntimeException} is a plugin bug, classified here once: retryable for every call
+   * (unknown is not dead: a submit may have reached the batch system, and is looked up; a poll,
+   * cancel or cleanup is tried again), except {@code collect}, whose bug would strike again: the
+   * job fails with it.
+   */
+  <T> void dispatch(Call call, BackendWork<T> work,
+      java.util.function.BiConsumer<T, BackendException> report) {
+    execute(() -> {
+      T result = null;
+      BackendException error = null;
+      try {
+        result = work.run(backend);
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException("backend '" + backendName + "' of cluster '" + name + "': "
+            + call.label() + " failed unexpectedly: " + e, call != Call.COLLECT, e);
+      }
+      report.accept(result, error);
     });
   }
 

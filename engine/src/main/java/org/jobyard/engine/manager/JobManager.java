@@ -518,21 +518,14 @@ public final class JobManager implements Runnable {
     inFlight++;
     var inc = incarnation;
     var cancel = CANCEL.equals(entry.action());
-    c.execute(() -> {
-      BackendException error = null;
-      try {
-        if (cancel) {
-          c.backend.cancel(List.of(ref));
-        } else {
-          c.backend.clean(ref);
-        }
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException(entry.action() + " failed: " + e, true, e);
+    c.dispatch(cancel ? Cluster.Call.CANCEL : Cluster.Call.CLEAN, backend -> {
+      if (cancel) {
+        backend.cancel(List.of(ref));
+      } else {
+        backend.clean(ref);
       }
-      mailbox.add(new Message.Cleaned(inc, entry.id(), error));
-    });
+      return null;
+    }, (none, error) -> mailbox.add(new Message.Cleaned(inc, entry.id(), error)));
   }
 
   private void onCleaned(Message.Cleaned m) {
@@ -628,22 +621,15 @@ public final class JobManager implements Runnable {
   private void dispatchHold(Cluster c, List<JobRef> refs, boolean hold) {
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      BackendException error = null;
-      try {
-        if (hold) {
-          c.backend.hold(refs);
-        } else {
-          c.backend.release(refs);
-        }
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException((hold ? "hold" : "release") + " failed: " + e, true, e);
+    var ids = refs.stream().map(JobRef::jobId).toList();
+    c.dispatch(hold ? Cluster.Call.HOLD : Cluster.Call.RELEASE, backend -> {
+      if (hold) {
+        backend.hold(refs);
+      } else {
+        backend.release(refs);
       }
-      mailbox.add(new Message.CancelSent(inc, c.name, refs.stream().map(JobRef::jobId).toList(),
-          error));
-    });
+      return null;
+    }, (none, error) -> mailbox.add(new Message.CancelSent(inc, c.name, ids, error)));
   }
 
   private void onStop(Message.Stop m) {
@@ -824,20 +810,9 @@ public final class JobManager implements Runnable {
     c.submitInFlight = true;
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      List<SubmitOutcome> outcomes = List.of();
-      BackendException error = null;
-      try {
-        outcomes = c.backend.submit(requests);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        // an exception nobody classified: the jobs may or may not have been submitted
-        error = new BackendException("backend '" + c.backendName + "' failed unexpectedly: " + e,
-            true, e);
-      }
-      mailbox.add(new Message.Submitted(inc, c.name, ids, outcomes, error));
-    });
+    c.dispatch(Cluster.Call.SUBMIT, backend -> backend.submit(requests), (outcomes, error) ->
+        mailbox.add(new Message.Submitted(inc, c.name, ids,
+            outcomes == null ? List.of() : outcomes, error)));
   }
 
   private void onSubmitted(Message.Submitted m) {
@@ -952,19 +927,9 @@ public final class JobManager implements Runnable {
     var ids = batch.stream().map(j -> j.id).toList();
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      Map<String, JobRef> found = Map.of();
-      BackendException error = null;
-      try {
-        found = c.backend.lookup(requests);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("backend '" + c.backendName + "' lookup failed: " + e, true,
-            e);
-      }
-      mailbox.add(new Message.LookedUp(inc, c.name, ids, found, error));
-    });
+    c.dispatch(Cluster.Call.LOOKUP, backend -> backend.lookup(requests), (found, error) ->
+        mailbox.add(new Message.LookedUp(inc, c.name, ids, found == null ? Map.of() : found,
+            error)));
   }
 
   private void onLookedUp(Message.LookedUp m) {
@@ -1079,18 +1044,9 @@ public final class JobManager implements Runnable {
     inFlight++;
     var inc = incarnation;
     var asked = refs.stream().map(JobRef::jobId).toList();
-    c.execute(() -> {
-      Map<String, JobStatus> statuses = Map.of();
-      BackendException error = null;
-      try {
-        statuses = c.backend.poll(refs);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("backend '" + c.backendName + "' poll failed: " + e, true, e);
-      }
-      mailbox.add(new Message.Polled(inc, c.name, asked, statuses, error));
-    });
+    c.dispatch(Cluster.Call.POLL, backend -> backend.poll(refs), (statuses, error) ->
+        mailbox.add(new Message.Polled(inc, c.name, asked,
+            statuses == null ? Map.of() : statuses, error)));
   }
 
   private void onPolled(Message.Polled m) {
@@ -1239,17 +1195,10 @@ public final class JobManager implements Runnable {
     var spec = job.spec();
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      BackendException error = null;
-      try {
-        c.backend.collect(ref, spec);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("collecting outputs failed: " + e, false, e);
-      }
-      mailbox.add(new Message.Collected(inc, ref.jobId(), status, error));
-    });
+    c.dispatch(Cluster.Call.COLLECT, backend -> {
+      backend.collect(ref, spec);
+      return null;
+    }, (none, error) -> mailbox.add(new Message.Collected(inc, ref.jobId(), status, error)));
   }
 
   private void onCollected(Message.Collected m) {
@@ -1351,18 +1300,11 @@ public final class JobManager implements Runnable {
         }
       }
     }
-    c.execute(() -> {
-      BackendException error = null;
-      try {
-        c.backend.cancel(refs);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("cancel failed: " + e, true, e);
-      }
-      mailbox.add(new Message.CancelSent(inc, c.name, refs.stream().map(JobRef::jobId).toList(),
-          error));
-    });
+    var ids = refs.stream().map(JobRef::jobId).toList();
+    c.dispatch(Cluster.Call.CANCEL, backend -> {
+      backend.cancel(refs);
+      return null;
+    }, (none, error) -> mailbox.add(new Message.CancelSent(inc, c.name, ids, error)));
   }
 
   private void onCancelSent(Message.CancelSent m) {
