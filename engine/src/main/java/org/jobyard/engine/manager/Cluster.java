@@ -159,6 +159,12 @@ public final class Cluster implements AutoCloseable {
     return new Health(lastError, polls, submitCalls);
   }
 
+  /** The job's submission outcome is unknown: it is looked up by tag before anything else. */
+  void lookUp(Job job) {
+    job.lookupNeeded = true;
+    needLookup.add(job.id);
+  }
+
   /** Room for one more job: under {@code max_jobs}, and under {@code max_pending} if set. */
   boolean hasRoom(int pending) {
     return live.size() < limit && (policy.maxPending() == 0 || pending < policy.maxPending());

@@ -717,8 +717,7 @@ public final class JobManager implements Runnable {
   }
 
   private void needLookup(Cluster c, Job job) {
-    job.lookupNeeded = true;
-    c.needLookup.add(job.id);
+    c.lookUp(job);
   }
 
   /** Moves queued jobs to SUBMITTING where clusters have room, and starts due polls. */
@@ -1424,86 +1423,18 @@ public final class JobManager implements Runnable {
 
   // ---------------------------------------------------------------- recovery
 
-  /** Rebuilds the live jobs from the store; jobs caught mid-submission are looked up first. */
+  /**
+   * Rebuilds the live jobs from the store ({@link Recovery}); outbox entries committed before a
+   * crash but not carried out are carried out now.
+   */
   private void recover() {
     seq = store.maxSeq();
     outboxSeq = store.maxOutboxId();
-    // cleanups committed before a crash but not carried out: do them now, once
     store.outbox().forEach(this::runOutbox);
-    var live = store.liveJobsWithAttempts();
-    int adopted = 0;
-    for (var entry : live) {
-      var row = entry.job();
-      // the spec is parsed when the job first needs it (QUEUED jobs below, submits, retries)
-      var job = new Job(row.id(), row.seq(), row.owner(), row.name(), row.session(), null,
-          row.spec(), defaultClusters, row.createdAt());
-      job.desired = row.desired();
-      job.state = row.state();
-      job.attempt = row.attempt();
-      job.clusterIndex = row.clusterIndex();
-      job.retriesLeft = row.retriesLeft();
-      job.exitCode = row.exitCode();
-      job.reason = row.reason();
-      var a = entry.attempt();
-      var cluster = a == null ? null : clusters.get(a.cluster());
-      if (row.state() == JobState.QUEUED || a == null) {
-        String current;
-        try {
-          current = job.currentCluster();
-        } catch (IllegalStateException e) {
-          LOG.error("{}; marking it failed", e.getMessage());
-          job.state = JobState.FAILED;
-          job.reason = "stored spec unreadable";
-          changes.add(new Change.UpdateJob(job.row(Instant.now())));
-          continue;
-        }
-        var target = current == null ? null : clusters.get(current);
-        if (target == null) {
-          job.state = JobState.FAILED;
-          job.reason = "cluster '" + job.currentCluster() + "' is no longer configured";
-          changes.add(new Change.UpdateJob(job.row(Instant.now())));
-          continue;
-        }
-        if (job.state != JobState.QUEUED) {
-          job.state = JobState.QUEUED;
-          changes.add(new Change.UpdateJob(job.row(Instant.now())));
-        }
-        jobs.put(job.id, job);
-        target.queue.add(job);
-        continue;
-      }
-      if (cluster == null) {
-        job.state = JobState.FAILED;
-        job.reason = "cluster '" + a.cluster() + "' is no longer configured; the job's state "
-            + "there is unknown";
-        changes.add(new Change.UpdateJob(job.row(Instant.now())));
-        continue;
-      }
-      job.cluster = a.cluster();
-      job.attemptState = a.state();
-      job.attemptCreatedAt = a.createdAt();
-      job.nativeState = a.nativeState();
-      if (a.nativeId() != null) {
-        job.adopt(new JobRef(job.id, a.nativeId(), StoredJson.attributes(a.attributes())));
-      }
-      jobs.put(job.id, job);
-      cluster.live.add(job.id);
-      if (job.ref == null) {
-        // intent committed, outcome unknown: ask the batch system by tag
-        needLookup(cluster, job);
-        if (job.state != JobState.CANCELLING) {
-          job.state = JobState.SUBMITTING;
-        }
-      } else if (job.state == JobState.CANCELLING) {
-        job.cancelSentAt = 1;
-        cluster.cancelling.add(job.id);
-      }
-      cluster.pollWanted = true;
-      adopted++;
-    }
-    if (!live.isEmpty()) {
-      LOG.info("recovered {} live job(s), {} with a backend attempt", jobs.size(), adopted);
-    }
+    var recovered = Recovery.rebuild(store.liveJobsWithAttempts(), clusters, defaultClusters,
+        Instant.now());
+    jobs.putAll(recovered.jobs());
+    changes.addAll(recovered.changes());
   }
 
   static String newId() {
