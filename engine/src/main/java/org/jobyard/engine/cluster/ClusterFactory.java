@@ -22,8 +22,8 @@ import org.jobyard.engine.plugin.PluginRegistry;
 import org.jobyard.engine.transport.NoTransport;
 import org.jobyard.engine.transport.http.HttpFactory;
 import org.jobyard.engine.transport.local.LocalTransport;
+import org.jobyard.engine.transport.ssh.SshPools;
 import org.jobyard.engine.transport.ssh.SshSettings;
-import org.jobyard.engine.transport.ssh.SshTransport;
 
 /**
  * Makes the configured clusters: the transport and HTTPS client its backend requires, its
@@ -34,6 +34,8 @@ public final class ClusterFactory {
   private final PluginRegistry plugins;
   private final java.util.function.BiFunction<String, Backend, Backend> wrap;
   private final ClusterConditions conditions;
+  /** One SSH pool per host and account, shared by every cluster reaching it. */
+  private final SshPools pools = new SshPools();
 
   public ClusterFactory(EngineConfig config, PluginRegistry plugins) {
     this(config, plugins, (name, backend) -> backend, new ClusterConditions());
@@ -108,7 +110,8 @@ public final class ClusterFactory {
           PluginCalls.create(provider, context)), client));
       var interval = cc.pollInterval() != null ? cc.pollInterval()
           : config.engine().pollInterval();
-      return new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(), interval);
+      return new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(), interval,
+          cc.policy());
     } catch (ConfigurationException e) {
       closeQuietly(transport, client);
       throw new ConfigException(e.getMessage(), e);
@@ -180,7 +183,7 @@ public final class ClusterFactory {
       case "ssh" -> {
         try {
           var block = new java.util.LinkedHashMap<String, Object>(cc.transport());
-          yield SshTransport.open(SshSettings.fromMap(block));
+          yield pools.open(cc.name(), SshSettings.fromMap(block));
         } catch (ConfigurationException e) {
           throw new ConfigException(where + ".transport: " + e.getMessage(), e);
         } catch (TransportException e) {

@@ -378,7 +378,8 @@ public final class ConfigLoader {
     while (it.hasNext()) {
       var f = it.next();
       switch (f.getKey()) {
-        case "backend", "transport", "poll_interval", "max_jobs", "users" -> { }
+        case "backend", "transport", "poll_interval", "max_jobs", "users", "held_timeout",
+            "submit_rate", "max_pending", "keep_sandbox" -> { }
         default -> {
           if (f.getValue().isContainerNode()) {
             throw new ConfigException(where + "." + f.getKey()
@@ -396,7 +397,27 @@ public final class ConfigLoader {
     unode.forEach(u -> users.add(u.asText()));
     return new ClusterConfig(name, backend.asText(), transport, settings,
         duration(node, "poll_interval", null, where + ".poll_interval"),
-        integer(node, "max_jobs", 0, where + ".max_jobs"), users);
+        integer(node, "max_jobs", 0, where + ".max_jobs"), users, policy(node, where));
+  }
+
+  /** The engine's pacing of one cluster: held_timeout, submit_rate, max_pending, keep_sandbox. */
+  private static ClusterConfig.Policy policy(JsonNode node, String where) {
+    var rate = node.path("submit_rate");
+    double submitRate = 0;
+    if (!rate.isMissingNode() && !rate.isNull()) {
+      if (!rate.isNumber() || rate.asDouble() <= 0 || !Double.isFinite(rate.asDouble())) {
+        throw new ConfigException(where + ".submit_rate: expected jobs per second, a number "
+            + "above 0 such as 5 or 0.5, got '" + rate.asText() + "'");
+      }
+      submitRate = rate.asDouble();
+    }
+    int maxPending = integer(node, "max_pending", 0, where + ".max_pending");
+    if (maxPending < 0) {
+      throw new ConfigException(where + ".max_pending: expected 0 (no limit) or more, got "
+          + maxPending);
+    }
+    return new ClusterConfig.Policy(duration(node, "held_timeout", null, where + ".held_timeout"),
+        submitRate, maxPending, bool(node, "keep_sandbox", where + ".keep_sandbox"));
   }
 
   private static String text(JsonNode node, String field, String fallback) {

@@ -10,8 +10,10 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.jobyard.api.Backend;
+import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.Transport;
+import org.jobyard.engine.config.ClusterConfig;
 
 /**
  * One configured cluster: its backend, and the one worker thread that calls it (the SPI promises
@@ -25,6 +27,9 @@ public final class Cluster implements AutoCloseable {
   final Set<Capability> capabilities;
   final int limit;
   final Duration pollInterval;
+  final ClusterConfig.Policy policy;
+  /** Paces submissions to {@code submit_rate}; owned by the manager's thread. */
+  final SubmitPace pace;
   private final ExecutorService worker;
 
   // owned by the manager's thread
@@ -39,16 +44,28 @@ public final class Cluster implements AutoCloseable {
   boolean pollWanted;
   boolean pollDueScheduled;
   boolean submitInFlight;
+  /** A wake-up for the next paced submission is scheduled. */
+  boolean paceWakeScheduled;
   long nextPollAt;
   long unavailableUntil;
-  /** Lookups in a row that the batch system did not answer: their back-off doubles. */
-  int lookupFailures;
+  /** Calls in a row the cluster refused or did not answer: the back-off doubles with each. */
+  int failures;
+  /** Outbox entries (cancels of abandoned attempts, cleanups) waiting for the cluster. */
+  final Set<Long> outbox = new LinkedHashSet<>();
+  /** Jobs whose lost clock ran out: looked up by tag once before they are declared lost. */
+  final Set<String> lostChecks = new LinkedHashSet<>();
   volatile String lastError;
   volatile long polls;
   volatile long submitCalls;
 
   public Cluster(String name, String backendName, Backend backend, Transport transport,
       int maxJobs, Duration pollInterval) {
+    this(name, backendName, backend, transport, maxJobs, pollInterval,
+        ClusterConfig.Policy.DEFAULT);
+  }
+
+  public Cluster(String name, String backendName, Backend backend, Transport transport,
+      int maxJobs, Duration pollInterval, ClusterConfig.Policy policy) {
     this.name = requireNonNull(name, "name is null");
     this.backendName = requireNonNull(backendName, "backendName is null");
     this.backend = requireNonNull(backend, "backend is null");
@@ -56,6 +73,8 @@ public final class Cluster implements AutoCloseable {
     this.capabilities = Set.copyOf(backend.capabilities());
     this.limit = maxJobs > 0 ? maxJobs : backend.slots().orElse(100_000);
     this.pollInterval = requireNonNull(pollInterval, "pollInterval is null");
+    this.policy = requireNonNull(policy, "policy is null");
+    this.pace = new SubmitPace(policy.submitRate());
     this.worker = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
         .name("cluster-" + name).factory());
   }
@@ -87,6 +106,47 @@ public final class Cluster implements AutoCloseable {
     });
   }
 
+  /** What the engine asks of a backend; names the call in errors and decides their class. */
+  enum Call {
+    SUBMIT, POLL, LOOKUP, CANCEL, HOLD, RELEASE, COLLECT, CLEAN;
+
+    String label() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** One backend call. */
+  interface BackendWork<T> {
+    T run(Backend backend) throws BackendException;
+  }
+
+  /**
+   * The one way the manager calls the backend: on this cluster's worker (one call at a time, as
+   * the SPI promises), every failure a {@link BackendException}, then {@code report} with the
+   * result or the failure (from the worker; it posts to the manager's mailbox).
+   *
+   * <p>A {@code RuntimeException} is a plugin bug, classified here once: retryable for every call
+   * (unknown is not dead: a submit may have reached the batch system, and is looked up; a poll,
+   * cancel or cleanup is tried again), except {@code collect}, whose bug would strike again: the
+   * job fails with it.
+   */
+  <T> void dispatch(Call call, BackendWork<T> work,
+      java.util.function.BiConsumer<T, BackendException> report) {
+    execute(() -> {
+      T result = null;
+      BackendException error = null;
+      try {
+        result = work.run(backend);
+      } catch (BackendException e) {
+        error = e;
+      } catch (RuntimeException e) {
+        error = new BackendException("backend '" + backendName + "' of cluster '" + name + "': "
+            + call.label() + " failed unexpectedly: " + e, call != Call.COLLECT, e);
+      }
+      report.accept(result, error);
+    });
+  }
+
   /** Runs work on this cluster's worker, after the backend calls already queued. */
   public void call(Runnable work) {
     execute(work);
@@ -99,8 +159,27 @@ public final class Cluster implements AutoCloseable {
     return new Health(lastError, polls, submitCalls);
   }
 
-  boolean hasRoom() {
-    return live.size() < limit;
+  /** The job's submission outcome is unknown: it is looked up by tag before anything else. */
+  void lookUp(Job job) {
+    job.lookupNeeded = true;
+    needLookup.add(job.id);
+  }
+
+  /** Room for one more job: under {@code max_jobs}, and under {@code max_pending} if set. */
+  boolean hasRoom(int pending) {
+    return live.size() < limit && (policy.maxPending() == 0 || pending < policy.maxPending());
+  }
+
+  /** The cluster refused or did not answer: wait longer each time in a row before the next call. */
+  void failed(Duration base, long nowMillis) {
+    failures++;
+    unavailableUntil = Math.max(unavailableUntil,
+        nowMillis + Backoff.delay(base, failures, Backoff.RANDOM).toMillis());
+  }
+
+  /** The cluster answered: the next failure starts the back-off from its base again. */
+  void answered() {
+    failures = 0;
   }
 
   @Override

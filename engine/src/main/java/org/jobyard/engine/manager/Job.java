@@ -41,6 +41,10 @@ final class Job {
   Instant attemptStartedAt;
   Instant attemptEndedAt;
   long unknownSince;
+  /** Whether the lost clock already ran out once and a lookup found the job again. */
+  boolean lostChecked;
+  /** Since when the batch system holds the attempt without the user having asked; 0: not held. */
+  long heldSince;
   boolean collecting;
   boolean lookupNeeded;
   /** Why the attempt's submission is in doubt (logged when its lookup resolves it); or null. */
@@ -76,6 +80,11 @@ final class Job {
   void adopt(JobRef newRef) {
     ref = newRef;
     attributesJson = newRef == null ? null : StoredJson.attributes(newRef.attributes());
+  }
+
+  /** {@code ref}'s attributes as stored ("{}" for none). */
+  String attributesJson() {
+    return attributesJson == null ? "{}" : attributesJson;
   }
 
   /** The clusters the job may run on, in order. */

@@ -48,6 +48,9 @@ public final class JobManager implements Runnable {
   private static final long TICK_MILLIS = 200;
   private static final long POLL_SOON_DELAY_MILLIS = 10;
   private static final long CANCEL_RESEND_MILLIS = 30_000;
+  /** Outbox actions on a native job. */
+  private static final String CLEAN = "clean";
+  private static final String CANCEL = "cancel";
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final char[] ID_CHARS = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
@@ -74,6 +77,8 @@ public final class JobManager implements Runnable {
   private final List<Change> changes = new ArrayList<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
+  /** Outbox entries not yet carried out (their cluster did not answer), by id. */
+  private final Map<Long, JobStore.OutboxEntry> pendingOutbox = new HashMap<>();
   private long seq;
   private long outboxSeq;
   private int inFlight;
@@ -262,8 +267,11 @@ public final class JobManager implements Runnable {
       c.submitInFlight = false;
       c.pollWanted = false;
       c.pollDueScheduled = false;
-      c.lookupFailures = 0;
+      c.failures = 0;
+      c.outbox.clear();
+      c.lostChecks.clear();
     }
+    pendingOutbox.clear();
   }
 
   private void handleSafely(Message message) throws InterruptedException {
@@ -402,20 +410,20 @@ public final class JobManager implements Runnable {
       switch (job.state) {
         case QUEUED -> {
           clusters.get(job.currentCluster()).queue.remove(job);
-          finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+          finish(job, Transitions.Event.CANCELLED, null, "cancelled before it was submitted");
         }
         case SUBMITTING -> {
           var c = clusters.get(job.cluster);
           if (c.toSubmit.remove(job)) {
             // committed intent, but the backend never saw it: nothing to undo there
             endAttempt(c, job, JobState.CANCELLED, "cancelled before submission", Instant.now());
-            finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+            finish(job, Transitions.Event.CANCELLED, null, "cancelled before it was submitted");
           } else {
-            move(job, JobState.CANCELLING, "cancel requested during submission");
+            move(job, Transitions.Event.CANCEL_REQUESTED, "cancel requested during submission");
           }
         }
         case PENDING, RUNNING, PAUSED, CANCELLING -> {
-          move(job, JobState.CANCELLING, "cancel requested");
+          move(job, Transitions.Event.CANCEL_REQUESTED, "cancel requested");
           if (job.ref != null) {
             toSend.computeIfAbsent(clusters.get(job.cluster), k -> new ArrayList<>()).add(job.ref);
           }
@@ -448,7 +456,7 @@ public final class JobManager implements Runnable {
     job.clusterIndex = 0;
     job.retriesLeft = spec.retries();
     jobs.put(job.id, job);
-    move(job, JobState.QUEUED, "restarted");
+    move(job, Transitions.Event.RESTARTED, "restarted");
     job.exitCode = null;
     clusters.get(job.currentCluster()).queue.add(job);
     afterCommit.add(() -> m.reply().complete(job.id));
@@ -470,19 +478,40 @@ public final class JobManager implements Runnable {
           continue;
         }
         // written with the removal, carried out after it: a crash in between re-runs it at start
-        var entry = new JobStore.OutboxEntry(++outboxSeq, row.id(), "clean", StoredJson.write(Map.of(
-            "cluster", a.cluster(), "nativeId", a.nativeId(),
-            "attributes", a.attributes() == null ? "{}" : a.attributes())));
-        changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
-            entry.payload()));
-        afterCommit.add(() -> runCleanup(entry));
+        outbox(row.id(), CLEAN, a.cluster(), a.nativeId(),
+            a.attributes() == null ? "{}" : a.attributes());
       }
     }
     LOG.info("flushed {} job(s)", ids.size());
     afterCommit.add(() -> m.reply().complete(List.copyOf(ids)));
   }
 
-  private void runCleanup(JobStore.OutboxEntry entry) {
+  /**
+   * Records a side effect on a native job in the outbox, in this turn's batch, and carries it out
+   * once the batch is committed; until it succeeds it is tried again whenever the cluster answers
+   * (and at every start): a cancel of an abandoned attempt, a cleanup.
+   */
+  private void outbox(String jobId, String action, String cluster, String nativeId,
+      String attributesJson) {
+    var entry = new JobStore.OutboxEntry(++outboxSeq, jobId, action, StoredJson.write(Map.of(
+        "cluster", cluster, "nativeId", nativeId, "attributes", attributesJson)));
+    changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
+        entry.payload()));
+    afterCommit.add(() -> runOutbox(entry));
+  }
+
+  /**
+   * The attempt is given up while its native job may still exist (lost, held too long): a cancel
+   * of it goes to the outbox before the job may be submitted again, so the old attempt can never
+   * run next to the new one once the cluster answers.
+   */
+  private void abandon(Cluster c, Job job) {
+    if (job.ref != null) {
+      outbox(job.id, CANCEL, c.name, job.ref.nativeId(), job.attributesJson());
+    }
+  }
+
+  private void runOutbox(JobStore.OutboxEntry entry) {
     var payload = StoredJson.attributes(entry.payload());
     if (payload.isEmpty()) {
       LOG.warn("outbox entry {} unreadable, dropped: {}", entry.id(), entry.payload());
@@ -498,27 +527,40 @@ public final class JobManager implements Runnable {
     }
     var ref = new JobRef(entry.jobId(), payload.get("nativeId"),
         StoredJson.attributes(payload.get("attributes")));
+    pendingOutbox.put(entry.id(), entry);
+    c.outbox.remove(entry.id());
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      BackendException error = null;
-      try {
-        c.backend.clean(ref);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("clean failed: " + e, true, e);
+    var cancel = CANCEL.equals(entry.action());
+    c.dispatch(cancel ? Cluster.Call.CANCEL : Cluster.Call.CLEAN, backend -> {
+      if (cancel) {
+        backend.cancel(List.of(ref));
+      } else {
+        backend.clean(ref);
       }
-      mailbox.add(new Message.Cleaned(inc, entry.id(), error));
-    });
+      return null;
+    }, (none, error) -> mailbox.add(new Message.Cleaned(inc, entry.id(), error)));
   }
 
   private void onCleaned(Message.Cleaned m) {
     inFlight--;
+    var entry = pendingOutbox.get(m.outboxId());
+    var c = entry == null ? null
+        : clusters.get(StoredJson.attributes(entry.payload()).get("cluster"));
     if (m.error() != null) {
-      LOG.warn("cleanup {} failed, will retry at the next start: {}", m.outboxId(),
-          m.error().getMessage());
+      LOG.warn("{} of job {} (outbox {}) failed, will retry when the cluster answers: {}",
+          entry == null ? "outbox entry" : entry.action(), entry == null ? "?" : entry.jobId(),
+          m.outboxId(), m.error().getMessage());
+      if (c != null) {
+        c.lastError = m.error().getMessage();
+        c.failed(tuning.retryBackoff(), System.currentTimeMillis());
+        c.outbox.add(m.outboxId());
+      }
       return;
+    }
+    pendingOutbox.remove(m.outboxId());
+    if (c != null) {
+      c.answered();
     }
     changes.add(new Change.DeleteOutbox(m.outboxId()));
   }
@@ -537,7 +579,7 @@ public final class JobManager implements Runnable {
         case QUEUED -> {
           clusters.get(job.currentCluster()).queue.remove(job);
           job.desired = JobRow.Desired.PAUSE;
-          move(job, JobState.PAUSED, "paused before submission");
+          move(job, Transitions.Event.PAUSED_BY_USER, "paused before submission");
           paused.add(id);
         }
         case PENDING, RUNNING -> {
@@ -582,7 +624,7 @@ public final class JobManager implements Runnable {
         }
       } else {
         job.adopt(null);
-        move(job, JobState.QUEUED, "resumed");
+        move(job, Transitions.Event.RESUMED, "resumed");
         queueUnlessWaiting(job); // i20
       }
     }
@@ -593,22 +635,15 @@ public final class JobManager implements Runnable {
   private void dispatchHold(Cluster c, List<JobRef> refs, boolean hold) {
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      BackendException error = null;
-      try {
-        if (hold) {
-          c.backend.hold(refs);
-        } else {
-          c.backend.release(refs);
-        }
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException((hold ? "hold" : "release") + " failed: " + e, true, e);
+    var ids = refs.stream().map(JobRef::jobId).toList();
+    c.dispatch(hold ? Cluster.Call.HOLD : Cluster.Call.RELEASE, backend -> {
+      if (hold) {
+        backend.hold(refs);
+      } else {
+        backend.release(refs);
       }
-      mailbox.add(new Message.CancelSent(inc, c.name, refs.stream().map(JobRef::jobId).toList(),
-          error));
-    });
+      return null;
+    }, (none, error) -> mailbox.add(new Message.CancelSent(inc, c.name, ids, error)));
   }
 
   private void onStop(Message.Stop m) {
@@ -649,6 +684,7 @@ public final class JobManager implements Runnable {
   private void onTick() {
     var now = System.currentTimeMillis();
     for (var c : clusters.values()) {
+      c.paceWakeScheduled = false;
       if (!c.live.isEmpty() && now >= c.nextPollAt) {
         c.pollWanted = true;
       }
@@ -663,6 +699,20 @@ public final class JobManager implements Runnable {
           if (!lookups.isEmpty()) {
             dispatchLookup(c, lookups);
           }
+        }
+        if (!c.lostChecks.isEmpty() && stopReply == null) {
+          var checks = c.lostChecks.stream().map(jobs::get)
+              .filter(j -> j != null && j.ref != null && c.name.equals(j.cluster)).toList();
+          c.lostChecks.clear();
+          if (!checks.isEmpty()) {
+            dispatchLookup(c, checks);
+          }
+        }
+        // outbox entries that failed: again, now that the back-off is over
+        if (!c.outbox.isEmpty() && stopReply == null) {
+          var due = c.outbox.stream().map(pendingOutbox::get).filter(e -> e != null).toList();
+          c.outbox.clear();
+          due.forEach(this::runOutbox);
         }
       }
       // a cancel that did not take resends after a while (only the jobs being cancelled are
@@ -680,18 +730,8 @@ public final class JobManager implements Runnable {
     }
   }
 
-  /** Retry back-off, doubled per failure in a row, at most a minute (or retry_backoff if more). */
-  private java.time.Duration lookupBackoff(int failures) {
-    var base = tuning.retryBackoff();
-    var cap = base.compareTo(java.time.Duration.ofMinutes(1)) > 0 ? base
-        : java.time.Duration.ofMinutes(1);
-    var wait = base.multipliedBy(1L << Math.min(failures - 1, 16));
-    return wait.compareTo(cap) > 0 ? cap : wait;
-  }
-
   private void needLookup(Cluster c, Job job) {
-    job.lookupNeeded = true;
-    c.needLookup.add(job.id);
+    c.lookUp(job);
   }
 
   /** Moves queued jobs to SUBMITTING where clusters have room, and starts due polls. */
@@ -702,11 +742,20 @@ public final class JobManager implements Runnable {
     var now = Instant.now();
     var nowMillis = now.toEpochMilli();
     for (var c : clusters.values()) {
-      while (!c.queue.isEmpty() && c.hasRoom() && nowMillis >= c.unavailableUntil) {
+      // max_pending counts the jobs waiting in the batch system's queue (a walk over the live
+      // jobs, so only when the cluster sets it); submit_rate keeps a backlog of a burst at most
+      int pending = c.policy.maxPending() > 0 ? waitingInQueue(c) : 0;
+      int staged = c.toSubmit.size();
+      while (!c.queue.isEmpty() && c.hasRoom(pending) && nowMillis >= c.unavailableUntil
+          && (!c.pace.limited() || staged <= c.policy.submitRate() * SubmitPace.BURST_SECONDS)) {
         var job = c.queue.poll();
         if (job.state != JobState.QUEUED || job.desired != JobRow.Desired.RUN) {
           continue;
         }
+        pending++;
+        staged++;
+        job.lostChecked = false;
+        job.heldSince = 0;
         job.attempt++;
         job.cluster = c.name;
         job.adopt(null);
@@ -719,7 +768,7 @@ public final class JobManager implements Runnable {
         job.unknownSince = 0;
         c.live.add(job.id);
         changes.add(new Change.InsertAttempt(job.attemptRow(c.backendName, now)));
-        move(job, JobState.SUBMITTING, null);
+        move(job, Transitions.Event.SUBMIT_INTENT, null);
         afterCommit.add(() -> {
           c.toSubmit.add(job);
           dispatchSubmits(c);
@@ -731,6 +780,17 @@ public final class JobManager implements Runnable {
     }
   }
 
+  private int waitingInQueue(Cluster c) {
+    int n = 0;
+    for (var id : c.live) {
+      var j = jobs.get(id);
+      if (j != null && (j.state == JobState.SUBMITTING || j.state == JobState.PENDING)) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   private void dispatchSubmits(Cluster c) {
     if (c.submitInFlight || c.toSubmit.isEmpty() || stopReply != null
         || System.currentTimeMillis() < c.unavailableUntil) {
@@ -738,6 +798,18 @@ public final class JobManager implements Runnable {
     }
     var batchSize = c.capabilities.contains(org.jobyard.api.Capability.BULK_SUBMIT)
         ? tuning.submitBatch() : 1;
+    // submit_rate: as many as the pace allows now; the tick comes back for the rest
+    batchSize = c.pace.take(Math.min(batchSize, c.toSubmit.size()), System.nanoTime());
+    if (batchSize == 0) {
+      if (!c.paceWakeScheduled && timer != null) {
+        // come back when the next job may go, not only at the next heartbeat
+        c.paceWakeScheduled = true;
+        timer.schedule(() -> mailbox.add(new Message.Tick()),
+            Math.max(1, c.pace.millisUntilNext(System.nanoTime())),
+            java.util.concurrent.TimeUnit.MILLISECONDS);
+      }
+      return;
+    }
     var batch = new ArrayList<Job>();
     while (batch.size() < batchSize && !c.toSubmit.isEmpty()) {
       var job = c.toSubmit.poll();
@@ -753,20 +825,9 @@ public final class JobManager implements Runnable {
     c.submitInFlight = true;
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      List<SubmitOutcome> outcomes = List.of();
-      BackendException error = null;
-      try {
-        outcomes = c.backend.submit(requests);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        // an exception nobody classified: the jobs may or may not have been submitted
-        error = new BackendException("backend '" + c.backendName + "' failed unexpectedly: " + e,
-            true, e);
-      }
-      mailbox.add(new Message.Submitted(inc, c.name, ids, outcomes, error));
-    });
+    c.dispatch(Cluster.Call.SUBMIT, backend -> backend.submit(requests), (outcomes, error) ->
+        mailbox.add(new Message.Submitted(inc, c.name, ids,
+            outcomes == null ? List.of() : outcomes, error)));
   }
 
   private void onSubmitted(Message.Submitted m) {
@@ -781,6 +842,8 @@ public final class JobManager implements Runnable {
     if (m.error() == null) {
       c.lastError = null;
     }
+    // the cluster refused for now or left us in doubt: back off once for the whole call
+    boolean backOff = false;
     for (var id : m.jobIds()) {
       var job = jobs.get(id);
       if (job == null) {
@@ -797,7 +860,7 @@ public final class JobManager implements Runnable {
           job.cancelSentAt = System.currentTimeMillis();
           changes.add(new Change.UpdateJob(job.row(now)));
         } else {
-          move(job, JobState.PENDING, null);
+          move(job, Transitions.Event.ACCEPTED, null);
         }
         MDC.put("job", id);
         LOG.debug("submitted {} to {} as {}", id, c.name, a.job().nativeId());
@@ -814,6 +877,7 @@ public final class JobManager implements Runnable {
       };
       if (doubt != null) {
         inDoubt(c, job, doubt);
+        backOff = true;
         job.doubtFromBug = outcome == null && m.error() != null
             && m.error().getCause() instanceof RuntimeException;
         continue;
@@ -821,14 +885,14 @@ public final class JobManager implements Runnable {
       var error = outcome instanceof SubmitOutcome.Rejected r ? r.error() : m.error();
       if (job.state == JobState.CANCELLING) {
         endAttempt(c, job, JobState.CANCELLED, "not submitted: " + error.getMessage(), now);
-        finish(job, JobState.CANCELLED, null, "cancelled during submission");
+        finish(job, Transitions.Event.CANCELLED, null, "cancelled during submission");
       } else if (error.isRetryable() && job.clusterIndex + 1 >= job.clusters().size()) {
         // the batch system said no for now and there is nowhere else to go: the same attempt,
         // after the back-off and after a lookup (an attempt is never submitted twice unasked)
         LOG.debug("job {}: cluster {} refused it for now, will retry: {}", id, c.name,
             error.getMessage());
         c.lastError = error.getMessage();
-        c.unavailableUntil = System.currentTimeMillis() + tuning.retryBackoff().toMillis();
+        backOff = true;
         job.doubt = null;
         needLookup(c, job);
       } else {
@@ -836,6 +900,11 @@ public final class JobManager implements Runnable {
         endAttempt(c, job, JobState.FAILED, error.getMessage(), now);
         nextClusterOrFail(job, "rejected by cluster '" + c.name + "': " + error.getMessage());
       }
+    }
+    if (backOff) {
+      c.failed(tuning.retryBackoff(), System.currentTimeMillis());
+    } else if (!byId.isEmpty()) {
+      c.answered();
     }
     if (!toCancel.isEmpty()) {
       afterCommit.add(() -> dispatchCancel(c, toCancel));
@@ -847,10 +916,10 @@ public final class JobManager implements Runnable {
     clusters.get(job.cluster).live.remove(job.id);
     if (job.clusterIndex + 1 < job.clusters().size()) {
       job.clusterIndex++;
-      move(job, JobState.QUEUED, reason + "; trying cluster '" + job.currentCluster() + "'");
+      move(job, Transitions.Event.NEW_ATTEMPT, reason + "; trying cluster '" + job.currentCluster() + "'");
       clusters.get(job.currentCluster()).queue.add(job);
     } else {
-      finish(job, JobState.FAILED, null, reason);
+      finish(job, Transitions.Event.FAILED, null, reason);
     }
   }
 
@@ -865,8 +934,6 @@ public final class JobManager implements Runnable {
     MDC.remove("job");
     job.doubt = reason;
     c.lastError = reason;
-    c.unavailableUntil = Math.max(c.unavailableUntil,
-        System.currentTimeMillis() + tuning.retryBackoff().toMillis());
     needLookup(c, job);
   }
 
@@ -875,19 +942,9 @@ public final class JobManager implements Runnable {
     var ids = batch.stream().map(j -> j.id).toList();
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      Map<String, JobRef> found = Map.of();
-      BackendException error = null;
-      try {
-        found = c.backend.lookup(requests);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("backend '" + c.backendName + "' lookup failed: " + e, true,
-            e);
-      }
-      mailbox.add(new Message.LookedUp(inc, c.name, ids, found, error));
-    });
+    c.dispatch(Cluster.Call.LOOKUP, backend -> backend.lookup(requests), (found, error) ->
+        mailbox.add(new Message.LookedUp(inc, c.name, ids, found == null ? Map.of() : found,
+            error)));
   }
 
   private void onLookedUp(Message.LookedUp m) {
@@ -896,25 +953,29 @@ public final class JobManager implements Runnable {
     var now = Instant.now();
     if (m.error() != null) {
       // the batch system did not answer: ask again, waiting longer each time, never submit
-      c.lookupFailures++;
-      var wait = lookupBackoff(c.lookupFailures);
-      LOG.warn("lookup of {} job(s) on cluster {} failed ({} time(s) in a row), asking again in "
-          + "{}s: {}", m.jobIds().size(), c.name, c.lookupFailures, wait.toSeconds(),
-          m.error().getMessage());
+      c.failed(tuning.retryBackoff(), System.currentTimeMillis());
+      LOG.warn("lookup of {} job(s) on cluster {} failed ({} failed call(s) in a row there), "
+          + "asking again in {}ms: {}", m.jobIds().size(), c.name, c.failures,
+          c.unavailableUntil - System.currentTimeMillis(), m.error().getMessage());
       c.lastError = m.error().getMessage();
-      c.unavailableUntil = System.currentTimeMillis() + wait.toMillis();
       for (var id : m.jobIds()) {
         var job = jobs.get(id);
-        if (job != null) {
+        if (job != null && job.ref != null) {
+          c.lostChecks.add(id); // unknown is not lost while the cluster does not answer
+        } else if (job != null) {
           needLookup(c, job);
         }
       }
       return;
     }
-    c.lookupFailures = 0;
+    c.answered();
     for (var id : m.jobIds()) {
       var job = jobs.get(id);
       if (job == null) {
+        continue;
+      }
+      if (job.ref != null) {
+        lostCheckAnswered(c, job, m.found().get(id), now);
         continue;
       }
       var doubt = job.doubt;
@@ -941,11 +1002,11 @@ public final class JobManager implements Runnable {
         if (job.state == JobState.CANCELLING) {
           afterCommit.add(() -> dispatchCancel(c, List.of(ref)));
         } else {
-          move(job, JobState.PENDING, null);
+          move(job, Transitions.Event.ACCEPTED, null);
         }
       } else if (job.state == JobState.CANCELLING) {
         endAttempt(c, job, JobState.CANCELLED, "never reached the batch system", now);
-        finish(job, JobState.CANCELLED, null, "cancelled before it was submitted");
+        finish(job, Transitions.Event.CANCELLED, null, "cancelled before it was submitted");
       } else if (bug) {
         // a plugin bug would only strike again: no second submit, the job's next cluster or fail
         endAttempt(c, job, JobState.FAILED, doubt, now);
@@ -956,6 +1017,27 @@ public final class JobManager implements Runnable {
       }
     }
     afterCommit.add(() -> dispatchSubmits(c));
+  }
+
+  /** The lookup of a job whose lost clock ran out: found, it gets one more round; else lost. */
+  private void lostCheckAnswered(Cluster c, Job job, JobRef found, Instant now) {
+    var reason = job.doubt;
+    job.doubt = null;
+    if (!c.name.equals(job.cluster) || job.state.isTerminal() || job.collecting) {
+      return;
+    }
+    if (found == null) {
+      declareLost(c, job, reason == null ? "no news" : reason, now);
+      return;
+    }
+    LOG.info("job {}: cluster {} gave no news of it for {}s, but its tag was found ({}); "
+        + "waiting once more", job.id, c.name, tuning.lostAfter().toSeconds(), found.nativeId());
+    job.lostChecked = true;
+    job.unknownSince = now.toEpochMilli();
+    if (!found.nativeId().equals(job.ref.nativeId())) {
+      job.adopt(found);
+      changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
+    }
   }
 
   // ---------------------------------------------------------------- polling
@@ -976,18 +1058,10 @@ public final class JobManager implements Runnable {
     c.pollInFlight = true;
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      Map<String, JobStatus> statuses = Map.of();
-      BackendException error = null;
-      try {
-        statuses = c.backend.poll(refs);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("backend '" + c.backendName + "' poll failed: " + e, true, e);
-      }
-      mailbox.add(new Message.Polled(inc, c.name, statuses, error));
-    });
+    var asked = refs.stream().map(JobRef::jobId).toList();
+    c.dispatch(Cluster.Call.POLL, backend -> backend.poll(refs), (statuses, error) ->
+        mailbox.add(new Message.Polled(inc, c.name, asked,
+            statuses == null ? Map.of() : statuses, error)));
   }
 
   private void onPolled(Message.Polled m) {
@@ -998,31 +1072,31 @@ public final class JobManager implements Runnable {
     if (m.error() != null) {
       // Unknown is not dead: an unanswered poll changes no job.
       c.lastError = m.error().getMessage();
+      c.failed(tuning.retryBackoff(), System.currentTimeMillis());
+      c.nextPollAt = Math.max(c.nextPollAt, c.unavailableUntil);
       LOG.warn("poll of cluster {} failed ({}): {}", c.name,
           m.error().isRetryable() ? "will retry" : "not retryable", m.error().getMessage());
       return;
     }
     c.lastError = null;
+    c.answered();
     var now = Instant.now();
     var nowMillis = now.toEpochMilli();
-    for (var e : m.statuses().entrySet()) {
-      var job = jobs.get(e.getKey());
+    for (var id : m.asked()) {
+      var job = jobs.get(id);
       if (job == null || job.ref == null || !c.name.equals(job.cluster) || job.collecting) {
         continue;
       }
-      var status = e.getValue();
+      // the batch system answered, but not about this job: that is no news, not an end
+      var status = m.statuses().getOrDefault(id, new JobStatus.Unknown("cluster '" + c.name
+          + "' answered the poll without this job"));
       if (status instanceof JobStatus.Unknown u) {
-        if (job.unknownSince == 0) {
-          job.unknownSince = nowMillis;
-        } else if (nowMillis - job.unknownSince > tuning.lostAfter().toMillis()) {
-          endAttempt(c, job, JobState.FAILED, "lost: " + u.reason(), now);
-          retryOrFinish(job, JobState.FAILED, null, true, "lost: cluster '" + c.name
-              + "' could not account for the job for " + tuning.lostAfter().toSeconds() + "s ("
-              + u.reason() + ")");
-        }
+        lostClock(c, job, u.reason(), now);
         continue;
       }
       job.unknownSince = 0;
+      job.lostChecked = false;
+      job.heldSince = status instanceof JobStatus.Held ? job.heldSince : 0;
       var changed = !status.nativeState().equals(job.nativeState);
       job.nativeState = status.nativeState();
       // [issue 14, SPI] attribute updates from the poll: stored with this poll's state changes
@@ -1034,7 +1108,11 @@ public final class JobManager implements Runnable {
       switch (status) {
         case JobStatus.Pending p -> observe(c, job, JobState.PENDING, p.reason(), changed, now);
         case JobStatus.Running r -> observe(c, job, JobState.RUNNING, null, changed, now);
-        case JobStatus.Held h -> observe(c, job, JobState.PAUSED, h.reason(), changed, now);
+        case JobStatus.Held h -> {
+          if (!heldTooLong(c, job, h, now)) {
+            observe(c, job, JobState.PAUSED, h.reason(), changed, now);
+          }
+        }
         case JobStatus.Exited x -> collect(c, job, status);
         case JobStatus.Failed f -> collect(c, job, status);
         case JobStatus.Cancelled x -> collect(c, job, status);
@@ -1050,6 +1128,65 @@ public final class JobManager implements Runnable {
     }
   }
 
+  /**
+   * A job the batch system cannot account for: after {@code lost_after} without news it is looked
+   * up by its tag once; if that finds nothing (or the clock runs out again), the attempt is lost:
+   * its native job is cancelled through the outbox, and the job retried or failed.
+   */
+  private void lostClock(Cluster c, Job job, String reason, Instant now) {
+    var nowMillis = now.toEpochMilli();
+    if (job.unknownSince == 0) {
+      job.unknownSince = nowMillis;
+      return;
+    }
+    if (nowMillis - job.unknownSince <= tuning.lostAfter().toMillis()
+        || c.lostChecks.contains(job.id)) {
+      return;
+    }
+    if (!job.lostChecked) {
+      job.doubt = reason;
+      c.lostChecks.add(job.id);
+      return;
+    }
+    declareLost(c, job, reason, now);
+  }
+
+  private void declareLost(Cluster c, Job job, String reason, Instant now) {
+    var why = "lost on cluster '" + c.name + "': no news of it for "
+        + tuning.lostAfter().toSeconds() + "s and its tag was not found (" + reason + ")";
+    endAttempt(c, job, JobState.FAILED, why, now);
+    abandon(c, job);
+    retryOrFinish(job, null, true, why);
+  }
+
+  /**
+   * A hold the user did not ask for, kept past the cluster's {@code held_timeout}: the attempt is
+   * abandoned (cancelled through the outbox) and the job retried or failed with the hold reason.
+   * A job the user paused is held on purpose and never times out.
+   */
+  private boolean heldTooLong(Cluster c, Job job, JobStatus.Held held, Instant now) {
+    var timeout = c.policy.heldTimeout();
+    if (timeout == null || job.desired != JobRow.Desired.RUN
+        || job.state == JobState.CANCELLING) {
+      job.heldSince = 0;
+      return false;
+    }
+    var nowMillis = now.toEpochMilli();
+    if (job.heldSince == 0) {
+      job.heldSince = nowMillis;
+    }
+    if (nowMillis - job.heldSince <= timeout.toMillis()) {
+      return false;
+    }
+    var why = "held by cluster '" + c.name + "' for longer than its held_timeout ("
+        + timeout.toSeconds() + "s): " + (held.reason() == null ? held.nativeState()
+        : held.reason());
+    endAttempt(c, job, JobState.FAILED, why, now);
+    abandon(c, job);
+    retryOrFinish(job, null, true, why);
+    return true;
+  }
+
   private void observe(Cluster c, Job job, JobState state, String reason, boolean changed,
       Instant now) {
     if (job.state == JobState.CANCELLING) {
@@ -1059,10 +1196,15 @@ public final class JobManager implements Runnable {
       }
       return;
     }
-    if (job.state != state && job.state.canMoveTo(state)) {
+    var event = switch (state) {
+      case PENDING -> Transitions.Event.SEEN_PENDING;
+      case RUNNING -> Transitions.Event.SEEN_RUNNING;
+      default -> Transitions.Event.SEEN_HELD;
+    };
+    if (job.state != state && Transitions.allows(job.state, event)) {
       job.attemptState = state;
       changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
-      move(job, state, reason);
+      move(job, event, reason);
     } else if (changed) {
       changes.add(new Change.UpdateAttempt(job.attemptRow(c.backendName, now)));
     }
@@ -1074,17 +1216,10 @@ public final class JobManager implements Runnable {
     var spec = job.spec();
     inFlight++;
     var inc = incarnation;
-    c.execute(() -> {
-      BackendException error = null;
-      try {
-        c.backend.collect(ref, spec);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("collecting outputs failed: " + e, false, e);
-      }
-      mailbox.add(new Message.Collected(inc, ref.jobId(), status, error));
-    });
+    c.dispatch(Cluster.Call.COLLECT, backend -> {
+      backend.collect(ref, spec);
+      return null;
+    }, (none, error) -> mailbox.add(new Message.Collected(inc, ref.jobId(), status, error)));
   }
 
   private void onCollected(Message.Collected m) {
@@ -1109,29 +1244,30 @@ public final class JobManager implements Runnable {
         var succeeded = RetryRules.succeeded(job.spec(), x.exitCode()); // i20: success_exit_codes
         if (succeeded && outputProblem == null) {
           endAttempt(c, job, JobState.SUCCEEDED, x.reason(), now);
-          finish(job, JobState.SUCCEEDED, x.exitCode(), null);
+          cleanAfterCollect(c, job);
+          finish(job, Transitions.Event.SUCCEEDED, x.exitCode(), null);
         } else {
           var reason = succeeded ? outputProblem : "exited with code " + x.exitCode()
               + (x.reason() == null ? "" : " (" + x.reason() + ")");
           endAttempt(c, job, JobState.FAILED, reason, now);
-          retryOrFinish(job, JobState.FAILED, x.exitCode(), false, reason);
+          retryOrFinish(job, x.exitCode(), false, reason);
         }
       }
       case JobStatus.Failed f -> {
         job.exitCode = f.exitCode() < 0 ? null : f.exitCode();
         endAttempt(c, job, JobState.FAILED, f.reason(), now);
-        retryOrFinish(job, JobState.FAILED, job.exitCode, true, f.reason());
+        retryOrFinish(job, job.exitCode, true, f.reason());
       }
       case JobStatus.Cancelled x -> {
         endAttempt(c, job, JobState.CANCELLED, x.reason(), now);
         if (job.desired == JobRow.Desired.PAUSE) {
           c.live.remove(job.id);
           job.adopt(null);
-          move(job, JobState.PAUSED, "paused: stopped on cluster '" + c.name + "'");
+          move(job, Transitions.Event.PAUSED_BY_USER, "paused: stopped on cluster '" + c.name + "'");
         } else if (job.desired == JobRow.Desired.CANCEL) {
-          finish(job, JobState.CANCELLED, null, x.reason() == null ? "cancelled" : x.reason());
+          finish(job, Transitions.Event.CANCELLED, null, x.reason() == null ? "cancelled" : x.reason());
         } else {
-          finish(job, JobState.CANCELLED, null, "cancelled outside Jobyard"
+          finish(job, Transitions.Event.CANCELLED, null, "cancelled outside Jobyard"
               + (x.reason() == null ? "" : ": " + x.reason()));
         }
       }
@@ -1139,20 +1275,33 @@ public final class JobManager implements Runnable {
     }
   }
 
-  /** {@code lost}: the attempt ended without an exit code (lost, evicted, node failure). */
-  private void retryOrFinish(Job job, JobState state, Integer exitCode, boolean lost,
-      String reason) {
-    clusters.get(job.cluster).live.remove(job.id);
+  /**
+   * A job that succeeded and whose outputs came home leaves nothing on the cluster worth its quota:
+   * its sandbox is cleaned through the outbox (so a crash cannot skip or half-do it), unless the
+   * cluster keeps sandboxes ({@code keep_sandbox}) or the job's stdout or stderr has no file of
+   * its own, when the sandbox holds the only log (read by {@code logs}; {@code flush} cleans it).
+   */
+  private void cleanAfterCollect(Cluster c, Job job) {
+    var spec = job.spec();
+    if (c.policy.keepSandbox() || job.ref == null || spec.stdout() == null
+        || spec.stderr() == null) {
+      return;
+    }
+    outbox(job.id, CLEAN, c.name, job.ref.nativeId(), job.attributesJson());
+  }
+
+  /** {@code lost}: the attempt ended without an exit code (lost, evicted, held, node failure). */
+  private void retryOrFinish(Job job, Integer exitCode, boolean lost, String reason) {
     if (job.desired == JobRow.Desired.RUN && job.retriesLeft > 0
         && RetryRules.covers(job.spec(), exitCode, lost)) { // i20: retry_on
       job.retriesLeft--;
       job.exitCode = exitCode;
       job.clusterIndex = RetryRules.clusterForRetry(job.spec(), job.clusterIndex,
           job.clusters().size()); // i20: retry_elsewhere
-      move(job, JobState.QUEUED, reason + "; retrying (" + job.retriesLeft + " retries left)");
+      move(job, Transitions.Event.NEW_ATTEMPT, reason + "; retrying (" + job.retriesLeft + " retries left)");
       clusters.get(job.currentCluster()).queue.add(job);
     } else {
-      finish(job, state, exitCode, reason);
+      finish(job, Transitions.Event.FAILED, exitCode, reason);
     }
   }
 
@@ -1177,18 +1326,11 @@ public final class JobManager implements Runnable {
         }
       }
     }
-    c.execute(() -> {
-      BackendException error = null;
-      try {
-        c.backend.cancel(refs);
-      } catch (BackendException e) {
-        error = e;
-      } catch (RuntimeException e) {
-        error = new BackendException("cancel failed: " + e, true, e);
-      }
-      mailbox.add(new Message.CancelSent(inc, c.name, refs.stream().map(JobRef::jobId).toList(),
-          error));
-    });
+    var ids = refs.stream().map(JobRef::jobId).toList();
+    c.dispatch(Cluster.Call.CANCEL, backend -> {
+      backend.cancel(refs);
+      return null;
+    }, (none, error) -> mailbox.add(new Message.CancelSent(inc, c.name, ids, error)));
   }
 
   private void onCancelSent(Message.CancelSent m) {
@@ -1210,14 +1352,28 @@ public final class JobManager implements Runnable {
 
   // ---------------------------------------------------------------- state changes
 
-  private void move(Job job, JobState to, String reason) {
+  /**
+   * Changes the job's state as the {@link Transitions} table says for {@code event}, and does the
+   * table's effects. A move the table forbids is a bug here: it fails tests (assertions) and is
+   * logged and ignored in production, where the job keeps its state.
+   */
+  private void move(Job job, Transitions.Event event, String reason) {
     var from = job.state;
-    if (from == to && reason == null) {
-      changes.add(new Change.UpdateJob(job.row(Instant.now())));
+    var outcome = Transitions.next(from, event).orElse(null);
+    assert outcome != null : "job " + job.id + ": " + event + " is forbidden in state " + from;
+    if (outcome == null) {
+      LOG.error("job {}: ignored {} in state {} (a bug in the job manager)", job.id, event, from);
       return;
     }
-    if (!from.canMoveTo(to)) {
-      LOG.warn("job {}: ignored a move from {} to {}", job.id, from, to);
+    if (outcome.effects().contains(Transitions.Effect.LEAVE_CLUSTER) && job.cluster != null) {
+      var c = clusters.get(job.cluster);
+      if (c != null) {
+        c.live.remove(job.id);
+      }
+    }
+    var to = outcome.state();
+    if (from == to && reason == null) {
+      changes.add(new Change.UpdateJob(job.row(Instant.now())));
       return;
     }
     job.state = to;
@@ -1230,16 +1386,15 @@ public final class JobManager implements Runnable {
     }
   }
 
-  private void finish(Job job, JobState to, Integer exitCode, String reason) {
-    if (job.cluster != null) {
-      var c = clusters.get(job.cluster);
-      if (c != null) {
-        c.live.remove(job.id);
-      }
-    }
+  /** The job's end: {@code event} must be one whose outcome {@link Transitions.Effect#END}s it. */
+  private void finish(Job job, Transitions.Event event, Integer exitCode, String reason) {
     job.exitCode = exitCode;
-    move(job, to, reason);
+    move(job, event, reason);
+    if (!job.state.isTerminal()) {
+      return; // forbidden, and logged: the job stays as it was
+    }
     jobs.remove(job.id);
+    var to = job.state;
     releaseDependents(job); // i20
     MDC.put("job", job.id);
     LOG.info("job {} ('{}') {}{}", job.id, job.name, to.name().toLowerCase(),
@@ -1296,94 +1451,19 @@ public final class JobManager implements Runnable {
 
   // ---------------------------------------------------------------- recovery
 
-  /** Rebuilds the live jobs from the store; jobs caught mid-submission are looked up first. */
+  /**
+   * Rebuilds the live jobs from the store ({@link Recovery}); outbox entries committed before a
+   * crash but not carried out are carried out now.
+   */
   private void recover() {
     seq = store.maxSeq();
     outboxSeq = store.maxOutboxId();
-    // cleanups committed before a crash but not carried out: do them now, once
-    store.outbox().forEach(this::runCleanup);
-    var live = store.liveJobsWithAttempts();
-    var gatedAtStart = new ArrayList<Job>();
-    int adopted = 0;
-    for (var entry : live) {
-      var row = entry.job();
-      // the spec is parsed when the job first needs it (QUEUED jobs below, submits, retries)
-      var job = new Job(row.id(), row.seq(), row.owner(), row.name(), row.session(), null,
-          row.spec(), defaultClusters, row.createdAt());
-      job.desired = row.desired();
-      job.state = row.state();
-      job.attempt = row.attempt();
-      job.clusterIndex = row.clusterIndex();
-      job.retriesLeft = row.retriesLeft();
-      job.exitCode = row.exitCode();
-      job.reason = row.reason();
-      var a = entry.attempt();
-      var cluster = a == null ? null : clusters.get(a.cluster());
-      if (row.state() == JobState.QUEUED || a == null) {
-        String current;
-        try {
-          current = job.currentCluster();
-        } catch (IllegalStateException e) {
-          LOG.error("{}; marking it failed", e.getMessage());
-          job.state = JobState.FAILED;
-          job.reason = "stored spec unreadable";
-          changes.add(new Change.UpdateJob(job.row(Instant.now())));
-          continue;
-        }
-        var target = current == null ? null : clusters.get(current);
-        if (target == null) {
-          job.state = JobState.FAILED;
-          job.reason = "cluster '" + job.currentCluster() + "' is no longer configured";
-          changes.add(new Change.UpdateJob(job.row(Instant.now())));
-          continue;
-        }
-        if (job.state != JobState.QUEUED) {
-          job.state = JobState.QUEUED;
-          changes.add(new Change.UpdateJob(job.row(Instant.now())));
-        }
-        jobs.put(job.id, job);
-        if (job.spec().after().isEmpty()) {
-          target.queue.add(job);
-        } else {
-          gatedAtStart.add(job); // i20: asked once every live job is loaded
-        }
-        continue;
-      }
-      if (cluster == null) {
-        job.state = JobState.FAILED;
-        job.reason = "cluster '" + a.cluster() + "' is no longer configured; the job's state "
-            + "there is unknown";
-        changes.add(new Change.UpdateJob(job.row(Instant.now())));
-        continue;
-      }
-      job.cluster = a.cluster();
-      job.attemptState = a.state();
-      job.attemptCreatedAt = a.createdAt();
-      job.attemptStartedAt = a.startedAt(); // i20: attempt times survive a restart
-      job.attemptEndedAt = a.endedAt();
-      job.nativeState = a.nativeState();
-      if (a.nativeId() != null) {
-        job.adopt(new JobRef(job.id, a.nativeId(), StoredJson.attributes(a.attributes())));
-      }
-      jobs.put(job.id, job);
-      cluster.live.add(job.id);
-      if (job.ref == null) {
-        // intent committed, outcome unknown: ask the batch system by tag
-        needLookup(cluster, job);
-        if (job.state != JobState.CANCELLING) {
-          job.state = JobState.SUBMITTING;
-        }
-      } else if (job.state == JobState.CANCELLING) {
-        job.cancelSentAt = 1;
-        cluster.cancelling.add(job.id);
-      }
-      cluster.pollWanted = true;
-      adopted++;
-    }
-    gatedAtStart.forEach(this::queueUnlessWaiting);
-    if (!live.isEmpty()) {
-      LOG.info("recovered {} live job(s), {} with a backend attempt", jobs.size(), adopted);
-    }
+    store.outbox().forEach(this::runOutbox);
+    var recovered = Recovery.rebuild(store.liveJobsWithAttempts(), clusters, defaultClusters,
+        Instant.now());
+    jobs.putAll(recovered.jobs());
+    changes.addAll(recovered.changes());
+    recovered.gated().forEach(this::queueUnlessWaiting); // i20
   }
 
   // ---------------------------------------------------------------- dependencies (i20)
@@ -1431,7 +1511,7 @@ public final class JobManager implements Runnable {
         }
       }
       case DependencyGate.Verdict.Never n ->
-          finish(job, JobState.CANCELLED, null, n.reason());
+          finish(job, Transitions.Event.CANCELLED, null, n.reason());
     }
   }
 

@@ -40,7 +40,7 @@ sealed interface Message {
 
   record Resume(List<String> jobIds, CompletableFuture<List<String>> reply) implements Command {}
 
-  /** A cleanup from the outbox finished (or failed, to be tried at the next start). */
+  /** An outbox entry (cleanup, cancel of an abandoned attempt) was carried out, or failed. */
   record Cleaned(long incarnation, long outboxId, BackendException error) implements Message {}
 
   /** Periodic: time to poll clusters whose interval elapsed, retry what waited. */
@@ -60,8 +60,9 @@ sealed interface Message {
   record Submitted(long incarnation, String cluster, List<String> jobIds,
       List<SubmitOutcome> outcomes, BackendException error) implements Message {}
 
-  record Polled(long incarnation, String cluster, Map<String, JobStatus> statuses,
-      BackendException error) implements Message {}
+  /** @param asked the jobs the poll asked about: one missing from {@code statuses} is unknown */
+  record Polled(long incarnation, String cluster, List<String> asked,
+      Map<String, JobStatus> statuses, BackendException error) implements Message {}
 
   record LookedUp(long incarnation, String cluster, List<String> jobIds,
       Map<String, JobRef> found, BackendException error) implements Message {}

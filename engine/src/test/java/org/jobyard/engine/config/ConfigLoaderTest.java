@@ -60,4 +60,38 @@ class ConfigLoaderTest {
     Files.writeString(f, "databse: {}\n");
     assertThatThrownBy(() -> ConfigLoader.load(home, f)).hasMessageContaining("databse");
   }
+
+  @Test
+  void readsAClustersPacingAndKeepsItFromTheBackend() throws Exception {
+    var f = home.resolve("paced.yaml");
+    Files.writeString(f, """
+        clusters:
+          hpc: {backend: slurm, submit_rate: 2.5, max_pending: 40, held_timeout: 2h,
+                keep_sandbox: true, partition: debug}
+          local: {backend: local}
+        """);
+    var c = ConfigLoader.load(home, f);
+    var hpc = c.clusters().get("hpc");
+    assertThat(hpc.policy()).isEqualTo(new ClusterConfig.Policy(Duration.ofHours(2), 2.5, 40,
+        true));
+    assertThat(hpc.settings()).containsOnlyKeys("partition");
+    assertThat(c.clusters().get("local").policy()).isEqualTo(ClusterConfig.Policy.DEFAULT);
+  }
+
+  @Test
+  void refusesABadPacingNamingTheSettingAndValue() throws Exception {
+    var f = home.resolve("bad-pace.yaml");
+    Files.writeString(f, "clusters:\n  x: {backend: local, submit_rate: 0}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("clusters.x.submit_rate").hasMessageContaining("'0'");
+    Files.writeString(f, "clusters:\n  x: {backend: local, max_pending: -3}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f))
+        .hasMessageContaining("clusters.x.max_pending").hasMessageContaining("-3");
+    Files.writeString(f, "clusters:\n  x: {backend: local, held_timeout: soon}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f))
+        .hasMessageContaining("clusters.x.held_timeout").hasMessageContaining("soon");
+    Files.writeString(f, "clusters:\n  x: {backend: local, keep_sandbox: maybe}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f))
+        .hasMessageContaining("clusters.x.keep_sandbox");
+  }
 }

@@ -46,6 +46,14 @@ final class FakeBackend implements Backend {
   /** Thrown by collect, when set. */
   volatile BackendException collectError;
   final AtomicInteger collects = new AtomicInteger();
+  /** Native ids the poll answers leave out, as a listing that skips a job. */
+  final Set<String> omitted = ConcurrentHashMap.newKeySet();
+  /** Cancels fail as if the cluster did not answer, when set. */
+  volatile boolean cancelDown;
+  /** Cancels that reached the batch system, by native id. */
+  final Map<String, AtomicInteger> cancels = new ConcurrentHashMap<>();
+  /** When each job was handed to the batch system (nanoTime), in order. */
+  final java.util.Queue<Long> submittedAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
 
   @Override
   public Set<Capability> capabilities() {
@@ -78,6 +86,7 @@ final class FakeBackend implements Backend {
       }
       if (jobs.putIfAbsent(r.tag(), exe) == null) {
         submits.incrementAndGet();
+        submittedAt.add(System.nanoTime());
       }
       out.add(new SubmitOutcome.Accepted(new JobRef(r.jobId(), r.tag(), Map.of("tag", r.tag()))));
     }
@@ -97,6 +106,9 @@ final class FakeBackend implements Backend {
     var out = new HashMap<String, JobStatus>();
     for (var ref : refs) {
       var exe = jobs.get(ref.nativeId());
+      if (omitted.contains(ref.nativeId())) {
+        continue;
+      }
       if (exe == null) {
         out.put(ref.jobId(), new JobStatus.Unknown("not in listing"));
       } else if (held.contains(ref.nativeId())) {
@@ -117,8 +129,13 @@ final class FakeBackend implements Backend {
   }
 
   @Override
-  public void cancel(List<JobRef> refs) {
+  public void cancel(List<JobRef> refs) throws BackendException {
     cancelCalls.incrementAndGet();
+    if (cancelDown) {
+      throw BackendException.unavailable("fake cluster does not answer cancels", null);
+    }
+    refs.forEach(r -> cancels.computeIfAbsent(r.nativeId(), k -> new AtomicInteger())
+        .incrementAndGet());
     if (ignoreCancel) {
       return;
     }

@@ -13,6 +13,7 @@ import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobSpec.Condition;
 import org.jobyard.api.JobSpec.Dependency;
 import org.jobyard.api.JobState;
+import org.jobyard.engine.config.ClusterConfig;
 import org.jobyard.engine.config.ConfigLoader;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.store.Database;
@@ -35,6 +36,16 @@ class JobManagerTest {
   int limit;
   /** When set, unanswered cancels are sent again after this instead of 30 s. */
   Duration cancelResend;
+  /** The pacing of cluster "fake". */
+  ClusterConfig.Policy policy = ClusterConfig.Policy.DEFAULT;
+
+  /** The spec with {@code retries}, and stdout/stderr files under {@code logs} if not null. */
+  static JobSpec spec(JobSpec s, int retries, Path logs) {
+    return new JobSpec(s.name(), null, null, s.steps(), s.environment(), null,
+        logs == null ? null : logs.resolve(s.name() + ".out").toString(),
+        logs == null ? null : logs.resolve(s.name() + ".err").toString(), null, null, null,
+        List.of(), List.of(), List.of(), retries, java.util.Map.of());
+  }
 
   record Running(Database db, JobStore store, StoreWriter writer, JobManager manager,
       Thread writerThread, Thread managerThread, Cluster cluster) {
@@ -76,7 +87,7 @@ class JobManagerTest {
     var store = new JobStore(db);
     var writer = new StoreWriter(store);
     var cluster = new Cluster("fake", "fake", backend, new LocalTransport(), limit,
-        Duration.ofMillis(50));
+        Duration.ofMillis(50), policy);
     var spare = new Cluster("spare", "fake", spareBackend, new LocalTransport(), 0,
         Duration.ofMillis(50));
     var manager = new JobManager(store, writer, tuning, List.of(cluster, spare),
@@ -438,8 +449,52 @@ class JobManagerTest {
     await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id) == JobState.FAILED);
     assertThat(backend.polls.get() - polls).as("polls that saw it Unknown first")
         .isGreaterThan(1);
-    assertThat(r.store().job(id).orElseThrow().reason()).contains("lost")
-        .contains("could not account for the job");
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("lost on cluster 'fake'")
+        .contains("not in listing");
+  }
+
+  @Test
+  void aJobMissingFromThePollResultIsLostAfterLostAfterAndItsAttemptCancelledOnce()
+      throws Exception {
+    var r = start(); // lost_after is 2 s here
+    var id = r.manager().submit("alice", List.of(JobSpec.of("skipped", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    var since = System.nanoTime();
+
+    backend.omitted.add(id + ".1"); // the cluster answers every poll, never about this job
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> stateOf(r, id) == JobState.FAILED);
+    // its tag is still found by a lookup, so it gets a second lost_after before it is lost
+    assertThat(Duration.ofNanos(System.nanoTime() - since)).isGreaterThan(Duration.ofSeconds(4));
+    assertThat(r.store().job(id).orElseThrow().reason()).contains("lost on cluster 'fake'")
+        .contains("answered the poll without this job");
+    await().atMost(Duration.ofSeconds(10)).until(() -> r.store().outbox().isEmpty());
+    assertThat(backend.cancels.get(id + ".1")).as("cancels of the abandoned attempt").hasValue(1);
+  }
+
+  @Test
+  void aRetriedJobsLostAttemptIsCancelledExactlyOnceAlsoAcrossACrash() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(spec(JobSpec.of("twice", "hang"), 1, null)))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    backend.cancelDown = true; // the cancel of the abandoned attempt cannot get through yet
+    backend.jobs.remove(id + ".1"); // the batch system forgot it: lost, then retried
+
+    await().atMost(Duration.ofSeconds(30)).until(() -> r.store().attempts(id).size() == 2
+        && stateOf(r, id) == JobState.RUNNING);
+    assertThat(r.store().outbox()).as("the cancel, recorded before the retry was submitted")
+        .singleElement().satisfies(e -> assertThat(e.payload()).contains(id + ".1"));
+    r.kill();
+    running = null;
+    backend.cancelDown = false;
+
+    var r2 = start();
+    await().atMost(Duration.ofSeconds(20)).until(() -> r2.store().outbox().isEmpty());
+    assertThat(backend.cancels.get(id + ".1")).as("cancels of the abandoned attempt").hasValue(1);
+    assertThat(backend.cancels).as("the retry is left running").doesNotContainKey(id + ".2");
+    assertThat(stateOf(r2, id)).isEqualTo(JobState.RUNNING);
   }
 
   @Test
@@ -796,5 +851,106 @@ class JobManagerTest {
       assertThat(running.store().attempts(id)).extracting(a -> a.cluster())
           .containsExactly("fake", "spare", "fake");
     }
+  }
+
+  @Test
+  void aJobHeldByTheBatchSystemFailsAfterHeldTimeoutWithTheHoldReason() throws Exception {
+    policy = new ClusterConfig.Policy(Duration.ofSeconds(1), 0, 0, false);
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("stuck", "pend"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.PENDING);
+    backend.held.add(id + ".1"); // held by the batch system, nobody asked for it
+
+    await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id) == JobState.FAILED);
+    assertThat(r.store().job(id).orElseThrow().reason())
+        .contains("held by cluster 'fake' for longer than its held_timeout (1s)")
+        .contains("JobHeldUser");
+    await().atMost(Duration.ofSeconds(10)).until(() -> r.store().outbox().isEmpty());
+    assertThat(backend.cancels.get(id + ".1")).as("the held attempt is cancelled").hasValue(1);
+  }
+
+  @Test
+  void aJobTheUserPausedStaysHeldPastHeldTimeout() throws Exception {
+    policy = new ClusterConfig.Policy(Duration.ofMillis(500), 0, 0, false);
+    backend.capabilities = java.util.Set.of(org.jobyard.api.Capability.BULK_SUBMIT,
+        org.jobyard.api.Capability.HOLD_RELEASE);
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("waits", "pend"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.PENDING);
+    r.manager().pause(List.of(id)).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.PAUSED);
+
+    var polls = backend.polls.get();
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(10))
+        .until(() -> stateOf(r, id) == JobState.PAUSED);
+    assertThat(backend.polls.get() - polls).as("polls that saw it held").isGreaterThan(5);
+    assertThat(backend.cancels).isEmpty();
+  }
+
+  @Test
+  void aClusterWithASubmitRateNeverGetsJobsFasterThanThat() throws Exception {
+    policy = new ClusterConfig.Policy(null, 5, 0, false);
+    var r = start();
+    var specs = new java.util.ArrayList<JobSpec>();
+    for (int i = 0; i < 15; i++) {
+      specs.add(JobSpec.of("paced-" + i, "ok"));
+    }
+    r.manager().submit("alice", specs).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(30)).until(() -> backend.submittedAt.size() == 15);
+
+    var at = List.copyOf(backend.submittedAt);
+    // 5 a second, and never more than one burst (a fifth of a second's worth) ahead of that
+    for (int i = 0; i < at.size(); i++) {
+      for (int j = i + 1; j < at.size(); j++) {
+        var seconds = (at.get(j) - at.get(i)) / 1e9;
+        assertThat(j - i).as("jobs %d..%d came within %.3fs", i, j, seconds)
+            .isLessThanOrEqualTo((int) Math.floor(seconds * 5 + 1.001));
+      }
+    }
+  }
+
+  @Test
+  void noMoreThanMaxPendingJobsWaitInTheBatchSystemsQueue() throws Exception {
+    policy = new ClusterConfig.Policy(null, 0, 2, false);
+    var r = start();
+    var specs = new java.util.ArrayList<JobSpec>();
+    for (int i = 0; i < 5; i++) {
+      specs.add(JobSpec.of("queued-" + i, "pend"));
+    }
+    var ids = r.manager().submit("alice", specs).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.submits.get() == 2);
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+        .until(() -> backend.submits.get() == 2);
+
+    backend.jobs.replaceAll((tag, exe) -> "hang"); // the two start running: room for two more
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.submits.get() == 4);
+    await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5))
+        .until(() -> backend.submits.get() == 4);
+    assertThat(ids.stream().filter(id -> stateOf(r, id) == JobState.QUEUED)).hasSize(1);
+  }
+
+  @Test
+  void aSucceededJobsSandboxIsCleanedOnceUnlessTheClusterKeepsSandboxes() throws Exception {
+    var r = start();
+    var ids = r.manager().submit("alice", List.of(spec(JobSpec.of("tidy", "ok"), 0, home),
+        spec(JobSpec.of("failing", "fail"), 0, home), JobSpec.of("no-log-file", "ok")))
+        .get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(10)).until(() -> ids.stream()
+        .allMatch(id -> stateOf(r, id).isTerminal()) && r.store().outbox().isEmpty());
+    assertThat(backend.cleaned.get(ids.get(0) + ".1")).hasValue(1);
+    assertThat(backend.cleaned).as("a failed job's sandbox is kept for a look; a job without "
+        + "its own log files keeps its only log").containsOnlyKeys(ids.get(0) + ".1");
+    r.stop();
+    running = null;
+
+    policy = new ClusterConfig.Policy(null, 0, 0, true);
+    var kept = start();
+    var id = kept.manager().submit("alice", List.of(spec(JobSpec.of("debug-me", "ok"), 0, home)))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(kept, id) == JobState.SUCCEEDED);
+    assertThat(kept.store().outbox()).isEmpty();
+    assertThat(backend.cleaned).doesNotContainKey(id + ".1");
   }
 }

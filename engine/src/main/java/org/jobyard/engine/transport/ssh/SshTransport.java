@@ -86,6 +86,8 @@ public final class SshTransport implements Transport, AutoCloseable {
   private boolean hostLost;
   private long lostSinceNanos;
   private boolean closed;
+  /** Clusters sharing this pool (guarded by {@code lock}); the last to close it closes it. */
+  private int users = 1;
   private int nextConnId = 1;
   private long handshakes;
   private long waits;
@@ -835,13 +837,38 @@ public final class SshTransport implements Transport, AutoCloseable {
     toClose.forEach(Session::disconnect);
   }
 
-  /** Closes every connection; running commands fail with a retryable error. */
+  /**
+   * One more user of this pool (a second cluster on the same host and account): the pool closes
+   * when the last of its users closes it.
+   *
+   * @throws IllegalStateException when the pool is already closed
+   */
+  public SshTransport share() {
+    lock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException(description + ": the SSH pool is closed");
+      }
+      users++;
+      return this;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Closes every connection once every user of the pool closed it; running commands fail with a
+   * retryable error.
+   */
   @Override
   public void close() {
     List<Conn> all;
     lock.lock();
     try {
       if (closed) {
+        return;
+      }
+      if (--users > 0) {
         return;
       }
       closed = true;

@@ -1,0 +1,50 @@
+package org.jobyard.engine.cluster;
+
+import com.google.inject.AbstractModule;
+import com.google.inject.Provides;
+import com.google.inject.Singleton;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
+import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.manager.Cluster;
+import org.jobyard.engine.manager.JobManager;
+import org.jobyard.engine.metrics.EngineMetrics;
+import org.jobyard.engine.plugin.PluginRegistry;
+
+/**
+ * The plugins and the clusters made from them, each with its transport (one SSH pool per host
+ * and account, shared).
+ */
+public final class ClusterModule extends AbstractModule {
+
+  @Provides
+  @Singleton
+  PluginRegistry plugins(EngineConfig c) {
+    return PluginRegistry.load(c.home().resolve("plugins"));
+  }
+
+  @Provides
+  @Singleton
+  ClusterConditions conditions() {
+    return new ClusterConditions();
+  }
+
+  /** Backends ask for early polls before the manager exists; the relay closes that loop. */
+  @Provides
+  @Singleton
+  AtomicReference<JobManager> managerRelay() {
+    return new AtomicReference<>();
+  }
+
+  @Provides
+  @Singleton
+  List<Cluster> clusters(EngineConfig c, PluginRegistry plugins,
+      AtomicReference<JobManager> relay, EngineMetrics metrics, ClusterConditions conditions) {
+    return new ClusterFactory(c, plugins, metrics::instrument, conditions).create(name -> {
+      var m = relay.get();
+      if (m != null) {
+        m.pollSoon(name);
+      }
+    });
+  }
+}

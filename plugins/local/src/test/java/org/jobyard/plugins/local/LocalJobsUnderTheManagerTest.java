@@ -1,0 +1,137 @@
+package org.jobyard.plugins.local;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.jobyard.api.BackendContext;
+import org.jobyard.api.Command;
+import org.jobyard.api.JobSpec;
+import org.jobyard.api.JobState;
+import org.jobyard.api.Settings;
+import org.jobyard.engine.config.ClusterConfig;
+import org.jobyard.engine.config.ConfigLoader;
+import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.manager.Cluster;
+import org.jobyard.engine.manager.JobManager;
+import org.jobyard.engine.store.Database;
+import org.jobyard.engine.store.JobStore;
+import org.jobyard.engine.store.StoreWriter;
+import org.jobyard.engine.transport.local.LocalTransport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The job manager's per-cluster rules with real local processes. */
+class LocalJobsUnderTheManagerTest {
+  static final Duration LOST_AFTER = Duration.ofSeconds(3);
+  @TempDir
+  Path home;
+  final LocalTransport transport = new LocalTransport();
+  Database db;
+  StoreWriter writer;
+  JobManager manager;
+  Thread managerThread;
+  Thread writerThread;
+
+  @AfterEach
+  void stop() throws Exception {
+    if (manager != null) {
+      manager.stop().get(30, TimeUnit.SECONDS);
+      managerThread.join(10_000);
+      writer.stop();
+      writerThread.join(10_000);
+      db.close();
+    }
+  }
+
+  JobStore start(ClusterConfig.Policy policy) throws Exception {
+    var backend = new LocalBackendProvider().create(new BackendContext("local", new Settings(
+        "cluster 'local'", Map.of("slots", "20", "kill-grace", "1s")), transport,
+        home.resolve("cluster"), BackendContext.Events.NONE));
+    db = new Database(ConfigLoader.defaults(home).database());
+    var store = new JobStore(db);
+    writer = new StoreWriter(store);
+    var cluster = new Cluster("local", "local", backend, transport, 0, Duration.ofMillis(300),
+        policy);
+    manager = new JobManager(store, writer, new EngineConfig.Tuning(Duration.ofMillis(300), 50,
+        LOST_AFTER, Duration.ofMillis(500)), List.of(cluster), List.of("local"));
+    writerThread = Thread.ofPlatform().start(writer);
+    managerThread = Thread.ofPlatform().start(manager);
+    await().until(manager::isReady);
+    return store;
+  }
+
+  @Test
+  void aJobWhoseProcessGroupIsKilledFromOutsideEndsFailedWithinLostAfter() throws Exception {
+    var store = start(ClusterConfig.Policy.DEFAULT);
+    var id = manager.submit("alice", List.of(JobSpec.of("victim", "sleep", "300")))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(30)).until(() ->
+        store.job(id).orElseThrow().state() == JobState.RUNNING);
+    var pid = store.attempts(id).getFirst().nativeId();
+
+    // the wrapper leads its process group: SIGKILL it all, so nothing records an exit code
+    var kill = transport.run(Command.of("kill", "-KILL", "--", "-" + pid));
+    assertThat(kill.exitCode()).as("kill: %s", kill.stderr()).isZero();
+    var killedAt = System.nanoTime();
+
+    await().atMost(Duration.ofSeconds(60)).until(() ->
+        store.job(id).orElseThrow().state() == JobState.FAILED);
+    assertThat(Duration.ofNanos(System.nanoTime() - killedAt)).isLessThan(LOST_AFTER
+        .plusSeconds(10));
+    var job = store.job(id).orElseThrow();
+    assertThat(job.exitCode()).isNull();
+    assertThat(job.reason()).contains("without recording an exit code");
+  }
+
+  @Test
+  void aClusterWithSubmitRateFiveNeverStartsJobsFasterThanThat() throws Exception {
+    start(new ClusterConfig.Policy(null, 5, 0, false));
+    var stamps = home.resolve("stamps");
+    Files.createDirectories(stamps);
+    var specs = new ArrayList<JobSpec>();
+    for (int i = 0; i < 12; i++) {
+      // each job notes when it started, in nanoseconds of the machine's clock
+      specs.add(JobSpec.of("paced-" + i, "sh", "-c", "date +%s%N > " + stamps.resolve("j" + i)));
+    }
+    manager.submit("alice", specs).get(10, TimeUnit.SECONDS);
+    await().atMost(Duration.ofSeconds(60)).until(() -> {
+      try (var files = Files.list(stamps)) {
+        return files.filter(f -> fileHasLine(f)).count() == 12;
+      }
+    });
+    var started = new ArrayList<Long>();
+    try (var files = Files.list(stamps)) {
+      for (var f : files.toList()) {
+        started.add(Long.parseLong(Files.readString(f).strip()));
+      }
+    }
+    started.sort(null);
+    // 12 jobs at 5 a second: the first and last start at least ~2 s apart, and no second holds
+    // more than its 5 (plus one: a job's start lags its submission by a little, unevenly)
+    assertThat(Duration.ofNanos(started.getLast() - started.getFirst()))
+        .isGreaterThan(Duration.ofMillis(1_800));
+    for (int i = 0; i < started.size(); i++) {
+      for (int j = i + 1; j < started.size(); j++) {
+        var seconds = (started.get(j) - started.get(i)) / 1e9;
+        assertThat(j - i).as("jobs %d..%d started within %.3fs", i, j, seconds)
+            .isLessThanOrEqualTo((int) Math.floor(seconds * 5 + 1.001) + 1);
+      }
+    }
+  }
+
+  private static boolean fileHasLine(Path f) {
+    try {
+      return Files.readString(f).endsWith("\n");
+    } catch (java.io.IOException e) {
+      return false;
+    }
+  }
+}
