@@ -7,21 +7,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
-import org.jobyard.api.BackendException;
-import org.jobyard.api.Capability;
 import org.jobyard.api.Command;
-import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
-import org.jobyard.api.JobStatus;
 import org.jobyard.api.Settings;
-import org.jobyard.api.SubmitOutcome;
-import org.jobyard.api.SubmitRequest;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
@@ -29,6 +22,7 @@ import org.jobyard.engine.store.Database;
 import org.jobyard.engine.store.JobStore;
 import org.jobyard.engine.store.StoreWriter;
 import org.jobyard.engine.transport.local.LocalTransport;
+import org.jobyard.testkit.DiesAfterSubmit;
 import org.jobyard.testkit.Testbed;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -45,50 +39,11 @@ class SlurmEngineCrashTest {
   Path home;
   final LocalTransport transport = new LocalTransport();
   final CountDownLatch never = new CountDownLatch(1);
+  DiesAfterSubmit dying;
   Thread managerThread;
   Thread writerThread;
   Database db;
   StoreWriter writer;
-
-  /** Lets sbatch happen, then never answers: the engine "dies" before the record. */
-  final class DiesAfterSubmit implements Backend {
-    final Backend real;
-
-    DiesAfterSubmit(Backend real) {
-      this.real = real;
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-      return real.capabilities();
-    }
-
-    @Override
-    public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
-      real.submit(jobs);
-      try {
-        never.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      throw BackendException.unavailable("engine gone", null);
-    }
-
-    @Override
-    public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
-      return real.poll(jobs);
-    }
-
-    @Override
-    public void cancel(List<JobRef> jobs) throws BackendException {
-      real.cancel(jobs);
-    }
-
-    @Override
-    public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
-      return real.lookup(attempts);
-    }
-  }
 
   Backend slurm() throws Exception {
     return slurm(transport);
@@ -164,6 +119,9 @@ class SlurmEngineCrashTest {
   @AfterEach
   void release() {
     never.countDown();
+    if (dying != null) {
+      dying.release();
+    }
   }
 
   int jobsNamed(String tag) throws Exception {
@@ -174,7 +132,8 @@ class SlurmEngineCrashTest {
   @Test
   void aJobSubmittedJustBeforeTheEngineDiedIsAdoptedNotSubmittedAgain() throws Exception {
     Testbed.require(Testbed.SLURM);
-    var manager = start(new DiesAfterSubmit(slurm()));
+    dying = new DiesAfterSubmit(slurm());
+    var manager = start(dying);
     var spec = JobSpec.of("crash-" + Long.toHexString(System.nanoTime()), "/bin/sh", "-c",
         "sleep 3; exit 4");
     var id = manager.submit(System.getProperty("user.name"), List.of(spec))

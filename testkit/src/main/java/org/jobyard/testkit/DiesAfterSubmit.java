@@ -1,0 +1,64 @@
+package org.jobyard.testkit;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import org.jobyard.api.Backend;
+import org.jobyard.api.BackendException;
+import org.jobyard.api.Capability;
+import org.jobyard.api.JobRef;
+import org.jobyard.api.JobStatus;
+import org.jobyard.api.SubmitOutcome;
+import org.jobyard.api.SubmitRequest;
+
+/**
+ * A backend whose submit reaches the batch system and whose answer never comes back: the real
+ * backend submits, then the call hangs until {@link #release()} (the engine "dies" between the
+ * submission and its record). Everything else goes to the real backend, so an engine started
+ * again on the same store can look the jobs up.
+ */
+public final class DiesAfterSubmit implements Backend {
+  private final Backend real;
+  private final CountDownLatch never = new CountDownLatch(1);
+
+  public DiesAfterSubmit(Backend real) {
+    this.real = real;
+  }
+
+  /** Lets a hanging submit call end (with "unavailable"), for the end of a test. */
+  public void release() {
+    never.countDown();
+  }
+
+  @Override
+  public Set<Capability> capabilities() {
+    return real.capabilities();
+  }
+
+  @Override
+  public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
+    real.submit(jobs);
+    try {
+      never.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    throw BackendException.unavailable("engine gone", null);
+  }
+
+  @Override
+  public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
+    return real.poll(jobs);
+  }
+
+  @Override
+  public void cancel(List<JobRef> jobs) throws BackendException {
+    real.cancel(jobs);
+  }
+
+  @Override
+  public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
+    return real.lookup(attempts);
+  }
+}
