@@ -2,6 +2,7 @@ package org.jobyard.api;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -122,11 +123,27 @@ public record JobSpec(
    * Which failed attempts {@code retries} retries: those that exited with one of
    * {@code exitCodes}, and, if {@code lost}, those that ended without an exit code (lost, evicted,
    * node failure, killed); neither given means every failure. With {@code elsewhere}, each
-   * retry goes to the next of the job's clusters (after the last, the first again).
+   * retry goes to the next of the job's clusters (after the last, the first again). The first
+   * retry is submitted {@code delay} after the failed attempt ended, each later one {@code
+   * backoff} times as long after its predecessor (see the engine's RetryRules for the cap).
    */
-  public record RetryRule(List<Integer> exitCodes, boolean lost, boolean elsewhere) {
+  public record RetryRule(List<Integer> exitCodes, boolean lost, boolean elsewhere,
+      Duration delay, double backoff) {
     public RetryRule {
       exitCodes = exitCodes == null ? List.of() : List.copyOf(exitCodes);
+      delay = delay == null ? Duration.ZERO : delay; // null: stored before retry delays
+      if (delay.isNegative()) {
+        throw new IllegalArgumentException("retry delay must not be negative, got " + delay);
+      }
+      backoff = backoff == 0 ? 1 : backoff; // 0: stored before retry delays
+      if (!(backoff >= 1)) {
+        throw new IllegalArgumentException("retry backoff must be >= 1, got " + backoff);
+      }
+    }
+
+    /** A rule whose retries start at once. */
+    public RetryRule(List<Integer> exitCodes, boolean lost, boolean elsewhere) {
+      this(exitCodes, lost, elsewhere, Duration.ZERO, 1);
     }
   }
 

@@ -74,6 +74,7 @@ public final class JobManager implements Runnable {
   /** i20: who waits for whom (jobs' {@code after}); see the dependencies section below. */
   private final DependencyGate dependencies = new DependencyGate();
   private final java.util.ArrayDeque<Job> releasing = new java.util.ArrayDeque<>();
+  private final RetryWait retryWait = new RetryWait();
   private final List<Change> changes = new ArrayList<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
@@ -683,6 +684,12 @@ public final class JobManager implements Runnable {
 
   private void onTick() {
     var now = System.currentTimeMillis();
+    for (var job : retryWait.due(now)) {
+      var c = clusters.get(job.currentCluster());
+      if (c != null) {
+        c.queue.add(job);
+      }
+    }
     for (var c : clusters.values()) {
       c.paceWakeScheduled = false;
       if (!c.live.isEmpty() && now >= c.nextPollAt) {
@@ -1298,8 +1305,18 @@ public final class JobManager implements Runnable {
       job.exitCode = exitCode;
       job.clusterIndex = RetryRules.clusterForRetry(job.spec(), job.clusterIndex,
           job.clusters().size()); // i20: retry_elsewhere
-      move(job, Transitions.Event.NEW_ATTEMPT, reason + "; retrying (" + job.retriesLeft + " retries left)");
-      clusters.get(job.currentCluster()).queue.add(job);
+      var delay = RetryRules.delay(job.spec(), RetryRules.retriesDone(job.spec(),
+          job.retriesLeft)); // retry_delay, retry_backoff
+      var wait = delay.isZero() ? "" : "; next attempt not before "
+          + Instant.now().plus(delay).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+      move(job, Transitions.Event.NEW_ATTEMPT, reason + "; retrying (" + job.retriesLeft
+          + " retries left)" + wait);
+      if (delay.isZero()) {
+        clusters.get(job.currentCluster()).queue.add(job);
+      } else {
+        job.notBefore = System.currentTimeMillis() + delay.toMillis();
+        retryWait.hold(job);
+      }
     } else {
       finish(job, Transitions.Event.FAILED, exitCode, reason);
     }
@@ -1464,6 +1481,7 @@ public final class JobManager implements Runnable {
     jobs.putAll(recovered.jobs());
     changes.addAll(recovered.changes());
     recovered.gated().forEach(this::queueUnlessWaiting); // i20
+    recovered.delayed().forEach(retryWait::hold);
   }
 
   // ---------------------------------------------------------------- dependencies (i20)

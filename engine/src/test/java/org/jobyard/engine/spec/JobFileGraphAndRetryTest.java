@@ -129,4 +129,25 @@ class JobFileGraphAndRetryTest {
         "g.yaml: job 'a', field 'success_exit_codes': expected a non-empty list of exit codes, "
             + "e.g. [0, 3]");
   }
+
+  @Test
+  void readsARetryDelayWithItsBackoffAndRefusesBadOnesNamingTheField() throws Exception {
+    var specs = read("""
+        - {name: a, executable: x, retries: 3, retry_on: [lost], retry_delay: 30s, retry_backoff: 2}
+        - {name: b, executable: x, retries: 1, retry_delay: 1m30s}
+        """);
+    assertThat(specs.get(0).retryRule()).isEqualTo(new JobSpec.RetryRule(List.of(), true, false,
+        java.time.Duration.ofSeconds(30), 2));
+    assertThat(specs.get(1).retryRule()).isEqualTo(new JobSpec.RetryRule(List.of(), false, false,
+        java.time.Duration.ofSeconds(90), 1));
+    assertThat(problems("""
+        {name: a, executable: x, retries: 1, retry_delay: 30, retry_backoff: 0.5}
+        """)).containsExactlyInAnyOrder(
+        "g.yaml: job 'a', field 'retry_delay': expected a duration with a unit, e.g. 30s, 5m or "
+            + "1h, at most 24h, got '30'",
+        "g.yaml: job 'a', field 'retry_backoff': expected a number from 1 (the same delay every "
+            + "time) to 10, e.g. 2 to double it each retry, got '0.5'");
+    assertThat(problems("{name: a, executable: x, retry_delay: 2d, retry_backoff: twice}"))
+        .hasSize(2).allMatch(p -> p.contains("retry_"));
+  }
 }
