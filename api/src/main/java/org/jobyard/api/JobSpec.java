@@ -33,6 +33,7 @@ import java.util.Optional;
  * @param after jobs this one waits for: the engine's business (across clusters), not a backend's
  * @param retryRule which failures {@code retries} covers, or {@code null} for every failure
  * @param successExitCodes exit codes that count as success; empty means {@code [0]}
+ * @param placement how the job's processes are laid out on nodes, and where; never null
  */
 public record JobSpec(
     String name,
@@ -53,7 +54,8 @@ public record JobSpec(
     Map<String, Map<String, String>> nativeOptions,
     List<Dependency> after,
     RetryRule retryRule,
-    List<Integer> successExitCodes) {
+    List<Integer> successExitCodes,
+    Placement placement) {
 
   public JobSpec {
     requireNonNull(name, "name is null");
@@ -72,6 +74,19 @@ public record JobSpec(
     nativeOptions = Map.copyOf(requireNonNull(nativeOptions, "nativeOptions is null"));
     after = after == null ? List.of() : List.copyOf(after); // null: stored before dependencies
     successExitCodes = successExitCodes == null ? List.of() : List.copyOf(successExitCodes);
+    placement = placement == null ? Placement.NONE : placement; // null: stored before placement
+  }
+
+  /** A job with the default placement: one process, nodes shared, no reservation. */
+  public JobSpec(String name, String session, String user, List<Step> steps,
+      Map<String, String> environment, String directory, String stdout, String stderr,
+      Resources resources, String queue, String account, List<FileTransfer> inputFiles,
+      List<FileTransfer> outputFiles, List<String> clusters, int retries,
+      Map<String, Map<String, String>> nativeOptions, List<Dependency> after, RetryRule retryRule,
+      List<Integer> successExitCodes) {
+    this(name, session, user, steps, environment, directory, stdout, stderr, resources, queue,
+        account, inputFiles, outputFiles, clusters, retries, nativeOptions, after, retryRule,
+        successExitCodes, Placement.NONE);
   }
 
   /** A job that waits for no other job. */
@@ -104,19 +119,19 @@ public record JobSpec(
   public JobSpec withUser(String newUser) {
     return new JobSpec(name, session, newUser, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes);
+        after, retryRule, successExitCodes, placement);
   }
 
   public JobSpec withEnvironment(Map<String, String> newEnvironment) {
     return new JobSpec(name, session, user, steps, newEnvironment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes);
+        after, retryRule, successExitCodes, placement);
   }
 
   public JobSpec withAfter(List<Dependency> newAfter) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        newAfter, retryRule, successExitCodes);
+        newAfter, retryRule, successExitCodes, placement);
   }
 
   /**
@@ -144,6 +159,36 @@ public record JobSpec(
     /** A rule whose retries start at once. */
     public RetryRule(List<Integer> exitCodes, boolean lost, boolean elsewhere) {
       this(exitCodes, lost, elsewhere, Duration.ZERO, 1);
+    }
+  }
+
+  /** A copy with another placement. */
+  public JobSpec withPlacement(Placement newPlacement) {
+    return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
+        after, retryRule, successExitCodes, newPlacement);
+  }
+
+  /**
+   * Where and how wide a job runs (Slurm's {@code --ntasks}, {@code --ntasks-per-node}, {@code
+   * --exclusive}, {@code --reservation}, {@code --tmp}). A backend that cannot honour a field that
+   * is set declares no {@link Capability} for it, and the engine refuses such jobs at submit.
+   *
+   * @param processes how many processes (tasks) to start; 0: the backend's default (one)
+   * @param processesPerNode at most this many per node; 0: no limit
+   * @param exclusive whether the job's nodes may run no other job
+   * @param reservation the batch system's reservation to run in, or {@code null}
+   * @param diskMb local scratch disk per node in MiB; 0: no request
+   */
+  public record Placement(int processes, int processesPerNode, boolean exclusive,
+      String reservation, long diskMb) {
+    public static final Placement NONE = new Placement(0, 0, false, null, 0);
+
+    public Placement {
+      if (processes < 0 || processesPerNode < 0 || diskMb < 0) {
+        throw new IllegalArgumentException("processes, processes per node and disk must be >= 0"
+            + ", got " + processes + ", " + processesPerNode + ", " + diskMb);
+      }
     }
   }
 

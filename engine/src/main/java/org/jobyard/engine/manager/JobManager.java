@@ -22,6 +22,7 @@ import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.dependency.DependencyGate;
 import org.jobyard.engine.dependency.JobGraph;
 import org.jobyard.engine.retry.RetryRules;
+import org.jobyard.engine.spec.Placements;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobRow;
@@ -370,6 +371,7 @@ public final class JobManager implements Runnable {
               + "'clusters': no cluster named '" + name + "'; configured: " + clusters.keySet());
         }
       }
+      refuseUnsupportedPlacement(i, spec);
     }
     var now = Instant.now();
     var ids = new ArrayList<String>(m.specs().size());
@@ -396,6 +398,22 @@ public final class JobManager implements Runnable {
     waiting.forEach(this::queueUnlessWaiting);
     LOG.info("accepted {} job(s) from {}", ids.size(), m.owner());
     afterCommit.add(() -> m.reply().complete(List.copyOf(ids)));
+  }
+
+  /** A field the backend of one of the job's clusters cannot honour refuses the whole request. */
+  private void refuseUnsupportedPlacement(int i, JobSpec spec) {
+    var names = spec.clusters().isEmpty() ? defaultClusters : spec.clusters();
+    for (var name : names) {
+      var c = clusters.get(name);
+      var fields = c == null ? List.<String>of() : Placements.unsupported(spec, c.capabilities);
+      if (!fields.isEmpty()) {
+        throw new RejectedException("job " + (i + 1) + " ('" + spec.name() + "'): field"
+            + (fields.size() > 1 ? "s " : " ") + String.join(", ", fields) + " not supported "
+            + "by cluster '" + name + "' (backend " + c.backendName + "); remove "
+            + (fields.size() > 1 ? "them" : "it") + " or choose clusters whose backend maps "
+            + (fields.size() > 1 ? "them" : "it") + " (see the job-format table in the README)");
+      }
+    }
   }
 
   private void onCancel(Message.Cancel m) {

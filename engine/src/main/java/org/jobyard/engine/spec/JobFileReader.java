@@ -39,9 +39,10 @@ public final class JobFileReader {
   private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
       "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition", "retry_on",
-      "retry_elsewhere", "retry_delay", "retry_backoff", "success_exit_codes");
+      "retry_elsewhere", "retry_delay", "retry_backoff", "success_exit_codes", "reservation");
   private static final Set<String> RESOURCE_FIELDS =
-      Set.of("cores", "memory", "walltime", "nodes", "gpus");
+      Set.of("cores", "memory", "walltime", "nodes", "gpus", "processes", "processes_per_node",
+          "exclusive", "disk");
   /** Beyond any batch system's limit, and far from overflowing a long in bytes or seconds. */
   static final long MAX_MEMORY_MB = 1L << 40;
   static final Duration MAX_WALLTIME = Duration.ofDays(3650);
@@ -470,12 +471,48 @@ public final class JobFileReader {
     var stderr = string(n, "stderr", w, problems);
     var queue = string(n, "queue", w, problems);
     var account = string(n, "account", w, problems);
+    var placement = placement(n, w, problems);
     if (problems.size() > before) {
       return null;
     }
     return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
         queue, account, inputs, outputs, clusters, retries, nativeOptions, after, retryRule,
-        successCodes);
+        successCodes, placement);
+  }
+
+  /**
+   * {@code resources.processes}, {@code resources.processes_per_node}, {@code
+   * resources.exclusive}, {@code resources.disk} (a size, as memory) and {@code reservation}.
+   */
+  private static JobSpec.Placement placement(JsonNode n, Where w, List<String> problems) {
+    var r = n.path("resources");
+    var reservation = string(n, "reservation", w, problems);
+    if (reservation != null && (reservation.isBlank() || !printable(reservation))) {
+      problems.add(w.at("reservation") + ": expected the name of a reservation, got '"
+          + reservation + "'");
+    }
+    if (!r.isObject()) {
+      return reservation == null ? JobSpec.Placement.NONE
+          : new JobSpec.Placement(0, 0, false, reservation, 0);
+    }
+    int processes = count(r, "processes", w, problems);
+    int perNode = count(r, "processes_per_node", w, problems);
+    var ex = r.path("exclusive");
+    if (!ex.isMissingNode() && !ex.isNull() && !ex.isBoolean()) {
+      problems.add(w.at("resources.exclusive") + ": expected true or false, got '" + ex.asText()
+          + "'");
+    }
+    long disk = 0;
+    var d = r.path("disk");
+    if (!d.isMissingNode() && !d.isNull()) {
+      var mb = d.isContainerNode() ? -1 : memoryMb(d.asText());
+      if (mb < 0) {
+        problems.add(w.at("resources.disk") + ": " + MEMORY_HELP + ", got '" + d.asText() + "'");
+      } else {
+        disk = mb;
+      }
+    }
+    return new JobSpec.Placement(processes, perNode, ex.asBoolean(false), reservation, disk);
   }
 
   /** {@code retry_on: [lost, 137]} and {@code retry_elsewhere: true}; null: retry any failure. */

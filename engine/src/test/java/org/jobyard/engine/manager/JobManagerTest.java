@@ -886,6 +886,26 @@ class JobManagerTest {
   }
 
   @Test
+  void aPlacementFieldTheClustersBackendCannotHonourIsRefusedNamingClusterAndFieldStoringNothing()
+      throws Exception {
+    backend.capabilities = java.util.Set.of(org.jobyard.api.Capability.BULK_SUBMIT,
+        org.jobyard.api.Capability.PROCESSES);
+    var r = start();
+    var wide = JobSpec.of("wide", "ok").withPlacement(new JobSpec.Placement(8, 2, false, null, 0));
+    var disk = JobSpec.of("scratch", "ok")
+        .withPlacement(new JobSpec.Placement(0, 0, true, null, 1024));
+
+    assertThatThrownBy(() -> r.manager().submit("alice", List.of(wide, disk))
+        .get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RejectedException.class)
+        .hasMessageContaining("job 2 ('scratch'): fields resources.exclusive, resources.disk "
+            + "not supported by cluster 'fake' (backend fake)");
+    assertThat(r.store().find(JobQuery.all())).as("nothing stored").isEmpty();
+
+    var id = r.manager().submit("alice", List.of(wide)).get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
+  }
+
+  @Test
   void aJobHeldByTheBatchSystemFailsAfterHeldTimeoutWithTheHoldReason() throws Exception {
     policy = new ClusterConfig.Policy(Duration.ofSeconds(1), 0, 0, false);
     var r = start();

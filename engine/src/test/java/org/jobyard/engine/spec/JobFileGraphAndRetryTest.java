@@ -150,4 +150,24 @@ class JobFileGraphAndRetryTest {
     assertThat(problems("{name: a, executable: x, retry_delay: 2d, retry_backoff: twice}"))
         .hasSize(2).allMatch(p -> p.contains("retry_"));
   }
+
+  @Test
+  void readsPlacementFieldsAndRefusesBadOnesNamingTheField() throws Exception {
+    var spec = read("""
+        - {name: a, executable: x, reservation: maint,
+           resources: {processes: 16, processes_per_node: 4, exclusive: true, disk: 2G}}
+        - {name: b, executable: x}
+        """);
+    assertThat(spec.get(0).placement()).isEqualTo(new JobSpec.Placement(16, 4, true, "maint",
+        2048));
+    assertThat(spec.get(1).placement()).isEqualTo(JobSpec.Placement.NONE);
+    assertThat(problems("""
+        {name: a, executable: x, reservation: [x],
+         resources: {processes: -1, processes_per_node: two, exclusive: sure, disk: lots}}
+        """)).hasSize(5).anyMatch(p -> p.contains("field 'reservation'"))
+        .anyMatch(p -> p.contains("field 'resources.processes'"))
+        .anyMatch(p -> p.contains("field 'resources.processes_per_node'"))
+        .anyMatch(p -> p.contains("field 'resources.exclusive': expected true or false"))
+        .anyMatch(p -> p.contains("field 'resources.disk': expected a size"));
+  }
 }
