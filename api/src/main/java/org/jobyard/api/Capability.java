@@ -13,5 +13,13 @@ public enum Capability {
   /** Runs jobs with {@link JobSpec#steps() several steps}. */
   STEPS,
   /** Enforces {@link Resources#walltime()}. */
-  WALLTIME
+  WALLTIME,
+  /** Starts {@link JobSpec.Placement#processes()} processes, {@code processesPerNode} at most. */
+  PROCESSES,
+  /** Gives a job {@link JobSpec.Placement#exclusive() whole nodes}. */
+  EXCLUSIVE,
+  /** Runs a job in a {@link JobSpec.Placement#reservation() reservation}. */
+  RESERVATION,
+  /** Requests {@link JobSpec.Placement#diskMb() local disk}. */
+  DISK
 }

@@ -2,6 +2,7 @@ package org.jobyard.api;
 
 import static java.util.Objects.requireNonNull;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +33,7 @@ import java.util.Optional;
  * @param after jobs this one waits for: the engine's business (across clusters), not a backend's
  * @param retryRule which failures {@code retries} covers, or {@code null} for every failure
  * @param successExitCodes exit codes that count as success; empty means {@code [0]}
+ * @param placement how the job's processes are laid out on nodes, and where; never null
  */
 public record JobSpec(
     String name,
@@ -52,7 +54,8 @@ public record JobSpec(
     Map<String, Map<String, String>> nativeOptions,
     List<Dependency> after,
     RetryRule retryRule,
-    List<Integer> successExitCodes) {
+    List<Integer> successExitCodes,
+    Placement placement) {
 
   public JobSpec {
     requireNonNull(name, "name is null");
@@ -71,6 +74,19 @@ public record JobSpec(
     nativeOptions = Map.copyOf(requireNonNull(nativeOptions, "nativeOptions is null"));
     after = after == null ? List.of() : List.copyOf(after); // null: stored before dependencies
     successExitCodes = successExitCodes == null ? List.of() : List.copyOf(successExitCodes);
+    placement = placement == null ? Placement.NONE : placement; // null: stored before placement
+  }
+
+  /** A job with the default placement: one process, nodes shared, no reservation. */
+  public JobSpec(String name, String session, String user, List<Step> steps,
+      Map<String, String> environment, String directory, String stdout, String stderr,
+      Resources resources, String queue, String account, List<FileTransfer> inputFiles,
+      List<FileTransfer> outputFiles, List<String> clusters, int retries,
+      Map<String, Map<String, String>> nativeOptions, List<Dependency> after, RetryRule retryRule,
+      List<Integer> successExitCodes) {
+    this(name, session, user, steps, environment, directory, stdout, stderr, resources, queue,
+        account, inputFiles, outputFiles, clusters, retries, nativeOptions, after, retryRule,
+        successExitCodes, Placement.NONE);
   }
 
   /** A job that waits for no other job. */
@@ -103,30 +119,76 @@ public record JobSpec(
   public JobSpec withUser(String newUser) {
     return new JobSpec(name, session, newUser, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes);
+        after, retryRule, successExitCodes, placement);
   }
 
   public JobSpec withEnvironment(Map<String, String> newEnvironment) {
     return new JobSpec(name, session, user, steps, newEnvironment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes);
+        after, retryRule, successExitCodes, placement);
   }
 
   public JobSpec withAfter(List<Dependency> newAfter) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        newAfter, retryRule, successExitCodes);
+        newAfter, retryRule, successExitCodes, placement);
   }
 
   /**
    * Which failed attempts {@code retries} retries: those that exited with one of
    * {@code exitCodes}, and, if {@code lost}, those that ended without an exit code (lost, evicted,
    * node failure, killed); neither given means every failure. With {@code elsewhere}, each
-   * retry goes to the next of the job's clusters (after the last, the first again).
+   * retry goes to the next of the job's clusters (after the last, the first again). The first
+   * retry is submitted {@code delay} after the failed attempt ended, each later one {@code
+   * backoff} times as long after its predecessor (see the engine's RetryRules for the cap).
    */
-  public record RetryRule(List<Integer> exitCodes, boolean lost, boolean elsewhere) {
+  public record RetryRule(List<Integer> exitCodes, boolean lost, boolean elsewhere,
+      Duration delay, double backoff) {
     public RetryRule {
       exitCodes = exitCodes == null ? List.of() : List.copyOf(exitCodes);
+      delay = delay == null ? Duration.ZERO : delay; // null: stored before retry delays
+      if (delay.isNegative()) {
+        throw new IllegalArgumentException("retry delay must not be negative, got " + delay);
+      }
+      backoff = backoff == 0 ? 1 : backoff; // 0: stored before retry delays
+      if (!(backoff >= 1)) {
+        throw new IllegalArgumentException("retry backoff must be >= 1, got " + backoff);
+      }
+    }
+
+    /** A rule whose retries start at once. */
+    public RetryRule(List<Integer> exitCodes, boolean lost, boolean elsewhere) {
+      this(exitCodes, lost, elsewhere, Duration.ZERO, 1);
+    }
+  }
+
+  /** A copy with another placement. */
+  public JobSpec withPlacement(Placement newPlacement) {
+    return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
+        after, retryRule, successExitCodes, newPlacement);
+  }
+
+  /**
+   * Where and how wide a job runs (Slurm's {@code --ntasks}, {@code --ntasks-per-node}, {@code
+   * --exclusive}, {@code --reservation}, {@code --tmp}). A backend that cannot honour a field that
+   * is set declares no {@link Capability} for it, and the engine refuses such jobs at submit.
+   *
+   * @param processes how many processes (tasks) to start; 0: the backend's default (one)
+   * @param processesPerNode at most this many per node; 0: no limit
+   * @param exclusive whether the job's nodes may run no other job
+   * @param reservation the batch system's reservation to run in, or {@code null}
+   * @param diskMb local scratch disk per node in MiB; 0: no request
+   */
+  public record Placement(int processes, int processesPerNode, boolean exclusive,
+      String reservation, long diskMb) {
+    public static final Placement NONE = new Placement(0, 0, false, null, 0);
+
+    public Placement {
+      if (processes < 0 || processesPerNode < 0 || diskMb < 0) {
+        throw new IllegalArgumentException("processes, processes per node and disk must be >= 0"
+            + ", got " + processes + ", " + processesPerNode + ", " + diskMb);
+      }
     }
   }
 

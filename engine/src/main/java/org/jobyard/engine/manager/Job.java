@@ -55,6 +55,8 @@ final class Job {
    */
   boolean doubtFromBug;
   long cancelSentAt;
+  /** While a retry waits out its {@code retry_delay}: when it may be submitted (epoch ms); else 0. */
+  long notBefore;
 
   Job(String id, long seq, String owner, String name, String session, JobSpec spec,
       String specJson, List<String> defaultClusters, Instant createdAt) {

@@ -22,6 +22,7 @@ import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.dependency.DependencyGate;
 import org.jobyard.engine.dependency.JobGraph;
 import org.jobyard.engine.retry.RetryRules;
+import org.jobyard.engine.spec.Placements;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobRow;
@@ -74,6 +75,7 @@ public final class JobManager implements Runnable {
   /** i20: who waits for whom (jobs' {@code after}); see the dependencies section below. */
   private final DependencyGate dependencies = new DependencyGate();
   private final java.util.ArrayDeque<Job> releasing = new java.util.ArrayDeque<>();
+  private final RetryWait retryWait = new RetryWait();
   private final List<Change> changes = new ArrayList<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
@@ -369,6 +371,7 @@ public final class JobManager implements Runnable {
               + "'clusters': no cluster named '" + name + "'; configured: " + clusters.keySet());
         }
       }
+      refuseUnsupportedPlacement(i, spec);
     }
     var now = Instant.now();
     var ids = new ArrayList<String>(m.specs().size());
@@ -395,6 +398,22 @@ public final class JobManager implements Runnable {
     waiting.forEach(this::queueUnlessWaiting);
     LOG.info("accepted {} job(s) from {}", ids.size(), m.owner());
     afterCommit.add(() -> m.reply().complete(List.copyOf(ids)));
+  }
+
+  /** A field the backend of one of the job's clusters cannot honour refuses the whole request. */
+  private void refuseUnsupportedPlacement(int i, JobSpec spec) {
+    var names = spec.clusters().isEmpty() ? defaultClusters : spec.clusters();
+    for (var name : names) {
+      var c = clusters.get(name);
+      var fields = c == null ? List.<String>of() : Placements.unsupported(spec, c.capabilities);
+      if (!fields.isEmpty()) {
+        throw new RejectedException("job " + (i + 1) + " ('" + spec.name() + "'): field"
+            + (fields.size() > 1 ? "s " : " ") + String.join(", ", fields) + " not supported "
+            + "by cluster '" + name + "' (backend " + c.backendName + "); remove "
+            + (fields.size() > 1 ? "them" : "it") + " or choose clusters whose backend maps "
+            + (fields.size() > 1 ? "them" : "it") + " (see the job-format table in the README)");
+      }
+    }
   }
 
   private void onCancel(Message.Cancel m) {
@@ -683,6 +702,12 @@ public final class JobManager implements Runnable {
 
   private void onTick() {
     var now = System.currentTimeMillis();
+    for (var job : retryWait.due(now)) {
+      var c = clusters.get(job.currentCluster());
+      if (c != null) {
+        c.queue.add(job);
+      }
+    }
     for (var c : clusters.values()) {
       c.paceWakeScheduled = false;
       if (!c.live.isEmpty() && now >= c.nextPollAt) {
@@ -1298,8 +1323,18 @@ public final class JobManager implements Runnable {
       job.exitCode = exitCode;
       job.clusterIndex = RetryRules.clusterForRetry(job.spec(), job.clusterIndex,
           job.clusters().size()); // i20: retry_elsewhere
-      move(job, Transitions.Event.NEW_ATTEMPT, reason + "; retrying (" + job.retriesLeft + " retries left)");
-      clusters.get(job.currentCluster()).queue.add(job);
+      var delay = RetryRules.delay(job.spec(), RetryRules.retriesDone(job.spec(),
+          job.retriesLeft)); // retry_delay, retry_backoff
+      var wait = delay.isZero() ? "" : "; next attempt not before "
+          + Instant.now().plus(delay).truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+      move(job, Transitions.Event.NEW_ATTEMPT, reason + "; retrying (" + job.retriesLeft
+          + " retries left)" + wait);
+      if (delay.isZero()) {
+        clusters.get(job.currentCluster()).queue.add(job);
+      } else {
+        job.notBefore = System.currentTimeMillis() + delay.toMillis();
+        retryWait.hold(job);
+      }
     } else {
       finish(job, Transitions.Event.FAILED, exitCode, reason);
     }
@@ -1464,6 +1499,7 @@ public final class JobManager implements Runnable {
     jobs.putAll(recovered.jobs());
     changes.addAll(recovered.changes());
     recovered.gated().forEach(this::queueUnlessWaiting); // i20
+    recovered.delayed().forEach(retryWait::hold);
   }
 
   // ---------------------------------------------------------------- dependencies (i20)

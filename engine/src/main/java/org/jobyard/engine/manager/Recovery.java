@@ -6,7 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.jobyard.api.JobRef;
+import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
+import org.jobyard.engine.retry.RetryRules;
+import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobStore;
 import org.jobyard.engine.store.StoredJson;
@@ -27,7 +30,7 @@ final class Recovery {
    * What the manager takes over: its live jobs, the store changes recovery made, and the queued
    * jobs that wait for dependencies (the manager asks once every live job is loaded).
    */
-  record Result(Map<String, Job> jobs, List<Change> changes, List<Job> gated) {}
+  record Result(Map<String, Job> jobs, List<Change> changes, List<Job> gated, List<Job> delayed) {}
 
   private Recovery() {}
 
@@ -36,6 +39,7 @@ final class Recovery {
     var jobs = new LinkedHashMap<String, Job>();
     var changes = new ArrayList<Change>();
     var gated = new ArrayList<Job>();
+    var delayed = new ArrayList<Job>();
     int adopted = 0;
     for (var entry : live) {
       var row = entry.job();
@@ -51,7 +55,10 @@ final class Recovery {
       job.reason = row.reason();
       var a = entry.attempt();
       if (row.state() == JobState.QUEUED || a == null) {
-        requeue(job, clusters, jobs, changes, gated, now);
+        if (a != null && row.state() == JobState.QUEUED) {
+          waitForRetry(job, a, now);
+        }
+        requeue(job, clusters, jobs, changes, job.notBefore > 0 ? delayed : gated, now);
         continue;
       }
       var cluster = clusters.get(a.cluster());
@@ -87,12 +94,32 @@ final class Recovery {
     if (!live.isEmpty()) {
       LOG.info("recovered {} live job(s), {} with a backend attempt", jobs.size(), adopted);
     }
-    return new Result(jobs, changes, gated);
+    return new Result(jobs, changes, gated, delayed);
+  }
+
+  /**
+   * A retry still inside its {@code retry_delay} when the engine stopped waits the rest of it: the
+   * delay counts from when the failed attempt ended, as stored.
+   */
+  private static void waitForRetry(Job job, AttemptRow failed, Instant now) {
+    JobSpec spec;
+    try {
+      spec = job.spec();
+    } catch (IllegalStateException e) {
+      return; // requeue fails it with the reason
+    }
+    var delay = RetryRules.delay(spec, RetryRules.retriesDone(spec, job.retriesLeft));
+    var ended = failed.endedAt() != null ? failed.endedAt() : failed.updatedAt();
+    var notBefore = ended.plus(delay);
+    if (!delay.isZero() && notBefore.isAfter(now)) {
+      job.notBefore = notBefore.toEpochMilli();
+    }
   }
 
   /** A job without a native attempt goes back to its current cluster's queue. */
   private static void requeue(Job job, Map<String, Cluster> clusters, Map<String, Job> jobs,
       List<Change> changes, List<Job> gated, Instant now) {
+    // gated: the jobs waiting for dependencies, or for the rest of a retry delay
     String current;
     try {
       current = job.currentCluster();
@@ -111,10 +138,10 @@ final class Recovery {
       changes.add(new Change.UpdateJob(job.row(now)));
     }
     jobs.put(job.id, job);
-    if (job.spec().after().isEmpty()) {
+    if (job.spec().after().isEmpty() && job.notBefore == 0) {
       target.queue.add(job);
     } else {
-      gated.add(job);
+      gated.add(job); // or, for a retry that waits out its delay, the delayed ones
     }
   }
 

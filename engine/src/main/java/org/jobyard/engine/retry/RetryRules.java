@@ -1,10 +1,11 @@
 package org.jobyard.engine.retry;
 
+import java.time.Duration;
 import org.jobyard.api.JobSpec;
 
 /**
- * What a job's {@code retry_on}, {@code retry_elsewhere} and {@code success_exit_codes} mean for
- * one ended attempt. Pure; the manager asks and acts.
+ * What a job's {@code retry_on}, {@code retry_elsewhere}, {@code retry_delay}, {@code
+ * retry_backoff} and {@code success_exit_codes} mean for one ended attempt. Pure; the manager asks and acts.
  */
 public final class RetryRules {
   private RetryRules() {}
@@ -33,5 +34,27 @@ public final class RetryRules {
     var rule = spec.retryRule();
     return rule != null && rule.elsewhere() && clusterCount > 0 ? (current + 1) % clusterCount
         : current;
+  }
+
+  /** The longest wait before a retry, however far the back-off grew: a day. */
+  public static final Duration MAX_DELAY = Duration.ofDays(1);
+
+  /**
+   * How long after the failed attempt ended the {@code retry}-th retry (1 for the first) may be
+   * submitted: {@code retry_delay} times {@code retry_backoff} to the power {@code retry - 1}, at
+   * most {@link #MAX_DELAY}; zero without a delay.
+   */
+  public static Duration delay(JobSpec spec, int retry) {
+    var rule = spec.retryRule();
+    if (rule == null || rule.delay().isZero() || retry < 1) {
+      return Duration.ZERO;
+    }
+    var millis = rule.delay().toMillis() * Math.pow(rule.backoff(), retry - 1);
+    return millis >= MAX_DELAY.toMillis() ? MAX_DELAY : Duration.ofMillis((long) millis);
+  }
+
+  /** How many retries a job has had so far ({@code retries} minus what is left). */
+  public static int retriesDone(JobSpec spec, int retriesLeft) {
+    return Math.max(0, spec.retries() - retriesLeft);
   }
 }

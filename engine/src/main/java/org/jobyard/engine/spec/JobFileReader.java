@@ -24,6 +24,7 @@ import org.jobyard.api.JobSpec.Step;
 import org.jobyard.api.Resources;
 import org.jobyard.api.ShellQuoting;
 import org.jobyard.engine.dependency.JobGraph;
+import org.jobyard.engine.retry.RetryRules;
 
 /**
  * Reads the job format: one job (a mapping), a list of jobs, {@code {jobs: [...]}}, or a parameter
@@ -38,12 +39,14 @@ public final class JobFileReader {
   private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
       "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition", "retry_on",
-      "retry_elsewhere", "success_exit_codes");
+      "retry_elsewhere", "retry_delay", "retry_backoff", "success_exit_codes", "reservation");
   private static final Set<String> RESOURCE_FIELDS =
-      Set.of("cores", "memory", "walltime", "nodes", "gpus");
+      Set.of("cores", "memory", "walltime", "nodes", "gpus", "processes", "processes_per_node",
+          "exclusive", "disk");
   /** Beyond any batch system's limit, and far from overflowing a long in bytes or seconds. */
   static final long MAX_MEMORY_MB = 1L << 40;
   static final Duration MAX_WALLTIME = Duration.ofDays(3650);
+  private static final double MAX_BACKOFF = 10;
   private static final String NUL = ": contains a NUL character, which no program or file name "
       + "can hold";
   private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
@@ -468,12 +471,48 @@ public final class JobFileReader {
     var stderr = string(n, "stderr", w, problems);
     var queue = string(n, "queue", w, problems);
     var account = string(n, "account", w, problems);
+    var placement = placement(n, w, problems);
     if (problems.size() > before) {
       return null;
     }
     return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
         queue, account, inputs, outputs, clusters, retries, nativeOptions, after, retryRule,
-        successCodes);
+        successCodes, placement);
+  }
+
+  /**
+   * {@code resources.processes}, {@code resources.processes_per_node}, {@code
+   * resources.exclusive}, {@code resources.disk} (a size, as memory) and {@code reservation}.
+   */
+  private static JobSpec.Placement placement(JsonNode n, Where w, List<String> problems) {
+    var r = n.path("resources");
+    var reservation = string(n, "reservation", w, problems);
+    if (reservation != null && (reservation.isBlank() || !printable(reservation))) {
+      problems.add(w.at("reservation") + ": expected the name of a reservation, got '"
+          + reservation + "'");
+    }
+    if (!r.isObject()) {
+      return reservation == null ? JobSpec.Placement.NONE
+          : new JobSpec.Placement(0, 0, false, reservation, 0);
+    }
+    int processes = count(r, "processes", w, problems);
+    int perNode = count(r, "processes_per_node", w, problems);
+    var ex = r.path("exclusive");
+    if (!ex.isMissingNode() && !ex.isNull() && !ex.isBoolean()) {
+      problems.add(w.at("resources.exclusive") + ": expected true or false, got '" + ex.asText()
+          + "'");
+    }
+    long disk = 0;
+    var d = r.path("disk");
+    if (!d.isMissingNode() && !d.isNull()) {
+      var mb = d.isContainerNode() ? -1 : memoryMb(d.asText());
+      if (mb < 0) {
+        problems.add(w.at("resources.disk") + ": " + MEMORY_HELP + ", got '" + d.asText() + "'");
+      } else {
+        disk = mb;
+      }
+    }
+    return new JobSpec.Placement(processes, perNode, ex.asBoolean(false), reservation, disk);
   }
 
   /** {@code retry_on: [lost, 137]} and {@code retry_elsewhere: true}; null: retry any failure. */
@@ -485,8 +524,11 @@ public final class JobFileReader {
           + elsewhere.asText() + "'");
     }
     var again = elsewhere.asBoolean(false);
+    var delay = retryDelay(n, w, problems);
+    var backoff = retryBackoff(n, w, problems);
     if (on.isMissingNode() || on.isNull()) {
-      return again ? new JobSpec.RetryRule(List.of(), false, true) : null; // any failure
+      return again || !delay.isZero() || backoff != 1
+          ? new JobSpec.RetryRule(List.of(), false, again, delay, backoff) : null; // any failure
     }
     var lost = false;
     if (on.isArray()) {
@@ -495,7 +537,38 @@ public final class JobFileReader {
       }
     }
     var codes = exitCodes(on, "retry_on", w, problems, true);
-    return new JobSpec.RetryRule(codes, lost, again);
+    return new JobSpec.RetryRule(codes, lost, again, delay, backoff);
+  }
+
+  /** {@code retry_delay: 30s}: how long after a failed attempt its retry goes; zero if absent. */
+  private static Duration retryDelay(JsonNode n, Where w, List<String> problems) {
+    var v = n.path("retry_delay");
+    if (v.isMissingNode() || v.isNull()) {
+      return Duration.ZERO;
+    }
+    var d = v.isContainerNode() || Durations.isPlainNumber(v.asText()) ? Optional.<Duration>empty()
+        : walltime(v.asText()).filter(x -> x.compareTo(RetryRules.MAX_DELAY) <= 0);
+    if (d.isEmpty()) {
+      problems.add(w.at("retry_delay") + ": expected a duration with a unit, e.g. 30s, 5m or "
+          + "1h, at most " + RetryRules.MAX_DELAY.toHours() + "h, got '" + v.asText() + "'");
+      return Duration.ZERO;
+    }
+    return d.get();
+  }
+
+  /** {@code retry_backoff: 2}: each retry waits that many times longer than the one before. */
+  private static double retryBackoff(JsonNode n, Where w, List<String> problems) {
+    var v = n.path("retry_backoff");
+    if (v.isMissingNode() || v.isNull()) {
+      return 1;
+    }
+    if (!v.isNumber() || !(v.asDouble() >= 1 && v.asDouble() <= MAX_BACKOFF)) {
+      problems.add(w.at("retry_backoff") + ": expected a number from 1 (the same delay every "
+          + "time) to " + (int) MAX_BACKOFF + ", e.g. 2 to double it each retry, got '"
+          + v.asText() + "'");
+      return 1;
+    }
+    return v.asDouble();
   }
 
   /** A list of exit codes 0 to 255 ({@code lost} allowed too where {@code lostAllowed}). */

@@ -845,12 +845,64 @@ class JobManagerTest {
     }
 
     @Test
+    void eachRetryWaitsItsDelayTimesTheBackoffAfterTheFailedAttemptEnded() throws Exception {
+      var rule = new JobSpec.RetryRule(List.of(), false, false, Duration.ofSeconds(1), 2);
+      var id = runToEnd(job("fail", 2, rule, List.of()));
+      var attempts = running.store().attempts(id);
+      assertThat(attempts).hasSize(3);
+      assertThat(Duration.between(attempts.get(0).endedAt(), attempts.get(1).createdAt()))
+          .as("first retry: the delay").isGreaterThanOrEqualTo(Duration.ofSeconds(1));
+      assertThat(Duration.between(attempts.get(1).endedAt(), attempts.get(2).createdAt()))
+          .as("second retry: twice the delay").isGreaterThanOrEqualTo(Duration.ofSeconds(2));
+    }
+
+    @Test
+    void aRetryWaitingForItsDelayStillWaitsItAfterARestart() throws Exception {
+      var r = start();
+      var rule = new JobSpec.RetryRule(List.of(), false, false, Duration.ofSeconds(4), 1);
+      var id = r.manager().submit("alice", List.of(job("fail", 1, rule, List.of())))
+          .get(10, TimeUnit.SECONDS).getFirst();
+      await().atMost(Duration.ofSeconds(20)).until(() -> r.store().job(id).orElseThrow()
+          .reason() != null && r.store().job(id).orElseThrow().reason().contains("not before"));
+      assertThat(stateOf(r, id)).isEqualTo(JobState.QUEUED);
+      r.stop();
+
+      var again = start();
+      await().atMost(Duration.ofSeconds(30)).until(() -> stateOf(again, id).isTerminal());
+      var attempts = again.store().attempts(id);
+      assertThat(attempts).hasSize(2);
+      assertThat(Duration.between(attempts.get(0).endedAt(), attempts.get(1).createdAt()))
+          .as("the retry after the restart still waited the whole delay")
+          .isGreaterThanOrEqualTo(Duration.ofSeconds(4));
+    }
+
+    @Test
     void aRetryElsewhereGoesToTheNextClusterThenBackToTheFirst() throws Exception {
       var id = runToEnd(job("fail", 2, new JobSpec.RetryRule(List.of(), false, true), List.of(),
           "fake", "spare"));
       assertThat(running.store().attempts(id)).extracting(a -> a.cluster())
           .containsExactly("fake", "spare", "fake");
     }
+  }
+
+  @Test
+  void aPlacementFieldTheClustersBackendCannotHonourIsRefusedNamingClusterAndFieldStoringNothing()
+      throws Exception {
+    backend.capabilities = java.util.Set.of(org.jobyard.api.Capability.BULK_SUBMIT,
+        org.jobyard.api.Capability.PROCESSES);
+    var r = start();
+    var wide = JobSpec.of("wide", "ok").withPlacement(new JobSpec.Placement(8, 2, false, null, 0));
+    var disk = JobSpec.of("scratch", "ok")
+        .withPlacement(new JobSpec.Placement(0, 0, true, null, 1024));
+
+    assertThatThrownBy(() -> r.manager().submit("alice", List.of(wide, disk))
+        .get(10, TimeUnit.SECONDS)).hasCauseInstanceOf(RejectedException.class)
+        .hasMessageContaining("job 2 ('scratch'): fields resources.exclusive, resources.disk "
+            + "not supported by cluster 'fake' (backend fake)");
+    assertThat(r.store().find(JobQuery.all())).as("nothing stored").isEmpty();
+
+    var id = r.manager().submit("alice", List.of(wide)).get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(20)).until(() -> stateOf(r, id) == JobState.SUCCEEDED);
   }
 
   @Test

@@ -129,4 +129,45 @@ class JobFileGraphAndRetryTest {
         "g.yaml: job 'a', field 'success_exit_codes': expected a non-empty list of exit codes, "
             + "e.g. [0, 3]");
   }
+
+  @Test
+  void readsARetryDelayWithItsBackoffAndRefusesBadOnesNamingTheField() throws Exception {
+    var specs = read("""
+        - {name: a, executable: x, retries: 3, retry_on: [lost], retry_delay: 30s, retry_backoff: 2}
+        - {name: b, executable: x, retries: 1, retry_delay: 1m30s}
+        """);
+    assertThat(specs.get(0).retryRule()).isEqualTo(new JobSpec.RetryRule(List.of(), true, false,
+        java.time.Duration.ofSeconds(30), 2));
+    assertThat(specs.get(1).retryRule()).isEqualTo(new JobSpec.RetryRule(List.of(), false, false,
+        java.time.Duration.ofSeconds(90), 1));
+    assertThat(problems("""
+        {name: a, executable: x, retries: 1, retry_delay: 30, retry_backoff: 0.5}
+        """)).containsExactlyInAnyOrder(
+        "g.yaml: job 'a', field 'retry_delay': expected a duration with a unit, e.g. 30s, 5m or "
+            + "1h, at most 24h, got '30'",
+        "g.yaml: job 'a', field 'retry_backoff': expected a number from 1 (the same delay every "
+            + "time) to 10, e.g. 2 to double it each retry, got '0.5'");
+    assertThat(problems("{name: a, executable: x, retry_delay: 2d, retry_backoff: twice}"))
+        .hasSize(2).allMatch(p -> p.contains("retry_"));
+  }
+
+  @Test
+  void readsPlacementFieldsAndRefusesBadOnesNamingTheField() throws Exception {
+    var spec = read("""
+        - {name: a, executable: x, reservation: maint,
+           resources: {processes: 16, processes_per_node: 4, exclusive: true, disk: 2G}}
+        - {name: b, executable: x}
+        """);
+    assertThat(spec.get(0).placement()).isEqualTo(new JobSpec.Placement(16, 4, true, "maint",
+        2048));
+    assertThat(spec.get(1).placement()).isEqualTo(JobSpec.Placement.NONE);
+    assertThat(problems("""
+        {name: a, executable: x, reservation: [x],
+         resources: {processes: -1, processes_per_node: two, exclusive: sure, disk: lots}}
+        """)).hasSize(5).anyMatch(p -> p.contains("field 'reservation'"))
+        .anyMatch(p -> p.contains("field 'resources.processes'"))
+        .anyMatch(p -> p.contains("field 'resources.processes_per_node'"))
+        .anyMatch(p -> p.contains("field 'resources.exclusive': expected true or false"))
+        .anyMatch(p -> p.contains("field 'resources.disk': expected a size"));
+  }
 }

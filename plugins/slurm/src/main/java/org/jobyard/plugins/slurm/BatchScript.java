@@ -99,6 +99,22 @@ final class BatchScript {
     if (r.gpus() > 0) {
       o.add("--gres=gpu:" + r.gpus());
     }
+    var p = spec.placement();
+    if (p.processes() > 0) {
+      o.add("--ntasks=" + p.processes());
+    }
+    if (p.processesPerNode() > 0) {
+      o.add("--ntasks-per-node=" + p.processesPerNode());
+    }
+    if (p.exclusive()) {
+      o.add("--exclusive");
+    }
+    if (blankToNull(p.reservation()) != null) {
+      o.add("--reservation=" + p.reservation().strip());
+    }
+    if (p.diskMb() > 0) {
+      o.add("--tmp=" + p.diskMb() + "M");
+    }
     for (var e : new TreeMap<>(spec.nativeOptions("slurm")).entrySet()) {
       var key = e.getKey();
       if (!NATIVE_KEY.matcher(key).matches()) {

@@ -53,7 +53,8 @@ final class SlurmBackend implements Backend {
 
   private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
       Capability.HOLD_RELEASE, Capability.STAGING, Capability.LOG_ACCESS, Capability.STEPS,
-      Capability.WALLTIME);
+      Capability.WALLTIME, Capability.PROCESSES, Capability.EXCLUSIVE, Capability.RESERVATION,
+      Capability.DISK);
 
   static final String ATTR_TAG = "tag";
   static final String ATTR_DIR = "dir";

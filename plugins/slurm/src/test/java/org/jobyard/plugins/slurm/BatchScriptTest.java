@@ -45,6 +45,18 @@ class BatchScriptTest {
   }
 
   @Test
+  void placementBecomesTasksExclusiveReservationAndTmpOptions() throws Exception {
+    var spec = spec(Resources.NONE, null, null, Map.of())
+        .withPlacement(new JobSpec.Placement(16, 4, true, " maint ", 2048));
+
+    assertThat(options(spec)).contains("--ntasks=16", "--ntasks-per-node=4", "--exclusive",
+        "--reservation=maint", "--tmp=2048M");
+    assertThat(options(spec(Resources.NONE, null, null, Map.of())))
+        .noneMatch(s -> s.startsWith("--ntasks") || s.equals("--exclusive")
+            || s.startsWith("--reservation") || s.startsWith("--tmp"));
+  }
+
+  @Test
   void theClustersPartitionAndAccountApplyWhenTheJobNamesNone() throws Exception {
     var o = options(spec(Resources.NONE, " ", null, Map.of()));
 

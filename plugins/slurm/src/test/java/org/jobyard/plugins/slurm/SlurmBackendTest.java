@@ -54,6 +54,16 @@ abstract class SlurmBackendTest extends SlurmTestSupport {
   }
 
   @Test
+  void aJobWithPlacementRunsItsTasksOnAWholeNodeOfTheRealCluster() throws Exception {
+    // no disk: the testbed's node has no TmpDisk, so sbatch refuses any --tmp (as it should)
+    var job = submit(request("placed", sh("echo tasks=$SLURM_NTASKS")
+        .withPlacement(new JobSpec.Placement(1, 1, true, null, 0))));
+
+    assertThat(awaitEnd(job)).isEqualTo(new JobStatus.Exited(0, "COMPLETED", null));
+    assertThat(backend.tail(job, LogStream.STDOUT, 5)).contains("tasks=1\n");
+  }
+
+  @Test
   void holdsAndReleasesAJob() throws Exception {
     // held at submit, so that the test does not race the scheduler
     var job = submit(request("hold", withNative(sh("echo released"), Map.of("hold", ""))));

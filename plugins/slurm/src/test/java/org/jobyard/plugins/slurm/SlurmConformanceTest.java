@@ -30,7 +30,8 @@ class SlurmConformanceTest extends BackendConformanceTest {
     return builder
         .setting("partition", Testbed.find("SLURM_PARTITION").orElse("debug"))
         .capabilities(Capability.BULK_SUBMIT, Capability.HOLD_RELEASE, Capability.STAGING,
-            Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME)
+            Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME, Capability.PROCESSES,
+            Capability.EXCLUSIVE, Capability.RESERVATION, Capability.DISK)
         .timeout(Duration.ofSeconds(60))
         .walltime(Duration.ofMinutes(1))
         // sbatch itself refuses a feature no node has ("Invalid feature specification")

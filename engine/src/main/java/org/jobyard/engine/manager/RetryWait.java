@@ -1,0 +1,35 @@
+package org.jobyard.engine.manager;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.PriorityQueue;
+
+/**
+ * Retries that wait out their {@code retry_delay}: each job stays here until its {@link
+ * Job#notBefore}, then goes back to its cluster's queue. Touched only on the manager's thread.
+ */
+final class RetryWait {
+  private final PriorityQueue<Job> waiting =
+      new PriorityQueue<>(Comparator.comparingLong((Job j) -> j.notBefore));
+
+  void hold(Job job) {
+    waiting.add(job);
+  }
+
+  /**
+   * The jobs whose time came by {@code nowMillis} and that still wait to be retried (a job paused,
+   * resumed or cancelled meanwhile went its own way and is dropped).
+   */
+  List<Job> due(long nowMillis) {
+    var out = new ArrayList<Job>();
+    while (!waiting.isEmpty() && waiting.peek().notBefore <= nowMillis) {
+      var job = waiting.poll();
+      if (job.notBefore > 0 && job.state == org.jobyard.api.JobState.QUEUED) {
+        job.notBefore = 0;
+        out.add(job);
+      }
+    }
+    return out;
+  }
+}
