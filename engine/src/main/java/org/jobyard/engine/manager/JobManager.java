@@ -1332,7 +1332,7 @@ public final class JobManager implements Runnable {
       if (delay.isZero()) {
         clusters.get(job.currentCluster()).queue.add(job);
       } else {
-        job.notBefore = System.currentTimeMillis() + delay.toMillis();
+        job.notBefore = RetryWait.notBefore(Instant.now().plus(delay));
         retryWait.hold(job);
       }
     } else {

@@ -112,7 +112,7 @@ final class Recovery {
     var ended = failed.endedAt() != null ? failed.endedAt() : failed.updatedAt();
     var notBefore = ended.plus(delay);
     if (!delay.isZero() && notBefore.isAfter(now)) {
-      job.notBefore = notBefore.toEpochMilli();
+      job.notBefore = RetryWait.notBefore(notBefore);
     }
   }
 

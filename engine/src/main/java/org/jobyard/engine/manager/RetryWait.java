@@ -13,6 +13,14 @@ final class RetryWait {
   private final PriorityQueue<Job> waiting =
       new PriorityQueue<>(Comparator.comparingLong((Job j) -> j.notBefore));
 
+  /**
+   * The first millisecond not before {@code t}: the store keeps microseconds, so truncating would
+   * let a retry start a fraction of a millisecond before its delay is over.
+   */
+  static long notBefore(java.time.Instant t) {
+    return t.toEpochMilli() + (t.getNano() % 1_000_000 == 0 ? 0 : 1);
+  }
+
   void hold(Job job) {
     waiting.add(job);
   }
