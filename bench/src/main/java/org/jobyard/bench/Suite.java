@@ -114,7 +114,7 @@ public final class Suite {
           case "slurm" -> InProcess.slurm(work, small ? 50 : 1000, repo);
           // -Djobyard.bench.condor_jobs=N: the loop baseline takes ~1 s per job on a busy box
           case "condor" -> InProcess.condor(work, Integer.getInteger("jobyard.bench.condor_jobs",
-              small ? 50 : 1000), repo);
+              small ? 20 : 1000), repo);
           case "polling" -> InProcess.polling(work, new int[] {10, 1_000, 10_000},
               small ? 1_000 : 3_000);
           case "ssh" -> InProcess.ssh(small ? 50 : 1000);
