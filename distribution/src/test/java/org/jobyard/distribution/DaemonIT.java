@@ -276,10 +276,11 @@ class DaemonIT {
 
     var restartLive = cli("restart", live);
     assertThat(restartLive.exitCode()).as(restartLive.toString()).isEqualTo(1);
-    assertThat(restartLive.stderr()).contains("still running");
+    assertThat(restartLive.stderr()).contains("still live: [" + live + "]");
+    // a selection holding a live job restarts nothing, not even its finished jobs
     var restartBoth = cli("restart", "--session", "rs");
     assertThat(restartBoth.exitCode()).isEqualTo(1);
-    assertThat(restartBoth.stderr()).contains("exactly one");
+    assertThat(restartBoth.stderr()).contains("nothing was restarted");
 
     var flush = cli("flush", "--session", "rs");
     assertThat(flush.exitCode()).as(flush.toString()).isEqualTo(1);
@@ -288,7 +289,7 @@ class DaemonIT {
 
     var restart = cli("restart", dead);
     assertThat(restart.exitCode()).as(restart.toString()).isZero();
-    assertThat(restart.stdout()).contains("restarted " + dead);
+    assertThat(restart.stdout()).contains("restarted 1 job(s): " + dead);
     await().atMost(Duration.ofSeconds(60)).until(() ->
         Files.exists(work.resolve("out/runs.txt"))
             && Files.readAllLines(work.resolve("out/runs.txt")).size() == 2

@@ -76,7 +76,7 @@ class SecurityIT {
             - {user: alice, token: %s, account: %s, workspace: %s}
             - {user: bob, token: %s}
         clusters:
-          local: {backend: local, users: [alice]}
+          local: {backend: local, users: [alice], keep_sandbox: true}  # the test reads the ended job's folder
           private: {backend: local}
           single: {backend: local, slots: 1, users: [alice]}
         """.formatted(ALICE, account, space, BOB));
