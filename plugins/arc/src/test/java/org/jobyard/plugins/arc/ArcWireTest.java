@@ -102,4 +102,51 @@ class ArcWireTest {
       server.stop(0);
     }
   }
+
+  @Test
+  void aJobTheListingMissesIsAskedByIdBeforeItIsCalledGone() throws Exception {
+    // A-REX lists from its control folders while moving status files between them
+    var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    var asked = new java.util.concurrent.CopyOnWriteArrayList<String>();
+    server.createContext("/", exchange -> {
+      var query = exchange.getRequestURI().getQuery();
+      String body;
+      int code;
+      if ("GET".equals(exchange.getRequestMethod())) {
+        body = "{\"job\":{\"id\":\"A\",\"state\":\"RUNNING\"}}";
+        code = 200;
+      } else {
+        asked.add(new String(exchange.getRequestBody().readAllBytes()));
+        body = "{\"job\":[{\"status-code\":\"200\",\"id\":\"B\",\"state\":\"PREPARING\"},"
+            + "{\"status-code\":\"404\",\"reason\":\"Job not found\",\"id\":\"C\"}]}";
+        code = query != null && query.contains("action=status") ? 201 : 400;
+      }
+      var bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(code, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    try {
+      var client = new ArcClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()
+          + "/arex/rest/1.0"), HttpClient.newHttpClient(), Optional::empty,
+          Duration.ofSeconds(10));
+      var backend = new ArcBackend("ce", client, Optional.empty(), null,
+          org.jobyard.api.BackendContext.Events.NONE, Duration.ofMinutes(1));
+      var jobs = List.of(new JobRef("a", "A", Map.of(ArcBackend.TAG, "a.1")),
+          new JobRef("b", "B", Map.of(ArcBackend.TAG, "b.1")),
+          new JobRef("c", "C", Map.of(ArcBackend.TAG, "c.1")));
+
+      var statuses = backend.poll(jobs);
+
+      assertThat(statuses.get("a")).isInstanceOf(JobStatus.Running.class);
+      assertThat(statuses.get("b")).as("listed by id though the listing missed it")
+          .isEqualTo(new JobStatus.Pending("PREPARING", "staging inputs"));
+      assertThat(statuses.get("c")).isInstanceOf(JobStatus.Unknown.class);
+      assertThat(asked).singleElement().asString().contains("B").contains("C")
+          .doesNotContain("\"A\"");
+    } finally {
+      server.stop(0);
+    }
+  }
 }
