@@ -27,13 +27,16 @@ import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
 import org.jobyard.api.LogStream;
-import org.jobyard.api.OutputFetch;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.api.Transport;
 import org.jobyard.api.TransportException;
 import org.jobyard.plugins.condor.CondorListings.Ad;
 import org.jobyard.plugins.condor.SubmitDescription.Job;
+import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.JobFolder;
+import org.jobyard.toolkit.StatusChain;
+import org.jobyard.toolkit.SubmitVerdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,12 +58,8 @@ final class CondorBackend implements Backend {
       Capability.HOLD_RELEASE, Capability.STAGING, Capability.LOG_ACCESS, Capability.STEPS,
       Capability.WALLTIME);
 
-  static final String ATTR_TAG = "tag";
-  static final String ATTR_DIR = "dir";
-  static final String ATTR_MERGED = "merged";
+  static final String ATTR_DIR = JobFolder.ATTR_DIR;
 
-  /** Tags become folder names and submit items; engine ids fit in this. */
-  private static final Pattern SAFE_TAG = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*");
   private static final Pattern NATIVE_ID = Pattern.compile("\\d+\\.\\d+");
 
   /** The most ids on one command line (well below ARG_MAX). */
@@ -75,14 +74,17 @@ final class CondorBackend implements Backend {
   private final Transport transport;
   private final CondorSettings settings;
   private final String cluster;
-  private String workdir; // absolute, resolved on first use
+  private final ClusterCommands commands;
+  private final JobFolder folders;
 
   CondorBackend(BackendContext context, CondorSettings settings) {
     requireNonNull(context, "context is null");
     this.settings = requireNonNull(settings, "settings is null");
     this.transport = context.transport();
     this.cluster = context.cluster();
-    this.workdir = settings.workdir().startsWith("/") ? settings.workdir() : null;
+    this.commands = new ClusterCommands(cluster, transport, settings.commandTimeout());
+    this.folders = new JobFolder(commands, settings.workdir(), SubmitDescription.STDOUT,
+        SubmitDescription.STDERR);
   }
 
   @Override
@@ -95,7 +97,7 @@ final class CondorBackend implements Backend {
   @Override
   public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
     var outcomes = new ArrayList<SubmitOutcome>(jobs.size());
-    var root = workdir();
+    var root = folders.workdir();
     for (int from = 0; from < jobs.size(); from += settings.submitBatch()) {
       var batch = jobs.subList(from, Math.min(jobs.size(), from + settings.submitBatch()));
       try {
@@ -229,21 +231,19 @@ final class CondorBackend implements Backend {
           .append("printf '%s\\n' \"$o\" | sed 's/^/|/'\n");
     }
     var timeout = settings.commandTimeout().plus(Duration.ofMillis(50L * jobs.size()));
-    CommandResult result;
-    try {
-      result = transport.run(Command.of("sh", "-s").withStdin(script.toString())
-          .withTimeout(timeout));
-    } catch (TransportException e) {
+    var sent = commands.send(Command.of("sh", "-s").withStdin(script.toString())
+        .withTimeout(timeout), "condor_submit");
+    if (sent instanceof ClusterCommands.Sent.Lost lost) {
       // sent: any condor_submit of it may have queued its jobs before the answer was lost
       log.info("cluster {}: the answer to submitting {} job(s) was lost ({}); they are in doubt",
-          cluster, jobs.size(), e.getMessage());
+          cluster, jobs.size(), lost.message());
       for (var job : jobs) {
-        outcomes.add(new SubmitOutcome.InDoubt(ready.get(job.tag()).jobId(), cluster
-            + ": condor_submit on " + transport.describe() + " failed after it was sent: "
-            + e.getMessage()));
+        outcomes.add(SubmitVerdict.IN_DOUBT.outcome(ready.get(job.tag()).jobId(),
+            lost.message()));
       }
       return;
     }
+    var result = ((ClusterCommands.Sent.Answered) sent).result();
     if (result.stdout().lines().anyMatch(PREPARE_FAILED::equals)) {
       throw new BackendException(cluster + ": cannot create job folders under " + root + " on "
           + transport.describe() + ": " + result.summary(), true);
@@ -328,45 +328,52 @@ final class CondorBackend implements Backend {
     if (asked.isEmpty()) {
       return result;
     }
-    var queue = byId(ads("condor_q", List.of("-constraint",
-        SubmitDescription.ID_ATTRIBUTE + " =!= undefined")));
-    var gone = asked.stream().map(JobRef::nativeId).filter(id -> !queue.containsKey(id))
-        .distinct().toList();
-    var history = new HashMap<String, Ad>();
-    if (!gone.isEmpty()) {
-      if (gone.size() <= LIST_CHUNK) {
-        history.putAll(byId(adsOf("condor_history", gone, List.of())));
-      } else {
-        history.putAll(byId(adsOf("condor_history", List.of(), List.of("-constraint",
-            SubmitDescription.ID_ATTRIBUTE + " =!= undefined", "-limit",
-            Integer.toString(gone.size() * 2)))));
-      }
-    }
+    // condor_q first (every Jobyard job of the user: one call whatever their number), then
+    // condor_history for the jobs that left the queue
     var failedHolds = new ArrayList<Ad>();
-    for (var job : asked) {
-      var ad = queue.get(job.nativeId());
+    result.putAll(StatusChain.of(open -> statuses(open, byId(ads("condor_q",
+        List.of("-constraint", SubmitDescription.ID_ATTRIBUTE + " =!= undefined"))),
+        failedHolds), open -> statuses(open, history(open), failedHolds)).poll(asked));
+    removeFailed(failedHolds);
+    return result;
+  }
+
+  /** The ads of the jobs that left the queue: by id, or beyond a command line, by attribute. */
+  private Map<String, Ad> history(List<JobRef> open) throws BackendException {
+    var gone = open.stream().map(JobRef::nativeId).distinct().toList();
+    if (gone.size() <= LIST_CHUNK) {
+      return byId(adsOf("condor_history", gone, List.of()));
+    }
+    return byId(adsOf("condor_history", List.of(), List.of("-constraint",
+        SubmitDescription.ID_ATTRIBUTE + " =!= undefined", "-limit",
+        Integer.toString(gone.size() * 2))));
+  }
+
+  /**
+   * The statuses of the jobs whose ad is in {@code ads}; a job whose id now carries another
+   * {@code JobyardId} (a schedd whose spool was wiped numbers from 1 again) is not ours: Unknown.
+   * Jobs held for a failure are added to {@code failedHolds}.
+   */
+  private static Map<String, JobStatus> statuses(List<JobRef> open, Map<String, Ad> ads,
+      List<Ad> failedHolds) {
+    var settled = new HashMap<String, JobStatus>();
+    for (var job : open) {
+      var ad = ads.get(job.nativeId());
       if (ad == null) {
-        ad = history.get(job.nativeId());
-      }
-      if (ad == null) {
-        result.put(job.jobId(), new JobStatus.Unknown("HTCondor job " + job.nativeId()
-            + " is neither in condor_q nor in condor_history"));
         continue;
       }
-      var tag = job.attribute(ATTR_TAG);
+      var tag = job.attribute(JobFolder.ATTR_TAG);
       if (tag != null && ad.tag() != null && !tag.equals(ad.tag())) {
-        // the id was reused (a schedd whose spool was wiped numbers from 1 again): not ours
-        result.put(job.jobId(), new JobStatus.Unknown("HTCondor job " + job.nativeId()
+        settled.put(job.jobId(), new JobStatus.Unknown("HTCondor job " + job.nativeId()
             + " carries JobyardId '" + ad.tag() + "', not '" + tag + "'"));
         continue;
       }
       if (CondorStates.failingHold(ad)) {
         failedHolds.add(ad);
       }
-      result.put(job.jobId(), CondorStates.of(ad));
+      settled.put(job.jobId(), CondorStates.of(ad));
     }
-    removeFailed(failedHolds);
-    return result;
+    return settled;
   }
 
   /** A job held for a failure stays in the queue until removed: remove it, saying why. */
@@ -477,7 +484,7 @@ final class CondorBackend implements Backend {
     if (byTag.isEmpty()) {
       return found;
     }
-    var root = workdir();
+    var root = folders.workdir();
     var tags = List.copyOf(byTag.keySet());
     for (int from = 0; from < tags.size(); from += LIST_CHUNK) {
       var chunk = tags.subList(from, Math.min(tags.size(), from + LIST_CHUNK));
@@ -506,106 +513,31 @@ final class CondorBackend implements Backend {
 
   @Override
   public Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
-    var dir = job.attribute(ATTR_DIR);
-    if (dir == null) {
-      return Optional.empty();
-    }
-    var out = run(Command.of("tail", "-n", Integer.toString(Math.max(0, lines)), "--",
-        outputFile(job, stream)), "tail");
-    return out.succeeded() ? Optional.of(out.stdout()) : Optional.empty();
+    return folders.tail(job, stream, lines);
   }
 
   @Override
   public void collect(JobRef job, JobSpec spec) throws BackendException {
-    var dir = job.attribute(ATTR_DIR);
-    if (dir == null) {
-      throw BackendException.rejected(cluster + ": cannot collect job " + job.jobId()
-          + ": the engine's record has no job folder (attribute 'dir')");
-    }
-    var fetch = new OutputFetch(transport, cluster);
-    // a job removed before it started has no stdout or stderr: that is not a failure
-    fetch.fetch(outputFile(job, LogStream.STDOUT), spec.stdout(), true);
-    if (!"true".equals(job.attribute(ATTR_MERGED))) {
-      fetch.fetch(outputFile(job, LogStream.STDERR), spec.stderr(), true);
-    }
-    fetch.declaredOutputs(spec, jobCwd(dir, spec));
-    fetch.finish(job.jobId());
+    folders.collect(job, spec);
   }
 
   @Override
   public void clean(JobRef job) throws BackendException {
-    var dir = job.attribute(ATTR_DIR);
-    if (dir == null) {
-      return;
-    }
-    var out = run(Command.of("rm", "-rf", "--", dir), "clean");
-    if (!out.succeeded()) {
-      throw new BackendException(cluster + ": cannot remove " + dir + ": " + out.summary(), true);
-    }
+    folders.clean(job);
   }
 
   // -------------------------------------------------------------------------------- helpers ---
 
-  private static String outputFile(JobRef job, LogStream stream) {
-    var merged = "true".equals(job.attribute(ATTR_MERGED));
-    return job.attribute(ATTR_DIR) + "/" + (stream == LogStream.STDOUT || merged
-        ? SubmitDescription.STDOUT : SubmitDescription.STDERR);
-  }
-
   private static JobRef ref(SubmitRequest job, String root, String nativeId) {
-    var attributes = new HashMap<String, String>();
-    attributes.put(ATTR_TAG, job.tag());
-    attributes.put(ATTR_DIR, root + "/" + job.tag());
-    if (SubmitDescription.merged(job.spec())) {
-      attributes.put(ATTR_MERGED, "true");
-    }
-    return new JobRef(job.jobId(), nativeId, attributes);
+    return JobFolder.ref(job, root + "/" + job.tag(), nativeId,
+        SubmitDescription.merged(job.spec()));
   }
 
   static String checkedTag(SubmitRequest request) throws BackendException {
-    var tag = request.tag();
-    if (!SAFE_TAG.matcher(tag).matches() || tag.length() > 200) {
-      throw BackendException.rejected("job id '" + request.jobId() + "' cannot name an HTCondor "
-          + "job and its folder: use letters, digits, '.', '_' and '-'");
-    }
-    return tag;
-  }
-
-  /** Where the job's declared outputs are: its spec's directory, or its folder. */
-  private static String jobCwd(String dir, JobSpec spec) {
-    var directory = spec.directory();
-    if (directory == null || directory.isBlank()) {
-      return dir;
-    }
-    return directory.startsWith("/") ? directory : dir + "/" + directory;
-  }
-
-  /** The absolute workdir on the access point, created and resolved once. */
-  private String workdir() throws BackendException {
-    if (workdir != null) {
-      return workdir;
-    }
-    var out = run(Command.of("sh", "-c", "mkdir -p -- \"$1\" && cd -- \"$1\" && pwd -P", "sh",
-        settings.workdir()), "workdir");
-    var resolved = out.stdout().strip();
-    if (!out.succeeded() || !resolved.startsWith("/") || resolved.contains("\n")) {
-      throw new BackendException(cluster + ": cannot create the workdir '" + settings.workdir()
-          + "' (setting 'workdir') on " + transport.describe() + ": " + out.summary(), false);
-    }
-    workdir = resolved;
-    return workdir;
+    return JobFolder.checkedTag(request, "an HTCondor job");
   }
 
   private CommandResult run(Command command, String what) throws BackendException {
-    try {
-      return transport.run(command.timeout().equals(Command.DEFAULT_TIMEOUT)
-          ? command.withTimeout(settings.commandTimeout()) : command);
-    } catch (TransportException e) {
-      if (e.isRetryable()) {
-        throw BackendException.unavailable(cluster + ": " + what + " on "
-            + transport.describe() + " failed: " + e.getMessage(), e);
-      }
-      throw e;
-    }
+    return commands.run(command, what);
   }
 }

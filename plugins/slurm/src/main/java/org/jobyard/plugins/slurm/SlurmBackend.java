@@ -20,12 +20,12 @@ import org.jobyard.api.Command;
 import org.jobyard.api.CommandResult;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
-import org.jobyard.api.OutputFetch;
 import org.jobyard.api.JobStatus;
 import org.jobyard.api.LogStream;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.JobFolder;
 import org.jobyard.toolkit.StatusChain;
 import org.jobyard.toolkit.SubmitVerdict;
 import org.jobyard.api.Transport;
@@ -56,13 +56,7 @@ final class SlurmBackend implements Backend {
       Capability.WALLTIME, Capability.PROCESSES, Capability.EXCLUSIVE, Capability.RESERVATION,
       Capability.DISK);
 
-  static final String ATTR_TAG = "tag";
-  static final String ATTR_DIR = "dir";
-  static final String ATTR_MERGED = "merged";
-
-  /** Tags become folder names and job names; engine ids fit in this. */
-  private static final java.util.regex.Pattern SAFE_TAG =
-      java.util.regex.Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]*");
+  static final String ATTR_DIR = JobFolder.ATTR_DIR;
 
   /** The most names or ids put on one squeue command line (well below ARG_MAX). */
   private static final int LIST_CHUNK = 2000;
@@ -72,7 +66,7 @@ final class SlurmBackend implements Backend {
   private final SlurmSettings settings;
   private final String cluster;
   private final ClusterCommands commands;
-  private String workdir; // absolute, resolved on first use
+  private final JobFolder folders;
   private boolean accountingOff;
 
   SlurmBackend(BackendContext context, SlurmSettings settings) {
@@ -81,7 +75,7 @@ final class SlurmBackend implements Backend {
     this.transport = context.transport();
     this.cluster = context.cluster();
     this.commands = new ClusterCommands(cluster, transport, settings.commandTimeout());
-    this.workdir = settings.workdir().startsWith("/") ? settings.workdir() : null;
+    this.folders = new JobFolder(commands, settings.workdir(), "stdout", "stderr");
     this.accountingOff = settings.accounting() == SlurmSettings.Accounting.FALSE;
   }
 
@@ -198,12 +192,12 @@ final class SlurmBackend implements Backend {
     var dirs = staged.stream().map(t -> submits.get(t).dir()).toList();
     var result = run(Command.of("sh", "-s").withStdin(SlurmScripts.prepare(dirs)), "prepare");
     if (!result.succeeded()) {
-      throw new BackendException(cluster + ": cannot create job folders under " + workdir
+      throw new BackendException(cluster + ": cannot create job folders under " + workdir()
           + " on " + transport.describe() + ": " + result.summary(), true);
     }
     for (var tag : staged) {
       var job = ready.get(tag);
-      var cwd = jobCwd(submits.get(tag).dir(), job.spec());
+      var cwd = JobFolder.cwd(submits.get(tag).dir(), job.spec());
       try {
         for (var input : job.spec().inputFiles()) {
           var destination = input.destination();
@@ -353,7 +347,7 @@ final class SlurmBackend implements Backend {
     if (ids.isEmpty()) {
       return;
     }
-    var dirs = jobs.stream().map(j -> j.attribute(ATTR_DIR)).filter(d -> d != null).toList();
+    var dirs = JobFolder.dirs(jobs);
     var argv = new ArrayList<String>();
     argv.add(settings.tool("scancel"));
     argv.addAll(ids);
@@ -458,94 +452,32 @@ final class SlurmBackend implements Backend {
 
   @Override
   public Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
-    var dir = job.attribute(ATTR_DIR);
-    if (dir == null) {
-      return Optional.empty();
-    }
-    var out = run(Command.of("tail", "-n", Integer.toString(Math.max(0, lines)), "--",
-        outputFile(job, stream)), "tail");
-    return out.succeeded() ? Optional.of(out.stdout()) : Optional.empty();
+    return folders.tail(job, stream, lines);
   }
 
   @Override
   public void collect(JobRef job, JobSpec spec) throws BackendException {
-    var dir = job.attribute(ATTR_DIR);
-    if (dir == null) {
-      throw BackendException.rejected(cluster + ": cannot collect job " + job.jobId()
-          + ": the engine's record has no job folder (attribute 'dir')");
-    }
-    var fetch = new OutputFetch(transport, cluster);
-    // a job cancelled before it started has no stdout or stderr: that is not a failure
-    fetch.fetch(outputFile(job, LogStream.STDOUT), spec.stdout(), true);
-    if (!"true".equals(job.attribute(ATTR_MERGED))) {
-      fetch.fetch(outputFile(job, LogStream.STDERR), spec.stderr(), true);
-    }
-    fetch.declaredOutputs(spec, jobCwd(dir, spec));
-    fetch.finish(job.jobId());
+    folders.collect(job, spec);
   }
 
   @Override
   public void clean(JobRef job) throws BackendException {
-    var dir = job.attribute(ATTR_DIR);
-    if (dir == null) {
-      return;
-    }
-    var out = run(Command.of("rm", "-rf", "--", dir), "clean");
-    if (!out.succeeded()) {
-      throw new BackendException(cluster + ": cannot remove " + dir + ": " + out.summary(), true);
-    }
+    folders.clean(job);
   }
 
   // -------------------------------------------------------------------------------- helpers ---
 
-  private static String outputFile(JobRef job, LogStream stream) {
-    var dir = job.attribute(ATTR_DIR);
-    boolean merged = "true".equals(job.attribute(ATTR_MERGED));
-    return dir + (stream == LogStream.STDOUT || merged ? "/stdout" : "/stderr");
-  }
-
   private static JobRef ref(SubmitRequest job, String dir, String nativeId) {
-    var attributes = new HashMap<String, String>();
-    attributes.put(ATTR_TAG, job.tag());
-    attributes.put(ATTR_DIR, dir);
-    if (BatchScript.mergedOutput(job.spec())) {
-      attributes.put(ATTR_MERGED, "true");
-    }
-    return new JobRef(job.jobId(), nativeId, attributes);
+    return JobFolder.ref(job, dir, nativeId, BatchScript.mergedOutput(job.spec()));
   }
 
   static String checkedTag(SubmitRequest request) throws BackendException {
-    var tag = request.tag();
-    if (!SAFE_TAG.matcher(tag).matches() || tag.length() > 200) {
-      throw BackendException.rejected("job id '" + request.jobId() + "' cannot name a Slurm job "
-          + "and its folder: use letters, digits, '.', '_' and '-'");
-    }
-    return tag;
-  }
-
-  /** The job's working directory on the cluster: its spec's, or its folder. */
-  private static String jobCwd(String dir, JobSpec spec) {
-    var directory = spec.directory();
-    if (directory == null || directory.isBlank()) {
-      return dir;
-    }
-    return directory.startsWith("/") ? directory : dir + "/" + directory;
+    return JobFolder.checkedTag(request, "a Slurm job");
   }
 
   /** The absolute workdir on the cluster, created and resolved once. */
   private String workdir() throws BackendException {
-    if (workdir != null) {
-      return workdir;
-    }
-    var out = run(Command.of("sh", "-s").withStdin(SlurmScripts.workdir(settings.workdir())),
-        "workdir");
-    var resolved = SlurmListings.parseWorkdir(out.stdout());
-    if (!out.succeeded() || resolved == null) {
-      throw new BackendException(cluster + ": cannot create the workdir '" + settings.workdir()
-          + "' (setting 'workdir') on " + transport.describe() + ": " + out.summary(), false);
-    }
-    workdir = resolved;
-    return workdir;
+    return folders.workdir();
   }
 
   private CommandResult run(Command command, String what) throws BackendException {

@@ -28,7 +28,6 @@ final class SlurmListings {
   private static final Pattern SBATCH_ID = Pattern.compile("^(\\d+)(?:;(\\S+))?$");
   private static final Pattern SUBMITTED = Pattern.compile("^S ([A-Za-z0-9._-]+) ?(.*)$");
   private static final Pattern SUBMIT_ERROR = Pattern.compile("^E ([A-Za-z0-9._-]+) (\\d+) ?(.*)$");
-  private static final Pattern WORKDIR = Pattern.compile("^W (/.*)$");
   private static final Pattern MARKERS = Pattern.compile(
       "^M (\\d+) (\\S+) (\\S+) ([01]) ([01])$");
   private static final Pattern RECORDED = Pattern.compile("^L (\\d+) (.*)$");
@@ -273,16 +272,6 @@ final class SlurmListings {
   }
 
   // ----------------------------------------------------------------------- script listings ---
-
-  static String parseWorkdir(String stdout) {
-    for (var line : lines(stdout)) {
-      var m = WORKDIR.matcher(line);
-      if (m.matches()) {
-        return m.group(1);
-      }
-    }
-    return null;
-  }
 
   /** What a job folder says (see {@link SlurmScripts#markers}). */
   record Markers(boolean exists, Integer exitCode, String signal, boolean cancelled) {

@@ -21,16 +21,6 @@ final class SlurmScripts {
   record Submit(String tag, String dir, String script, List<String> sbatch) {}
 
   /**
-   * Resolves the workdir to an absolute path, creating it: prints {@code W <absolute path>}.
-   * Exit 4 when it cannot be created.
-   */
-  static String workdir(String workdir) {
-    return "mkdir -p -- " + quote(workdir) + " || exit 4\n"
-        + "W=$(cd -- " + quote(workdir) + " && pwd) || exit 4\n"
-        + "echo \"W $W\"\n";
-  }
-
-  /**
    * Writes each job's {@code job.sh} into its folder and runs sbatch on it. Prints {@code S <tag>
    * <sbatch output>} or {@code E <tag> <sbatch exit code> <stderr on one line>}.
    *
