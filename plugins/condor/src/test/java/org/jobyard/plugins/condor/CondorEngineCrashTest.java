@@ -16,13 +16,8 @@ import org.jobyard.api.Command;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
 import org.jobyard.api.Settings;
-import org.jobyard.engine.config.ConfigLoader;
-import org.jobyard.engine.config.EngineConfig;
-import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
-import org.jobyard.engine.store.Database;
-import org.jobyard.engine.store.JobStore;
-import org.jobyard.engine.store.StoreWriter;
+import org.jobyard.engine.testing.RunningEngine;
 import org.jobyard.engine.transport.local.LocalTransport;
 import org.jobyard.testkit.DiesAfterSubmit;
 import org.jobyard.testkit.Testbed;
@@ -42,10 +37,7 @@ class CondorEngineCrashTest {
   final LocalTransport transport = new LocalTransport();
   final Set<String> tags = new HashSet<>();
   DiesAfterSubmit dying;
-  Thread managerThread;
-  Thread writerThread;
-  Database db;
-  StoreWriter writer;
+  RunningEngine engine;
 
   Backend condor() throws Exception {
     var s = new HashMap<String, String>();
@@ -57,30 +49,17 @@ class CondorEngineCrashTest {
   }
 
   JobManager start(Backend backend) {
-    db = new Database(ConfigLoader.defaults(home).database());
-    var store = new JobStore(db);
-    writer = new StoreWriter(store);
-    var cluster = new Cluster("condor", "condor", backend, transport, 0, Duration.ofSeconds(1));
-    var manager = new JobManager(store, writer, new EngineConfig.Tuning(Duration.ofSeconds(1),
-        50, Duration.ofMinutes(5), Duration.ofSeconds(1)), List.of(cluster), List.of("condor"));
-    writerThread = Thread.ofPlatform().start(writer);
-    managerThread = Thread.ofPlatform().start(manager);
-    await().until(manager::isReady);
-    return manager;
-  }
-
-  void crash() throws Exception {
-    managerThread.interrupt();
-    managerThread.join(10_000);
-    writerThread.interrupt();
-    writerThread.join(10_000);
-    db.close();
+    engine = RunningEngine.start(RunningEngine.h2(home), "condor", backend, transport);
+    return engine.manager();
   }
 
   @AfterEach
   void release() throws Exception {
     if (dying != null) {
       dying.release();
+    }
+    if (engine != null) {
+      engine.stop();
     }
     for (var tag : tags) { // the pool is shared: leave none of this test's jobs behind
       transport.run(Command.of(tool("condor_rm"), "-constraint", constraint(tag)));
@@ -121,15 +100,15 @@ class CondorEngineCrashTest {
     var manager = start(dying);
     var spec = JobSpec.of("crash-" + Long.toHexString(System.nanoTime()), "/bin/sh", "-c",
         "sleep 2; exit 4");
-    var id = manager.submit(System.getProperty("user.name"), List.of(spec))
-        .get(10, TimeUnit.SECONDS).getFirst();
+    var id = manager.submit(RunningEngine.user(), List.of(spec)).get(10, TimeUnit.SECONDS)
+        .getFirst();
     var tag = id + ".1";
     tags.add(tag);
     await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() -> jobsTagged(tag) == 1);
-    crash();
+    engine.crash();
 
-    var restarted = start(condor());
-    var store = new JobStore(db);
+    start(condor());
+    var store = engine.store();
     await().atMost(Duration.ofMinutes(3)).until(() ->
         store.job(id).orElseThrow().state() == JobState.FAILED);
     assertThat(store.job(id).orElseThrow().exitCode()).isEqualTo(4);
@@ -139,10 +118,5 @@ class CondorEngineCrashTest {
     assertThat(tagged).as("HTCondor jobs carrying JobyardId %s", tag).isEqualTo(1);
     assertThat(store.attempts(id)).singleElement()
         .satisfies(a -> assertThat(a.nativeId()).matches("\\d+\\.\\d+"));
-    restarted.stop().get(30, TimeUnit.SECONDS);
-    managerThread.join(10_000);
-    writer.stop();
-    writerThread.join(10_000);
-    db.close();
   }
 }

@@ -16,13 +16,10 @@ import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
 import org.jobyard.api.Settings;
 import org.jobyard.engine.config.ClusterConfig;
-import org.jobyard.engine.config.ConfigLoader;
 import org.jobyard.engine.config.EngineConfig;
-import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
-import org.jobyard.engine.store.Database;
 import org.jobyard.engine.store.JobStore;
-import org.jobyard.engine.store.StoreWriter;
+import org.jobyard.engine.testing.RunningEngine;
 import org.jobyard.engine.transport.local.LocalTransport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -34,20 +31,13 @@ class LocalJobsUnderTheManagerTest {
   @TempDir
   Path home;
   final LocalTransport transport = new LocalTransport();
-  Database db;
-  StoreWriter writer;
+  RunningEngine engine;
   JobManager manager;
-  Thread managerThread;
-  Thread writerThread;
 
   @AfterEach
   void stop() throws Exception {
-    if (manager != null) {
-      manager.stop().get(30, TimeUnit.SECONDS);
-      managerThread.join(10_000);
-      writer.stop();
-      writerThread.join(10_000);
-      db.close();
+    if (engine != null) {
+      engine.stop();
     }
   }
 
@@ -55,17 +45,11 @@ class LocalJobsUnderTheManagerTest {
     var backend = new LocalBackendProvider().create(new BackendContext("local", new Settings(
         "cluster 'local'", Map.of("slots", "20", "kill-grace", "1s")), transport,
         home.resolve("cluster"), BackendContext.Events.NONE));
-    db = new Database(ConfigLoader.defaults(home).database());
-    var store = new JobStore(db);
-    writer = new StoreWriter(store);
-    var cluster = new Cluster("local", "local", backend, transport, 0, Duration.ofMillis(300),
-        policy);
-    manager = new JobManager(store, writer, new EngineConfig.Tuning(Duration.ofMillis(300), 50,
-        LOST_AFTER, Duration.ofMillis(500)), List.of(cluster), List.of("local"));
-    writerThread = Thread.ofPlatform().start(writer);
-    managerThread = Thread.ofPlatform().start(manager);
-    await().until(manager::isReady);
-    return store;
+    engine = RunningEngine.start(RunningEngine.h2(home), new EngineConfig.Tuning(
+        Duration.ofMillis(300), 50, LOST_AFTER, Duration.ofMillis(500)), List.of(
+        RunningEngine.cluster("local", backend, transport, policy, Duration.ofMillis(300))));
+    manager = engine.manager();
+    return engine.store();
   }
 
   @Test

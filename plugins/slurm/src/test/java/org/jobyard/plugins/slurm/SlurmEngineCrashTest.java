@@ -16,11 +16,8 @@ import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
 import org.jobyard.api.Settings;
 import org.jobyard.engine.config.EngineConfig;
-import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
-import org.jobyard.engine.store.Database;
-import org.jobyard.engine.store.JobStore;
-import org.jobyard.engine.store.StoreWriter;
+import org.jobyard.engine.testing.RunningEngine;
 import org.jobyard.engine.transport.local.LocalTransport;
 import org.jobyard.testkit.DiesAfterSubmit;
 import org.jobyard.testkit.Testbed;
@@ -40,10 +37,7 @@ class SlurmEngineCrashTest {
   final LocalTransport transport = new LocalTransport();
   final CountDownLatch never = new CountDownLatch(1);
   DiesAfterSubmit dying;
-  Thread managerThread;
-  Thread writerThread;
-  Database db;
-  StoreWriter writer;
+  RunningEngine engine;
 
   Backend slurm() throws Exception {
     return slurm(transport);
@@ -59,7 +53,7 @@ class SlurmEngineCrashTest {
 
   /** Where the engine keeps its jobs: embedded H2 here, PostgreSQL in a subclass. */
   EngineConfig.Database database() {
-    return org.jobyard.engine.config.ConfigLoader.defaults(home).database();
+    return RunningEngine.h2(home);
   }
 
   /**
@@ -96,31 +90,18 @@ class SlurmEngineCrashTest {
   }
 
   JobManager start(Backend backend, org.jobyard.api.Transport through) {
-    db = new Database(database());
-    var store = new JobStore(db);
-    writer = new StoreWriter(store);
-    var cluster = new Cluster("slurm", "slurm", backend, through, 0, Duration.ofSeconds(1));
-    var manager = new JobManager(store, writer, new EngineConfig.Tuning(Duration.ofSeconds(1),
-        50, Duration.ofMinutes(5), Duration.ofSeconds(1)), List.of(cluster), List.of("slurm"));
-    writerThread = Thread.ofPlatform().start(writer);
-    managerThread = Thread.ofPlatform().start(manager);
-    await().until(manager::isReady);
-    return manager;
-  }
-
-  void crash() throws Exception {
-    managerThread.interrupt();
-    managerThread.join(10_000);
-    writerThread.interrupt();
-    writerThread.join(10_000);
-    db.close();
+    engine = RunningEngine.start(database(), "slurm", backend, through);
+    return engine.manager();
   }
 
   @AfterEach
-  void release() {
+  void release() throws Exception {
     never.countDown();
     if (dying != null) {
       dying.release();
+    }
+    if (engine != null) {
+      engine.stop();
     }
   }
 
@@ -136,30 +117,25 @@ class SlurmEngineCrashTest {
     var manager = start(dying);
     var spec = JobSpec.of("crash-" + Long.toHexString(System.nanoTime()), "/bin/sh", "-c",
         "sleep 3; exit 4");
-    var id = manager.submit(System.getProperty("user.name"), List.of(spec))
-        .get(10, TimeUnit.SECONDS).getFirst();
+    var id = manager.submit(RunningEngine.user(), List.of(spec)).get(10, TimeUnit.SECONDS)
+        .getFirst();
     var tag = id + ".1";
     await().atMost(Duration.ofSeconds(60)).until(() -> jobsNamed(tag) == 1);
-    crash();
+    engine.crash();
 
     restartAndExpectOneJobThatExited(id, 4);
   }
 
   /** A new engine on the same store: the job is adopted, ends with its code, one Slurm job. */
   void restartAndExpectOneJobThatExited(String id, int exitCode) throws Exception {
-    var restarted = start(slurm());
-    var store = new JobStore(db);
+    start(slurm());
+    var store = engine.store();
     await().atMost(Duration.ofMinutes(2)).until(() ->
         store.job(id).orElseThrow().state() == JobState.FAILED);
     assertThat(store.job(id).orElseThrow().exitCode()).isEqualTo(exitCode);
     assertThat(jobsNamed(id + ".1")).as("jobs in Slurm carrying the attempt's tag").isEqualTo(1);
     assertThat(store.attempts(id)).singleElement()
         .satisfies(a -> assertThat(a.nativeId()).isNotBlank());
-    restarted.stop().get(30, TimeUnit.SECONDS);
-    managerThread.join(10_000);
-    writer.stop();
-    writerThread.join(10_000);
-    db.close();
   }
 
   @Test
@@ -170,10 +146,10 @@ class SlurmEngineCrashTest {
     var runs = home.resolve("runs");
     var spec = JobSpec.of("answer-" + Long.toHexString(System.nanoTime()), "/bin/sh", "-c",
         "echo ran >> \"$1\"; exit 5", "sh", runs.toString());
-    var id = manager.submit(System.getProperty("user.name"), List.of(spec))
-        .get(10, TimeUnit.SECONDS).getFirst();
+    var id = manager.submit(RunningEngine.user(), List.of(spec)).get(10, TimeUnit.SECONDS)
+        .getFirst();
     assertThat(dying.sbatchRan.await(60, TimeUnit.SECONDS)).as("the submit script ran").isTrue();
-    crash(); // SIGKILL-like: the answer of the submit command is never seen
+    engine.crash(); // SIGKILL-like: the answer of the submit command is never seen
 
     restartAndExpectOneJobThatExited(id, 5);
     assertThat(java.nio.file.Files.readAllLines(runs)).as("runs of the payload")

@@ -14,13 +14,9 @@ import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
 import org.jobyard.api.Settings;
 import org.jobyard.engine.config.ClusterConfig;
-import org.jobyard.engine.config.ConfigLoader;
-import org.jobyard.engine.config.EngineConfig;
-import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
-import org.jobyard.engine.store.Database;
 import org.jobyard.engine.store.JobStore;
-import org.jobyard.engine.store.StoreWriter;
+import org.jobyard.engine.testing.RunningEngine;
 import org.jobyard.engine.transport.local.LocalTransport;
 import org.jobyard.testkit.Testbed;
 import org.junit.jupiter.api.AfterEach;
@@ -39,20 +35,13 @@ class SlurmHeldTimeoutTest {
   @TempDir
   Path home;
   final LocalTransport transport = new LocalTransport();
-  Database db;
-  StoreWriter writer;
+  RunningEngine engine;
   JobManager manager;
-  Thread managerThread;
-  Thread writerThread;
 
   @AfterEach
   void stop() throws Exception {
-    if (manager != null) {
-      manager.stop().get(30, TimeUnit.SECONDS);
-      managerThread.join(10_000);
-      writer.stop();
-      writerThread.join(10_000);
-      db.close();
+    if (engine != null) {
+      engine.stop();
     }
   }
 
@@ -62,17 +51,11 @@ class SlurmHeldTimeoutTest {
     var backend = new SlurmBackendProvider().create(new BackendContext("slurm", new Settings(
         "cluster 'slurm'", settings), transport, home.resolve("cluster"),
         BackendContext.Events.NONE));
-    db = new Database(ConfigLoader.defaults(home).database());
-    var store = new JobStore(db);
-    writer = new StoreWriter(store);
-    var cluster = new Cluster("slurm", "slurm", backend, transport, 0, Duration.ofSeconds(1),
-        new ClusterConfig.Policy(HELD_TIMEOUT, 0, 0, false));
-    manager = new JobManager(store, writer, new EngineConfig.Tuning(Duration.ofSeconds(1), 50,
-        Duration.ofMinutes(5), Duration.ofSeconds(1)), List.of(cluster), List.of("slurm"));
-    writerThread = Thread.ofPlatform().start(writer);
-    managerThread = Thread.ofPlatform().start(manager);
-    await().until(manager::isReady);
-    return store;
+    engine = RunningEngine.start(RunningEngine.h2(home), RunningEngine.TUNING, List.of(
+        RunningEngine.cluster("slurm", backend, transport,
+            new ClusterConfig.Policy(HELD_TIMEOUT, 0, 0, false), Duration.ofSeconds(1))));
+    manager = engine.manager();
+    return engine.store();
   }
 
   /** A job that stays pending for an hour (its start time is in the future). */
