@@ -771,6 +771,7 @@ public final class JobManager implements Runnable {
       // jobs, so only when the cluster sets it); submit_rate keeps a backlog of a burst at most
       int pending = c.policy.maxPending() > 0 ? waitingInQueue(c) : 0;
       int staged = c.toSubmit.size();
+      var stagedNow = new ArrayList<Job>();
       while (!c.queue.isEmpty() && c.hasRoom(pending) && nowMillis >= c.unavailableUntil
           && (!c.pace.limited() || staged <= c.policy.submitRate() * SubmitPace.BURST_SECONDS)) {
         var job = c.queue.poll();
@@ -794,8 +795,13 @@ public final class JobManager implements Runnable {
         c.live.add(job.id);
         changes.add(new Change.InsertAttempt(job.attemptRow(c.backendName, now)));
         move(job, Transitions.Event.SUBMIT_INTENT, null);
+        stagedNow.add(job);
+      }
+      if (!stagedNow.isEmpty()) {
+        // every job staged this turn is handed over before the first call goes: one call carries
+        // up to submit_batch of them (one dispatch per job made the first call carry one job)
         afterCommit.add(() -> {
-          c.toSubmit.add(job);
+          c.toSubmit.addAll(stagedNow);
           dispatchSubmits(c);
         });
       }
@@ -1106,7 +1112,7 @@ public final class JobManager implements Runnable {
     c.lastError = null;
     c.answered();
     var now = Instant.now();
-    var nowMillis = now.toEpochMilli();
+    var ended = new ArrayList<Message.Collection>();
     for (var id : m.asked()) {
       var job = jobs.get(id);
       if (job == null || job.ref == null || !c.name.equals(job.cluster) || job.collecting) {
@@ -1138,11 +1144,14 @@ public final class JobManager implements Runnable {
             observe(c, job, JobState.PAUSED, h.reason(), changed, now);
           }
         }
-        case JobStatus.Exited x -> collect(c, job, status);
-        case JobStatus.Failed f -> collect(c, job, status);
-        case JobStatus.Cancelled x -> collect(c, job, status);
+        case JobStatus.Exited x -> ended.add(new Message.Collection(id, status, null));
+        case JobStatus.Failed f -> ended.add(new Message.Collection(id, status, null));
+        case JobStatus.Cancelled x -> ended.add(new Message.Collection(id, status, null));
         case JobStatus.Unknown u -> { }
       }
+    }
+    if (!ended.isEmpty()) {
+      collect(c, ended);
     }
     if (c.pollWanted) {
       afterCommit.add(() -> {
@@ -1235,20 +1244,48 @@ public final class JobManager implements Runnable {
     }
   }
 
-  private void collect(Cluster c, Job job, JobStatus status) {
-    job.collecting = true;
-    var ref = job.ref;
-    var spec = job.spec();
+  /**
+   * Fetches the outputs of every job this poll saw end in one task on the cluster's worker, and
+   * reports them in one message: their ends, and the refills of the slots they free, are then one
+   * actor turn and one store commit (a task and a turn per job made the loop latency-bound).
+   */
+  private void collect(Cluster c, List<Message.Collection> ended) {
+    var work = new ArrayList<Collecting>();
+    for (var e : ended) {
+      var job = jobs.get(e.jobId());
+      job.collecting = true;
+      work.add(new Collecting(job.ref, job.spec(), e.status()));
+    }
     inFlight++;
     var inc = incarnation;
     c.dispatch(Cluster.Call.COLLECT, backend -> {
-      backend.collect(ref, spec);
-      return null;
-    }, (none, error) -> mailbox.add(new Message.Collected(inc, ref.jobId(), status, error)));
+      var done = new ArrayList<Message.Collection>(work.size());
+      for (var w : work) {
+        BackendException error = null;
+        try {
+          backend.collect(w.ref(), w.spec());
+        } catch (BackendException e) {
+          error = e;
+        } catch (RuntimeException e) {
+          error = c.unexpected(Cluster.Call.COLLECT, e);
+        }
+        done.add(new Message.Collection(w.ref().jobId(), w.status(), error));
+      }
+      return done;
+    }, (done, error) -> mailbox.add(new Message.Collected(inc, done != null ? done
+        : work.stream().map(w -> new Message.Collection(w.ref().jobId(), w.status(), error))
+            .toList())));
   }
+
+  /** What the worker needs to collect one job, taken on the manager's thread. */
+  private record Collecting(JobRef ref, JobSpec spec, JobStatus status) {}
 
   private void onCollected(Message.Collected m) {
     inFlight--;
+    m.jobs().forEach(this::collected);
+  }
+
+  private void collected(Message.Collection m) {
     var job = jobs.get(m.jobId());
     if (job == null) {
       return;
