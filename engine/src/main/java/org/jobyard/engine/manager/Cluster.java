@@ -140,11 +140,16 @@ public final class Cluster implements AutoCloseable {
       } catch (BackendException e) {
         error = e;
       } catch (RuntimeException e) {
-        error = new BackendException("backend '" + backendName + "' of cluster '" + name + "': "
-            + call.label() + " failed unexpectedly: " + e, call != Call.COLLECT, e);
+        error = unexpected(call, e);
       }
       report.accept(result, error);
     });
+  }
+
+  /** A plugin's {@code RuntimeException} (a bug) as the call's failure; see {@link #dispatch}. */
+  BackendException unexpected(Call call, RuntimeException e) {
+    return new BackendException("backend '" + backendName + "' of cluster '" + name + "': "
+        + call.label() + " failed unexpectedly: " + e, call != Call.COLLECT, e);
   }
 
   /** Runs work on this cluster's worker, after the backend calls already queued. */

@@ -67,8 +67,11 @@ sealed interface Message {
   record LookedUp(long incarnation, String cluster, List<String> jobIds,
       Map<String, JobRef> found, BackendException error) implements Message {}
 
-  record Collected(long incarnation, String jobId, JobStatus status, BackendException error)
-      implements Message {}
+  /** The outputs of the jobs one poll saw end were fetched (each with its own outcome). */
+  record Collected(long incarnation, String cluster, List<Collection> jobs) implements Message {}
+
+  /** One ended job's collection: {@code error} is null when its outputs came home. */
+  record Collection(String jobId, JobStatus status, BackendException error) {}
 
   record CancelSent(long incarnation, String cluster, List<String> jobIds,
       BackendException error) implements Message {}

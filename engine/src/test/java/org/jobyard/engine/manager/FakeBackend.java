@@ -26,6 +26,8 @@ final class FakeBackend implements Backend {
   final AtomicInteger submits = new AtomicInteger();
   final AtomicInteger polls = new AtomicInteger();
   final AtomicInteger submitCalls = new AtomicInteger();
+  /** How many jobs each submit call carried, in order. */
+  final java.util.Queue<Integer> batchSizes = new java.util.concurrent.ConcurrentLinkedQueue<>();
   final AtomicInteger lookupCalls = new AtomicInteger();
   final Map<String, AtomicInteger> cleaned = new ConcurrentHashMap<>();
   volatile boolean cleanFails;
@@ -35,6 +37,8 @@ final class FakeBackend implements Backend {
   /** Answers every submission with "not now" (a retryable rejection), polls normally. */
   volatile boolean downForSubmitOnly;
   volatile boolean failAfterSubmit;
+  /** Jobs "gate" run until this opens, then exit 0: all at once, as one poll sees it. */
+  volatile boolean gateOpen;
   /** What the backend declares; tests of the optional operations add to it. */
   volatile Set<Capability> capabilities = Set.of(Capability.BULK_SUBMIT);
   final AtomicInteger cancelCalls = new AtomicInteger();
@@ -63,6 +67,7 @@ final class FakeBackend implements Backend {
   @Override
   public List<SubmitOutcome> submit(List<SubmitRequest> requests) throws BackendException {
     submitCalls.incrementAndGet();
+    batchSizes.add(requests.size());
     if (down) {
       throw BackendException.unavailable("fake cluster is down", null);
     }
@@ -104,6 +109,7 @@ final class FakeBackend implements Backend {
       throw BackendException.unavailable("fake cluster is down", null);
     }
     var out = new HashMap<String, JobStatus>();
+    var open = gateOpen;
     for (var ref : refs) {
       var exe = jobs.get(ref.nativeId());
       if (omitted.contains(ref.nativeId())) {
@@ -120,6 +126,8 @@ final class FakeBackend implements Backend {
           case "ok" -> new JobStatus.Exited(0, "COMPLETED", null);
           case "fail" -> new JobStatus.Exited(3, "FAILED", null);
           case "pend" -> new JobStatus.Pending("PENDING", "requeued");
+          case "gate" -> open ? new JobStatus.Exited(0, "COMPLETED", null)
+              : new JobStatus.Running("RUNNING");
           case "crash" -> new JobStatus.Failed(-1, "NODE_FAIL", "the node died");
           default -> new JobStatus.Running("RUNNING");
         });

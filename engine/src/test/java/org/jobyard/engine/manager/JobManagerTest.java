@@ -38,6 +38,8 @@ class JobManagerTest {
   Duration cancelResend;
   /** The pacing of cluster "fake". */
   ClusterConfig.Policy policy = ClusterConfig.Policy.DEFAULT;
+  /** The engine's submit_batch. */
+  int submitBatch = 100;
 
   /** The spec with {@code retries}, and stdout/stderr files under {@code logs} if not null. */
   static JobSpec spec(JobSpec s, int retries, Path logs) {
@@ -81,7 +83,7 @@ class JobManagerTest {
 
   /** With {@code startWriter} false the store writer's thread is created but not started. */
   Running start(boolean startWriter) throws Exception {
-    var tuning = new EngineConfig.Tuning(Duration.ofMillis(50), 100, Duration.ofSeconds(2),
+    var tuning = new EngineConfig.Tuning(Duration.ofMillis(50), submitBatch, Duration.ofSeconds(2),
         Duration.ofMillis(100));
     var db = new Database(database());
     var store = new JobStore(db);
@@ -109,6 +111,13 @@ class JobManagerTest {
     }
   }
 
+  /** Submits {@code n} jobs running {@code executable} in one request; returns their ids. */
+  static List<String> submitMany(Running r, int n, String executable) throws Exception {
+    var specs = java.util.stream.IntStream.range(0, n)
+        .mapToObj(i -> JobSpec.of(executable + i, executable)).toList();
+    return r.manager().submit("alice", specs).get(30, TimeUnit.SECONDS);
+  }
+
   JobState stateOf(Running r, String id) {
     return r.store().job(id).orElseThrow().state();
   }
@@ -127,6 +136,30 @@ class JobManagerTest {
     assertThat(bad.reason()).contains("exited with code 3");
     assertThat(r.store().attempts(ids.get(1))).singleElement()
         .satisfies(a -> assertThat(a.nativeId()).isEqualTo(ids.get(1) + ".1"));
+  }
+
+  @Test
+  void jobsReadyTogetherReachTheBackendInAsFewCallsAsSubmitBatchAllows() throws Exception {
+    submitBatch = 64;
+    var r = start();
+    submitMany(r, 200, "pend");
+    await().atMost(Duration.ofSeconds(60)).until(() -> backend.submits.get() == 200);
+    // ceil(200 / 64) = 4: the first call is as full as the others, not one job
+    assertThat(backend.submitCalls).hasValue(4);
+    assertThat(backend.batchSizes).containsExactly(64, 64, 64, 8);
+  }
+
+  @Test
+  void slotsFreedByJobsThatEndTogetherAreRefilledInOneSubmitCall() throws Exception {
+    limit = 20;
+    var r = start();
+    var ids = submitMany(r, 40, "gate");
+    await().atMost(Duration.ofSeconds(30)).until(() -> backend.submits.get() == 20);
+    backend.gateOpen = true; // the next poll sees all 20 end
+    await().atMost(Duration.ofSeconds(60))
+        .until(() -> ids.stream().allMatch(id -> stateOf(r, id) == JobState.SUCCEEDED));
+    // the 20 ends were one turn, which freed 20 slots at once: not 20 refills of one job each
+    assertThat(backend.batchSizes).containsExactly(20, 20);
   }
 
   @Test
