@@ -100,10 +100,10 @@ final class SubmitDescription {
     }
     var stdin = spec.stdin();
     if (stdin != null && (stdin.startsWith("/") || List.of(stdin.split("/")).contains("..")
-        || !stdin.equals(stdin.strip()) || stdin.contains("$") || stdin.indexOf('\n') >= 0
+        || !stdin.equals(stdin.strip()) || stdin.indexOf('\n') >= 0
         || stdin.indexOf('\r') >= 0)) {
       throw BackendException.rejected("job " + tag + ": stdin '" + stdin + "' cannot be "
-          + "HTCondor's input file: it must be a path inside the job's directory without '$', "
+          + "HTCondor's input file: it must be a path inside the job's directory without "
           + "line breaks or spaces at either end; rename the file");
     }
     for (var input : spec.inputFiles()) {
@@ -188,7 +188,9 @@ final class SubmitDescription {
     }
     if (spec.stdin() != null) {
       // staged into in/ with the other inputs; HTCondor transfers it and feeds it to the job
-      sb.append("input = $(JobyardDir)/in/").append(spec.stdin()).append('\n');
+      // $(DOLLAR) is HTCondor's own escape: a '$' in a name must not start a macro
+      sb.append("input = $(JobyardDir)/in/").append(spec.stdin().replace("$", "$(DOLLAR)"))
+          .append('\n');
     }
     // HTCondor hands over condor_submit's environment only when asked; the wrapper then keeps
     // what was allowed (PayloadScript), so a list reaches the job whichever way HTCondor reads it

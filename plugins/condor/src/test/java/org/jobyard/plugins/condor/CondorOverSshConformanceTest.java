@@ -37,7 +37,8 @@ class CondorOverSshConformanceTest extends BackendConformanceTest {
         // the default workdir (.jobyard/condor under the remote home) is what users get
         .setting("workdir", ".jobyard/condor-conformance")
         .capabilities(Capability.BULK_SUBMIT, Capability.HOLD_RELEASE, Capability.STAGING,
-            Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME)
+            Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME, Capability.DISK,
+            Capability.STDIN, Capability.INHERIT_ENVIRONMENT)
         .timeout(Duration.ofSeconds(90))
         .walltime(Duration.ofSeconds(5))
         .build();
