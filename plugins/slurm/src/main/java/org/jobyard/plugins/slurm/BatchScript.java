@@ -72,14 +72,14 @@ final class BatchScript {
     o.add("--job-name=" + tag);
     o.add("--comment=" + tag);
     o.add("--chdir=" + dir);
-    // sbatch hands the job its whole environment and the script keeps what inherit_environment
-    // allows (PayloadScript): NONE would make slurmd load a login environment instead, and a
-    // site's SLURM_EXPORT_ENV must not change what the job sees
-    o.add("--export=ALL");
     o.add("--output=" + dir + "/stdout");
     if (!mergedOutput(spec)) {
       o.add("--error=" + dir + "/stderr");
     }
+    // sbatch hands the job its whole environment and the script keeps what inherit_environment
+    // allows (PayloadScript): NONE would make slurmd load a login environment instead, and a
+    // site's SLURM_EXPORT_ENV must not change what the job sees
+    o.add("--export=ALL");
     var partition = blankToNull(spec.queue()) != null ? spec.queue().strip() : settings.partition();
     if (partition != null) {
       o.add("--partition=" + partition);
