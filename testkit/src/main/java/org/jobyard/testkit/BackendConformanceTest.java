@@ -122,6 +122,22 @@ public abstract class BackendConformanceTest {
     return transport.commands();
   }
 
+  /**
+   * For a second suite of the same backend that only changes the transport (over SSH after a
+   * local one): the suite that runs the capability cases whose commands do not depend on the
+   * transport (hold, tail, clean, environment, stdin), which this one then skips, saying so, to
+   * keep the time of the whole run down. Null (the default): this suite runs them all.
+   */
+  protected String transportIndependentCasesRunBy() {
+    return null;
+  }
+
+  private void skipIfRunElsewhere() {
+    var elsewhere = transportIndependentCasesRunBy();
+    Assumptions.assumeTrue(elsewhere == null, "skipped: the same commands as in " + elsewhere
+        + ", which runs this case; this suite only changes the transport");
+  }
+
   @BeforeEach
   final void createBackend() throws Exception {
     fixture = createFixture(engineDir);
@@ -542,6 +558,7 @@ public abstract class BackendConformanceTest {
   @Test
   public void feedsTheStandardInputFileToTheJob() throws Exception {
     requireCapability(Capability.STDIN);
+    skipIfRunElsewhere();
     var name = ODD_NAME + " stdin.txt";
     var source = Files.writeString(engineDir.resolve(ODD_NAME + " input.txt"), "one\ntwo\n");
     var out = engineDir.resolve("stdin.out");
@@ -558,6 +575,7 @@ public abstract class BackendConformanceTest {
   @Test
   public void aJobSeesNoneOfTheSubmittingEnvironmentUnlessItAsks() throws Exception {
     requireCapability(Capability.INHERIT_ENVIRONMENT);
+    skipIfRunElsewhere();
     var probe = submittingVariable();
     Assumptions.assumeTrue(probe != null, "skipped: the transport's environment holds no "
         + "variable beyond the basics (HOME, PATH, ...) to check with");
@@ -577,6 +595,7 @@ public abstract class BackendConformanceTest {
   @Test
   public void holdsAJobUntilItIsReleased() throws Exception {
     requireCapability(Capability.HOLD_RELEASE);
+    skipIfRunElsewhere();
     var out = engineDir.resolve("hold.out");
     var spec = spec(step("sh", "-c", "echo released")).stdout(out).build();
     var job = submit(request("hold", spec));
@@ -605,6 +624,7 @@ public abstract class BackendConformanceTest {
   @Test
   public void tailsTheOutputOfARunningJob() throws Exception {
     requireCapability(Capability.LOG_ACCESS);
+    skipIfRunElsewhere();
     var job = submit(request("tail", spec(step("sh", "-c",
         "printf '1\\n2\\n3\\n4\\n5\\n'; sleep 600")).build()));
     var last = new AtomicReference<java.util.Optional<String>>();
@@ -623,6 +643,7 @@ public abstract class BackendConformanceTest {
 
   @Test
   public void cleanRemovesWhatTheJobLeftAndIsIdempotent() throws Exception {
+    skipIfRunElsewhere();
     // no stdout path: the output stays in the job's sandbox on the cluster, where clean reaches
     var spec = spec(step("sh", "-c", "echo left behind")).build();
     var job = submit(request("clean", spec));

@@ -61,4 +61,9 @@ class CondorOverSshConformanceTest extends BackendConformanceTest {
       transport = null;
     }
   }
+
+  @Override
+  protected String transportIndependentCasesRunBy() {
+    return "CondorConformanceTest";
+  }
 }
