@@ -21,5 +21,12 @@ public enum Capability {
   /** Runs a job in a {@link JobSpec.Placement#reservation() reservation}. */
   RESERVATION,
   /** Requests {@link JobSpec.Placement#diskMb() local disk}. */
-  DISK
+  DISK,
+  /** Feeds a job's {@link JobSpec#stdin() standard input file} to it. */
+  STDIN,
+  /**
+   * Lets a job see {@link JobSpec#inheritEnvironment() variables of the submitting environment}.
+   * Without it, a job asking for any is refused; every backend must start jobs without them.
+   */
+  INHERIT_ENVIRONMENT
 }

@@ -34,6 +34,14 @@ import java.util.Optional;
  * @param retryRule which failures {@code retries} covers, or {@code null} for every failure
  * @param successExitCodes exit codes that count as success; empty means {@code [0]}
  * @param placement how the job's processes are laid out on nodes, and where; never null
+ * @param stdin the file the job's standard input is read from: a path relative to the job's
+ *     working directory, where the engine stages it as one of {@code inputFiles}; {@code null}
+ *     for none (an empty input). Backends that run it declare {@link Capability#STDIN}
+ * @param inheritEnvironment which variables of the submitting environment (where the batch
+ *     system's submit command runs) the job sees besides {@code environment}: names, {@code *}
+ *     matching any characters; empty (the default) means none, only the execution host's basics
+ *     ({@code HOME}, {@code PATH}, ...) and the batch system's own; {@code ["*"]} means all.
+ *     Backends that honour a non-empty list declare {@link Capability#INHERIT_ENVIRONMENT}
  */
 public record JobSpec(
     String name,
@@ -55,7 +63,12 @@ public record JobSpec(
     List<Dependency> after,
     RetryRule retryRule,
     List<Integer> successExitCodes,
-    Placement placement) {
+    Placement placement,
+    String stdin,
+    List<String> inheritEnvironment) {
+
+  /** {@link #inheritEnvironment()} for the whole submitting environment. */
+  public static final List<String> INHERIT_ALL = List.of("*");
 
   public JobSpec {
     requireNonNull(name, "name is null");
@@ -75,6 +88,37 @@ public record JobSpec(
     after = after == null ? List.of() : List.copyOf(after); // null: stored before dependencies
     successExitCodes = successExitCodes == null ? List.of() : List.copyOf(successExitCodes);
     placement = placement == null ? Placement.NONE : placement; // null: stored before placement
+    if (stdin != null && (stdin.isBlank() || stdin.indexOf('\0') >= 0)) {
+      throw new IllegalArgumentException("stdin must name a file, got '" + stdin + "'");
+    }
+    // null: stored before inherit_environment, when no backend was told to clean the environment
+    inheritEnvironment = inheritEnvironment == null ? List.of() : List.copyOf(inheritEnvironment);
+    for (var pattern : inheritEnvironment) {
+      if (!isVariablePattern(pattern)) {
+        throw new IllegalArgumentException("inherit_environment: '" + pattern + "' is not a "
+            + "variable name or a pattern of one (letters, digits, '_' and '*')");
+      }
+    }
+  }
+
+  /** A job with no standard input that inherits none of the submitting environment. */
+  public JobSpec(String name, String session, String user, List<Step> steps,
+      Map<String, String> environment, String directory, String stdout, String stderr,
+      Resources resources, String queue, String account, List<FileTransfer> inputFiles,
+      List<FileTransfer> outputFiles, List<String> clusters, int retries,
+      Map<String, Map<String, String>> nativeOptions, List<Dependency> after, RetryRule retryRule,
+      List<Integer> successExitCodes, Placement placement) {
+    this(name, session, user, steps, environment, directory, stdout, stderr, resources, queue,
+        account, inputFiles, outputFiles, clusters, retries, nativeOptions, after, retryRule,
+        successExitCodes, placement, null, List.of());
+  }
+
+  /**
+   * Whether {@code pattern} may be an entry of {@link #inheritEnvironment()}: letters, digits,
+   * {@code _} and {@code *}, so that it is safe as a shell {@code case} pattern.
+   */
+  public static boolean isVariablePattern(String pattern) {
+    return pattern != null && pattern.matches("[A-Za-z_*][A-Za-z0-9_*]*");
   }
 
   /** A job with the default placement: one process, nodes shared, no reservation. */
@@ -119,19 +163,19 @@ public record JobSpec(
   public JobSpec withUser(String newUser) {
     return new JobSpec(name, session, newUser, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, placement);
+        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
   }
 
   public JobSpec withEnvironment(Map<String, String> newEnvironment) {
     return new JobSpec(name, session, user, steps, newEnvironment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, placement);
+        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
   }
 
   public JobSpec withAfter(List<Dependency> newAfter) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        newAfter, retryRule, successExitCodes, placement);
+        newAfter, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
   }
 
   /**
@@ -166,7 +210,34 @@ public record JobSpec(
   public JobSpec withPlacement(Placement newPlacement) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, newPlacement);
+        after, retryRule, successExitCodes, newPlacement, stdin, inheritEnvironment);
+  }
+
+  /** A copy with other per-backend options. */
+  public JobSpec withNativeOptions(Map<String, Map<String, String>> newOptions) {
+    return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, newOptions,
+        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
+  }
+
+  /** A copy with another standard input file ({@code null}: none). */
+  public JobSpec withStdin(String newStdin) {
+    return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
+        resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
+        after, retryRule, successExitCodes, placement, newStdin, inheritEnvironment);
+  }
+
+  /** A copy with other paths on the engine's machine and working directory. */
+  public JobSpec withPaths(String newDirectory, String newStdout, String newStderr,
+      List<FileTransfer> newInputs, List<FileTransfer> newOutputs) {
+    return new JobSpec(name, session, user, steps, environment, newDirectory, newStdout,
+        newStderr, resources, queue, account, newInputs, newOutputs, clusters, retries,
+        nativeOptions, after, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
+  }
+
+  /** Whether the job sees the whole submitting environment. */
+  public boolean inheritsAllEnvironment() {
+    return inheritEnvironment.contains("*");
   }
 
   /**

@@ -30,6 +30,9 @@ public final class PayloadScript {
           .append(' ').append(quote("cannot change to working directory " + spec.directory()))
           .append('\n');
     }
+    if (!spec.inheritsAllEnvironment()) {
+      sb.append(environmentFilter(spec.inheritEnvironment()));
+    }
     for (var e : new TreeMap<String, String>(spec.environment()).entrySet()) {
       if (!ShellQuoting.isValidVariableName(e.getKey())) {
         throw new IllegalArgumentException("environment variable name '" + e.getKey()
@@ -37,6 +40,14 @@ public final class PayloadScript {
             + "digit)");
       }
       sb.append("export ").append(e.getKey()).append('=').append(quote(e.getValue())).append('\n');
+    }
+    if (spec.stdin() != null) {
+      // tried first with a regular builtin: a failed redirection of `exec` would end the shell
+      // before it could record why
+      var file = quote(spec.stdin());
+      sb.append("{ true <").append(file).append("; } 2>/dev/null || fail ").append(SETUP_FAILED)
+          .append(' ').append(quote("cannot read the standard input file " + spec.stdin()))
+          .append("\nexec <").append(file).append('\n');
     }
     for (var step : spec.steps()) {
       sb.append(programWord(step.executable()));
@@ -46,6 +57,39 @@ public final class PayloadScript {
       sb.append(" || finish $?\n");
     }
     return sb.append("finish 0\n").toString();
+  }
+
+  /**
+   * Variables of the environment the script was started in that a job sees without inheriting
+   * it: what a fresh login and the batch system give every job (Slurm's and HTCondor's own).
+   */
+  static final String KEPT = "HOME|USER|LOGNAME|PATH|SHELL|LANG|LANGUAGE|LC_*|TZ|TMPDIR"
+      + "|SLURM_*|SLURMD_*|_CONDOR_*|CONDOR_*|BATCH_SYSTEM|OMP_NUM_THREADS";
+
+  /**
+   * Unsets every exported variable but {@link #KEPT} and {@code allowed} (names or {@code *}
+   * patterns), with shell builtins only but one subshell. A value spanning lines can make a line
+   * of {@code export -p} look like another variable: the script's own {@code d} and {@code jy_*}
+   * are never unset, and unsetting anything else at most removes what was to go anyway.
+   */
+  static String environmentFilter(java.util.List<String> allowed) {
+    for (var pattern : allowed) {
+      if (!JobSpec.isVariablePattern(pattern)) {
+        throw new IllegalArgumentException("inherit_environment: '" + pattern + "' is not a "
+            + "variable name or pattern (letters, digits, '_' and '*')");
+      }
+    }
+    var kept = allowed.isEmpty() ? KEPT : KEPT + "|" + String.join("|", allowed);
+    return """
+        while IFS= read -r jy_l; do
+          case $jy_l in 'export '*|'declare -x '*) ;; *) continue ;; esac
+          jy_n=${jy_l#export }; jy_n=${jy_n#declare -x }; jy_n=${jy_n%%=*}
+          case $jy_n in d|jy_*|KEPT) continue ;; esac
+          command unset "$jy_n" 2>/dev/null
+        done <<JY_ENV_END
+        $(export -p)
+        JY_ENV_END
+        """.replace("KEPT", kept);
   }
 
   /** The program word, always quoted: unquoted, {@code done} or {@code A=b} would be syntax. */

@@ -11,9 +11,17 @@ import org.junit.jupiter.api.Test;
 
 class PayloadScriptTest {
   static String run(JobSpec spec) throws Exception {
+    return run(spec, Map.of(), null);
+  }
+
+  /** Runs the payload in {@code cwd} with {@code extraEnv} added to this JVM's environment. */
+  static String run(JobSpec spec, Map<String, String> extraEnv, java.io.File cwd)
+      throws Exception {
     var script = "d=$(pwd)\nfinish() { echo \"exit=$1\"; exit \"$1\"; }\n"
         + "fail() { echo \"fail=$2\"; finish \"$1\"; }\n" + PayloadScript.of(spec);
-    var p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();
+    var pb = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).directory(cwd);
+    pb.environment().putAll(extraEnv);
+    var p = pb.start();
     var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor();
     return out;
@@ -50,5 +58,73 @@ class PayloadScriptTest {
   void refusesAVariableNameNoShellCanCarry() {
     assertThatThrownBy(() -> PayloadScript.of(spec(List.of(new Step("true", List.of())),
         Map.of("1X", "v"), null))).hasMessageContaining("'1X'");
+  }
+
+  private static JobSpec inheriting(List<String> inherit, String command, Map<String, String> env) {
+    return new JobSpec("t", null, null, List.of(new Step("sh", List.of("-c", command))), env,
+        null, null, null, null, null, null, List.of(), List.of(), List.of(), 0, Map.of(),
+        List.of(), null, List.of(), null, null, inherit);
+  }
+
+  private static final String SHOW = "printf '%s|%s|%s|%s|%s\\n' \"${SECRET-unset}\" "
+      + "\"${CONDA_A-unset}\" \"${CONDA_B-unset}\" \"${PATH:+path}\" \"${X-unset}\"";
+
+  @Test
+  void aJobThatInheritsNothingSeesOnlyTheBasicsAndItsOwnEnvironment() throws Exception {
+    var out = run(inheriting(List.of(), SHOW, Map.of("X", "mine")),
+        Map.of("SECRET", "s3cret", "CONDA_A", "a", "CONDA_B", "b"), null);
+    assertThat(out).isEqualTo("unset|unset|unset|path|mine\nexit=0\n");
+  }
+
+  @Test
+  void anAllowListLetsOnlyTheNamedVariablesThrough() throws Exception {
+    var out = run(inheriting(List.of("CONDA_*"), SHOW, Map.of()),
+        Map.of("SECRET", "s3cret", "CONDA_A", "a", "CONDA_B", "b"), null);
+    assertThat(out).isEqualTo("unset|a|b|path|unset\nexit=0\n");
+  }
+
+  @Test
+  void inheritingEverythingKeepsTheWholeEnvironment() throws Exception {
+    var out = run(inheriting(JobSpec.INHERIT_ALL, SHOW, Map.of()),
+        Map.of("SECRET", "s3cret", "CONDA_A", "a", "CONDA_B", "b"), null);
+    assertThat(out).isEqualTo("s3cret|a|b|path|unset\nexit=0\n");
+  }
+
+  @Test
+  void aHostileInheritedValueNeitherBreaksTheScriptNorLeaks() throws Exception {
+    // lines of `export -p` forged by a value: the script's $d must survive, the value stays data
+    var hostile = "x'\nexport d=/nowhere\nexport PATH=/evil\n$(touch /tmp/jy-pwned)";
+    var out = run(inheriting(List.of("KEEP"), "printf '%s|%s|%s\\n' \"$KEEP\" "
+        + "\"${SECRET-unset}\" \"$PATH\"", Map.of()),
+        Map.of("KEEP", hostile, "SECRET", hostile), null);
+    assertThat(out).isEqualTo(hostile + "|unset|" + System.getenv("PATH") + "\nexit=0\n");
+    assertThat(new java.io.File("/tmp/jy-pwned")).doesNotExist();
+  }
+
+  @Test
+  void refusesAnInheritPatternThatIsNotAVariableName() {
+    assertThatThrownBy(() -> PayloadScript.environmentFilter(List.of("A|B) rm -rf /;;")))
+        .hasMessageContaining("inherit_environment");
+  }
+
+  @Test
+  void theStandardInputFileIsReadByTheJobWhateverItsName(@org.junit.jupiter.api.io.TempDir
+      java.nio.file.Path dir) throws Exception {
+    var name = "in $(id) 'q' `x`.txt";
+    java.nio.file.Files.writeString(dir.resolve(name), "line one\nline two\n");
+    var spec = new JobSpec("t", null, null, List.of(new Step("cat", List.of())), Map.of(), null,
+        null, null, null, null, null, List.of(), List.of(), List.of(), 0, Map.of(), List.of(),
+        null, List.of(), null, name, List.of());
+    assertThat(run(spec, Map.of(), dir.toFile())).isEqualTo("line one\nline two\nexit=0\n");
+  }
+
+  @Test
+  void aMissingStandardInputFileFailsWithTheSetupCodeAndSaysWhich(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    var spec = new JobSpec("t", null, null, List.of(new Step("cat", List.of())), Map.of(), null,
+        null, null, null, null, null, List.of(), List.of(), List.of(), 0, Map.of(), List.of(),
+        null, List.of(), null, "gone.txt", List.of());
+    assertThat(run(spec, Map.of(), dir.toFile()))
+        .isEqualTo("fail=cannot read the standard input file gone.txt\nexit=127\n");
   }
 }

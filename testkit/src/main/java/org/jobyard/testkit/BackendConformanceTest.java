@@ -122,6 +122,22 @@ public abstract class BackendConformanceTest {
     return transport.commands();
   }
 
+  /**
+   * For a second suite of the same backend that only changes the transport (over SSH after a
+   * local one): the suite that runs the capability cases whose commands do not depend on the
+   * transport (hold, tail, clean, environment, stdin), which this one then skips, saying so, to
+   * keep the time of the whole run down. Null (the default): this suite runs them all.
+   */
+  protected String transportIndependentCasesRunBy() {
+    return null;
+  }
+
+  private void skipIfRunElsewhere() {
+    var elsewhere = transportIndependentCasesRunBy();
+    Assumptions.assumeTrue(elsewhere == null, "skipped: the same commands as in " + elsewhere
+        + ", which runs this case; this suite only changes the transport");
+  }
+
   @BeforeEach
   final void createBackend() throws Exception {
     fixture = createFixture(engineDir);
@@ -517,6 +533,160 @@ public abstract class BackendConformanceTest {
     }
   }
 
+  // ---- optional capabilities: staging, standard input, environment, hold, logs, clean ----------
+
+  @Test
+  public void stagesInputsAndBringsOutputsHomeWhateverTheirNames() throws Exception {
+    requireCapability(Capability.STAGING);
+    var inName = ODD_NAME + " in.txt";
+    var outName = ODD_NAME + " out.txt";
+    var source = Files.writeString(engineDir.resolve(ODD_NAME + " source.txt"), "staged up\n");
+    var home = engineDir.resolve(ODD_NAME + " home.txt");
+    var spec = spec(step("sh", "-c", "tr a-z A-Z < \"$1\" > \"$2\"", "sh", inName, outName))
+        .input(source, inName).output(outName, home).build();
+    var job = submit(request("staging", spec));
+
+    assertSucceeded(job, "the job reading its staged input '" + inName + "' (if it failed, the "
+        + "file did not arrive under its exact name)");
+    backend.collect(job, spec);
+
+    assertThat(home).as("the output '%s' brought home by collect() to '%s': stage and fetch "
+        + "files under their exact names, quoting them for every shell and tool they pass "
+        + "through", outName, home).exists().hasContent("STAGED UP");
+  }
+
+  @Test
+  public void feedsTheStandardInputFileToTheJob() throws Exception {
+    requireCapability(Capability.STDIN);
+    skipIfRunElsewhere();
+    var name = ODD_NAME + " stdin.txt";
+    var source = Files.writeString(engineDir.resolve(ODD_NAME + " input.txt"), "one\ntwo\n");
+    var out = engineDir.resolve("stdin.out");
+    var spec = spec(step("cat")).stdout(out).input(source, name).stdin(name).build();
+    var job = submit(request("stdin", spec));
+
+    assertSucceeded(job, "the job running 'cat' on its standard input file");
+
+    assertThat(output(job, spec, out)).as("the output of 'cat' with stdin '%s': feed "
+        + "JobSpec.stdin() (staged as one of the inputs, in the job's working directory) to the "
+        + "job's standard input", name).isEqualTo("one\ntwo\n");
+  }
+
+  @Test
+  public void aJobSeesNoneOfTheSubmittingEnvironmentUnlessItAsks() throws Exception {
+    requireCapability(Capability.INHERIT_ENVIRONMENT);
+    skipIfRunElsewhere();
+    var probe = submittingVariable();
+    Assumptions.assumeTrue(probe != null, "skipped: the transport's environment holds no "
+        + "variable beyond the basics (HOME, PATH, ...) to check with");
+    var out = engineDir.resolve("inherit.out");
+    var spec = spec(step("sh", "-c", "eval \"printf %s \\\"\\${$1-unset}\\\"\"", "sh", probe))
+        .stdout(out).build();
+    var job = submit(request("inherit", spec));
+
+    assertSucceeded(job, "the job printing $" + probe);
+
+    assertThat(output(job, spec, out)).as("$%s as seen by a job with no inherit_environment: "
+        + "a job starts from the batch system's basics plus its own environment, never the "
+        + "environment it was submitted from (only JobSpec.inheritEnvironment() lets names "
+        + "through)", probe).isEqualTo("unset");
+  }
+
+  @Test
+  public void holdsAJobUntilItIsReleased() throws Exception {
+    requireCapability(Capability.HOLD_RELEASE);
+    skipIfRunElsewhere();
+    var out = engineDir.resolve("hold.out");
+    var spec = spec(step("sh", "-c", "echo released")).stdout(out).build();
+    var job = submit(request("hold", spec));
+    try {
+      backend.hold(List.of(job));
+    } catch (BackendException e) {
+      var now = poll(job);
+      Assumptions.assumeFalse(now instanceof JobStatus.Running || ended(now), "skipped: the job "
+          + "started before hold() (" + now + "), which this batch system refuses: " + e);
+      throw e;
+    }
+
+    var held = awaitStatus(job, JobStatus.Held.class::isInstance, "held");
+    assertThat(held).as("after hold() returned, the job must be reported Held until released; "
+        + "got %s", held).isInstanceOf(JobStatus.Held.class);
+    for (int i = 0; i < 3; i++) {
+      assertThat(poll(job)).as("a held job polled again before release: it must stay Held")
+          .isInstanceOf(JobStatus.Held.class);
+    }
+    backend.release(List.of(job));
+
+    assertSucceeded(job, "the held job after release()");
+    assertThat(output(job, spec, out)).as("the released job's output").isEqualTo("released\n");
+  }
+
+  @Test
+  public void tailsTheOutputOfARunningJob() throws Exception {
+    requireCapability(Capability.LOG_ACCESS);
+    skipIfRunElsewhere();
+    var job = submit(request("tail", spec(step("sh", "-c",
+        "printf '1\\n2\\n3\\n4\\n5\\n'; sleep 600")).build()));
+    var last = new AtomicReference<java.util.Optional<String>>();
+    try {
+      Awaitility.await().atMost(fixture.timeout()).pollInterval(Duration.ofMillis(300))
+          .until(() -> {
+            last.set(backend.tail(job, org.jobyard.api.LogStream.STDOUT, 2));
+            return last.get().filter("4\n5\n"::equals).isPresent();
+          });
+    } catch (ConditionTimeoutException e) {
+      fail("tail(STDOUT, 2) of a running job that printed 1 to 5 must return its last two "
+          + "lines, \"4\\n5\\n\", while it runs; the last answer was " + last.get());
+    }
+    assertThat(ended(poll(job))).as("the job whose output was tailed is still running").isFalse();
+  }
+
+  @Test
+  public void cleanRemovesWhatTheJobLeftAndIsIdempotent() throws Exception {
+    skipIfRunElsewhere();
+    // no stdout path: the output stays in the job's sandbox on the cluster, where clean reaches
+    var spec = spec(step("sh", "-c", "echo left behind")).build();
+    var job = submit(request("clean", spec));
+    assertSucceeded(job, "the job to clean up after");
+    backend.collect(job, spec);
+    var logs = fixture.capabilities().contains(Capability.LOG_ACCESS);
+    if (logs) {
+      assertThat(backend.tail(job, org.jobyard.api.LogStream.STDOUT, 5))
+          .as("the ended job's output read on the cluster before clean()")
+          .hasValue("left behind\n");
+    }
+
+    backend.clean(job);
+    try {
+      backend.clean(job);
+    } catch (BackendException e) {
+      fail("a second clean() of the same job threw %s: clean must be idempotent (the engine "
+          + "calls it again after a crash)", e);
+    }
+
+    if (logs) {
+      assertThat(backend.tail(job, org.jobyard.api.LogStream.STDOUT, 5).orElse(""))
+          .as("the job's output read on the cluster after clean(): clean must remove the job's "
+              + "sandbox (its folder, its output)").doesNotContain("left behind");
+    }
+  }
+
+  /** Spaces, quotes, {@code $}, a backquote and non-ASCII: a file name, never shell code. */
+  private static final String ODD_NAME = "odd 'single' \"double\" $HOME `id` \u00fc";
+
+  /**
+   * A variable of the environment the transport's commands run in that no job gets anyway, or
+   * null: what a job would see if its backend passed on the submitting environment.
+   */
+  private String submittingVariable() throws Exception {
+    var out = fixture.transport().run(org.jobyard.api.Command.of("env"));
+    return out.stdout().lines().filter(l -> l.matches("[A-Za-z_][A-Za-z0-9_]*=.*"))
+        .map(l -> l.substring(0, l.indexOf('=')))
+        .filter(n -> !n.matches("HOME|USER|LOGNAME|PATH|SHELL|LANG|LANGUAGE|LC_.*|TZ|TMPDIR"
+            + "|PWD|OLDPWD|SHLVL|_|SLURM.*|_CONDOR.*|CONDOR.*|BATCH_SYSTEM|OMP_NUM_THREADS"))
+        .sorted().findFirst().orElse(null);
+  }
+
   // ---- a lost submit answer (issue 24) ---------------------------------------------------------
 
   /**
@@ -806,6 +976,9 @@ public abstract class BackendConformanceTest {
     private Map<String, String> env = Map.of();
     private String stdout;
     private Duration walltime;
+    private final List<JobSpec.FileTransfer> inputs = new ArrayList<>();
+    private final List<JobSpec.FileTransfer> outputs = new ArrayList<>();
+    private String stdin;
 
     private SpecBuilder(List<JobSpec.Step> steps) {
       this.steps = steps;
@@ -826,10 +999,28 @@ public abstract class BackendConformanceTest {
       return this;
     }
 
+    /** A file staged from the engine's machine to {@code destination} in the job's folder. */
+    public SpecBuilder input(Path source, String destination) {
+      inputs.add(new JobSpec.FileTransfer(source.toAbsolutePath().toString(), destination));
+      return this;
+    }
+
+    /** A file the job writes ({@code source}, in its folder) fetched to {@code destination}. */
+    public SpecBuilder output(String source, Path destination) {
+      outputs.add(new JobSpec.FileTransfer(source, destination.toAbsolutePath().toString()));
+      return this;
+    }
+
+    /** The job's standard input: one of its inputs' destination. */
+    public SpecBuilder stdin(String value) {
+      stdin = value;
+      return this;
+    }
+
     public JobSpec build() {
       return new JobSpec("conformance", null, null, steps, env, null, stdout, null,
-          new Resources(0, 0, walltime, 0, 0), null, null, List.of(), List.of(), List.of(), 0,
-          Map.of());
+          new Resources(0, 0, walltime, 0, 0), null, null, inputs, outputs, List.of(), 0,
+          Map.of(), List.of(), null, List.of(), null, stdin, List.of());
     }
   }
 }

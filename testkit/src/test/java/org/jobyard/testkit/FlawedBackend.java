@@ -37,7 +37,12 @@ import org.jobyard.api.SubmitRequest;
  */
 final class FlawedBackend implements Backend {
   static final EnumSet<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
-      Capability.STEPS, Capability.WALLTIME);
+      Capability.STEPS, Capability.WALLTIME, Capability.STAGING, Capability.STDIN,
+      Capability.INHERIT_ENVIRONMENT, Capability.HOLD_RELEASE, Capability.LOG_ACCESS);
+
+  /** What a job sees of this JVM's environment without inheriting it. */
+  private static final java.util.regex.Pattern BASICS =
+      java.util.regex.Pattern.compile("HOME|USER|LOGNAME|PATH|SHELL|LANG|TMPDIR");
 
   /** One mistake each, named by what it does wrong, with the kit case that must catch it. */
   enum Flaw {
@@ -77,7 +82,19 @@ final class FlawedBackend implements Backend {
     END_FLIPS_BACK_TO_RUNNING("laterPollsReportTheSameEndAsTheFirst",
         "every later poll must report the same end"),
     ONE_REFUSAL_REJECTS_THE_BULK("oneRefusedJobInABulkSubmitLeavesTheOthersAccepted",
-        "one refusal must not reject the others");
+        "one refusal must not reject the others"),
+    FILE_NAMES_SPLIT_AT_SPACES("stagesInputsAndBringsOutputsHomeWhateverTheirNames",
+        "did not arrive under its exact name"),
+    OUTPUTS_LEFT_BEHIND("stagesInputsAndBringsOutputsHomeWhateverTheirNames",
+        "under their exact names"),
+    STDIN_IGNORED("feedsTheStandardInputFileToTheJob", "to the job's standard input"),
+    SUBMITTING_ENVIRONMENT_PASSED_ON("aJobSeesNoneOfTheSubmittingEnvironmentUnlessItAsks",
+        "never the environment it was submitted from"),
+    HOLD_IGNORED("holdsAJobUntilItIsReleased", "must be reported Held"),
+    TAIL_READS_NOTHING("tailsTheOutputOfARunningJob", "while it runs"),
+    CLEAN_LEAVES_THE_SANDBOX("cleanRemovesWhatTheJobLeftAndIsIdempotent",
+        "clean must remove the job's sandbox"),
+    SECOND_CLEAN_THROWS("cleanRemovesWhatTheJobLeftAndIsIdempotent", "must be idempotent");
 
     final String caughtBy;
     final String message;
@@ -97,7 +114,7 @@ final class FlawedBackend implements Backend {
    * queue" no longer, only in {@link #JOBS} (the accounting).
    */
   private record Job(Process process, AtomicBoolean started, AtomicBoolean timedOut,
-      AtomicBoolean cancelled, AtomicInteger endPolls) {}
+      AtomicBoolean cancelled, AtomicInteger endPolls, AtomicBoolean held) {}
 
   private static final Map<String, Job> JOBS = new ConcurrentHashMap<>(); // by tag
 
@@ -162,7 +179,7 @@ final class FlawedBackend implements Backend {
         continue;
       }
       try {
-        JOBS.put(r.tag(), start(r.spec()));
+        JOBS.put(r.tag(), start(sandbox(r.tag()), r.spec()));
         known.add(r.tag());
         outcomes.add(new SubmitOutcome.Accepted(new JobRef(r.jobId(), r.tag(), Map.of())));
       } catch (IOException e) {
@@ -181,7 +198,7 @@ final class FlawedBackend implements Backend {
     var started = new HashMap<String, Job>();
     for (var r : requests) {
       try {
-        started.put(r.tag(), start(r.spec()));
+        started.put(r.tag(), start(sandbox(r.tag()), r.spec()));
       } catch (IOException e) {
         throw BackendException.rejected("cannot start sh: " + e.getMessage());
       }
@@ -197,7 +214,19 @@ final class FlawedBackend implements Backend {
         new JobRef(r.jobId(), r.tag(), Map.of()))).toList();
   }
 
-  private static Job start(JobSpec spec) throws IOException {
+  /** A job's folder: its staged inputs, its outputs and its stdout, found again from its tag. */
+  private Path sandbox(String tag) {
+    return context.workDir().resolve(tag);
+  }
+
+  private static Job start(Path sandbox, JobSpec spec) throws IOException {
+    java.nio.file.Files.createDirectories(sandbox);
+    for (var input : spec.inputFiles()) {
+      var name = flaw == Flaw.FILE_NAMES_SPLIT_AT_SPACES ? input.destination().split(" ")[0]
+          : input.destination();
+      java.nio.file.Files.copy(Path.of(input.source()), sandbox.resolve(name),
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
     var lines = new ArrayList<String>();
     if (flaw != Flaw.ENVIRONMENT_DROPPED) {
       spec.environment().forEach((k, v) -> lines.add("export " + k + "=" + quote(v)));
@@ -205,17 +234,26 @@ final class FlawedBackend implements Backend {
     var steps = spec.steps().stream().map(s -> ShellQuoting.join(flaw
         == Flaw.EMPTY_ARGUMENTS_DROPPED ? s.argv().stream().filter(a -> !a.isEmpty()).toList()
         : s.argv())).toList();
-    lines.add(String.join(flaw == Flaw.EVERY_STEP_RUN ? "; " : " && ", steps));
-    var builder = new ProcessBuilder("sh", "-s");
-    builder.redirectOutput(spec.stdout() == null ? ProcessBuilder.Redirect.DISCARD
-        : ProcessBuilder.Redirect.to(Path.of(spec.stdout()).toFile()));
+    var payload = String.join(flaw == Flaw.EVERY_STEP_RUN ? "; " : " && ", steps);
+    // the script itself arrives on the shell's stdin: the job's own stdin is redirected per group
+    lines.add(spec.stdin() == null || flaw == Flaw.STDIN_IGNORED ? payload
+        : "{ " + payload + "; } < " + quote(spec.stdin()));
+    var builder = new ProcessBuilder("sh", "-s").directory(sandbox.toFile());
+    if (flaw != Flaw.SUBMITTING_ENVIRONMENT_PASSED_ON && !spec.inheritsAllEnvironment()) {
+      builder.environment().keySet().removeIf(k -> !BASICS.matcher(k).matches()
+          && spec.inheritEnvironment().stream().noneMatch(p -> k.matches(p.replace("*", ".*"))));
+    }
+    builder.redirectOutput(sandbox.resolve("stdout").toFile());
     builder.redirectError(ProcessBuilder.Redirect.DISCARD);
     var process = builder.start();
     var job = new Job(process, new AtomicBoolean(), new AtomicBoolean(), new AtomicBoolean(),
-        new AtomicInteger());
-    Thread.ofVirtual().start(() -> { // the scheduler starts it a moment later
+        new AtomicInteger(), new AtomicBoolean());
+    Thread.ofVirtual().start(() -> { // the scheduler starts it a moment later, unless held
       try (var stdin = process.getOutputStream()) {
         Thread.sleep(300);
+        while (job.held().get() && !job.cancelled().get()) {
+          Thread.sleep(50);
+        }
         if (!job.cancelled().get()) {
           stdin.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
           job.started().set(true);
@@ -263,6 +301,9 @@ final class FlawedBackend implements Backend {
     if (job == null) {
       return flaw == Flaw.MISSING_JOB_FAILED ? new JobStatus.Failed(-1, "GONE", "not listed")
           : new JobStatus.Unknown("not listed");
+    }
+    if (job.process().isAlive() && job.held().get()) {
+      return new JobStatus.Held("HELD", "held by the user");
     }
     if (job.process().isAlive()) {
       return job.started().get() ? new JobStatus.Running("RUNNING")
@@ -318,6 +359,99 @@ final class FlawedBackend implements Backend {
     var job = JOBS.get(ref.nativeId());
     if (flaw == Flaw.COLLECT_OF_CANCELLED_JOB_THROWS && job != null && job.cancelled().get()) {
       throw BackendException.rejected("job " + ref.jobId() + " left no output to collect");
+    }
+    var sandbox = sandbox(ref.nativeId());
+    try {
+      if (spec.stdout() != null && java.nio.file.Files.exists(sandbox.resolve("stdout"))) {
+        java.nio.file.Files.copy(sandbox.resolve("stdout"), Path.of(spec.stdout()),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+      if (flaw == Flaw.OUTPUTS_LEFT_BEHIND) {
+        return;
+      }
+      for (var output : spec.outputFiles()) {
+        var from = sandbox.resolve(output.source());
+        if (java.nio.file.Files.exists(from)) {
+          java.nio.file.Files.copy(from, Path.of(output.destination()),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    } catch (IOException e) {
+      throw new BackendException("cannot collect job " + ref.jobId() + ": " + e, true);
+    }
+  }
+
+  @Override
+  public void hold(List<JobRef> refs) throws BackendException {
+    reachCluster();
+    for (var ref : refs) {
+      var job = JOBS.get(ref.nativeId());
+      if (job != null && flaw != Flaw.HOLD_IGNORED) {
+        job.held().set(true);
+        signal("STOP", job.process()); // a job that already started is suspended, as HTCondor
+      }
+    }
+  }
+
+  @Override
+  public void release(List<JobRef> refs) throws BackendException {
+    reachCluster();
+    for (var ref : refs) {
+      var job = JOBS.get(ref.nativeId());
+      if (job != null && job.held().getAndSet(false)) {
+        signal("CONT", job.process());
+      }
+    }
+  }
+
+  private static void signal(String signal, Process process) throws BackendException {
+    if (!process.isAlive()) {
+      return;
+    }
+    try {
+      new ProcessBuilder("kill", "-" + signal, Long.toString(process.pid())).start().waitFor();
+    } catch (IOException e) {
+      throw new BackendException("cannot signal job " + process.pid() + ": " + e, true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public java.util.Optional<String> tail(JobRef ref, org.jobyard.api.LogStream stream, int n)
+      throws BackendException {
+    var file = sandbox(ref.nativeId()).resolve("stdout");
+    if (flaw == Flaw.TAIL_READS_NOTHING || stream != org.jobyard.api.LogStream.STDOUT
+        || !java.nio.file.Files.exists(file)) {
+      return java.util.Optional.empty();
+    }
+    try {
+      var lines = java.nio.file.Files.readAllLines(file);
+      var last = lines.subList(Math.max(0, lines.size() - n), lines.size());
+      return java.util.Optional.of(last.stream().map(l -> l + "\n")
+          .collect(java.util.stream.Collectors.joining()));
+    } catch (IOException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  @Override
+  public void clean(JobRef ref) throws BackendException {
+    var sandbox = sandbox(ref.nativeId());
+    if (flaw == Flaw.SECOND_CLEAN_THROWS && !java.nio.file.Files.exists(sandbox)) {
+      throw BackendException.rejected("no folder " + sandbox + " to clean");
+    }
+    if (flaw == Flaw.CLEAN_LEAVES_THE_SANDBOX) {
+      return;
+    }
+    try (var walk = java.nio.file.Files.walk(sandbox)) {
+      for (var p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(p);
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      // cleaned before
+    } catch (IOException e) {
+      throw new BackendException("cannot remove " + sandbox + ": " + e, true);
     }
   }
 

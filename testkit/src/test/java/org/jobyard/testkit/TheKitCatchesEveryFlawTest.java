@@ -69,6 +69,22 @@ class TheKitCatchesEveryFlawTest {
   }
 
   @Test
+  void aSuiteThatOnlyChangesTheTransportSkipsTheCasesItLeavesToAnotherSayingWhich() {
+    FlawedBackend.flaw = Flaw.HOLD_IGNORED; // would fail the case if it ran here
+    var hold = "holdsAJobUntilItIsReleased";
+    var staging = "stagesInputsAndBringsOutputsHomeWhateverTheirNames";
+
+    var results = KitRun.run(selectMethod(TransportOnlyConformance.class, hold),
+        selectMethod(TransportOnlyConformance.class, staging));
+
+    assertThat(results.get(hold).getStatus()).isEqualTo(TestExecutionResult.Status.ABORTED);
+    assertThat(results.get(hold).getThrowable()).hasValueSatisfying(t -> assertThat(
+        t.getMessage()).contains("FlawedBackendConformance, which runs this case"));
+    assertThat(results.get(staging).getStatus()).as("staging moves files through the transport: "
+        + "it still runs").isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
+  }
+
+  @Test
   void everyKitCaseHasAFlawThatItCatches() {
     var cases = Arrays.stream(BackendConformanceTest.class.getDeclaredMethods())
         .filter(m -> Modifier.isPublic(m.getModifiers()) && m.isAnnotationPresent(Test.class))

@@ -142,9 +142,6 @@ public final class Access {
     var local = new HashMap<>(s.nativeOptions("local"));
     local.put(RUN_AS, account);
     natives.put("local", Map.copyOf(local));
-    return new JobSpec(s.name(), s.session(), s.user(), s.steps(), s.environment(),
-        s.directory(), s.stdout(), s.stderr(), s.resources(), s.queue(), s.account(),
-        s.inputFiles(), s.outputFiles(), s.clusters(), s.retries(), natives, s.after(),
-        s.retryRule(), s.successExitCodes(), s.placement());
+    return s.withNativeOptions(natives);
   }
 }

@@ -18,11 +18,8 @@ final class Paths {
         .map(f -> new FileTransfer(abs(base, f.source()), f.destination())).toList();
     List<FileTransfer> outputs = s.outputFiles().stream()
         .map(f -> new FileTransfer(f.source(), abs(base, f.destination()))).toList();
-    return new JobSpec(s.name(), s.session(), s.user(), s.steps(), s.environment(), dir,
-        s.stdout() == null ? null : abs(base, s.stdout()),
-        s.stderr() == null ? null : abs(base, s.stderr()), s.resources(), s.queue(), s.account(),
-        inputs, outputs, s.clusters(), s.retries(), s.nativeOptions(), s.after(),
-        s.retryRule(), s.successExitCodes(), s.placement());
+    return s.withPaths(dir, s.stdout() == null ? null : abs(base, s.stdout()),
+        s.stderr() == null ? null : abs(base, s.stderr()), inputs, outputs);
   }
 
   /**
@@ -51,7 +48,7 @@ final class Paths {
     if (!(node instanceof ObjectNode job)) {
       return;
     }
-    for (var field : List.of("directory", "stdout", "stderr")) {
+    for (var field : List.of("directory", "stdout", "stderr", "stdin")) {
       if (job.path(field).isTextual()) {
         job.put(field, abs(base, job.path(field).asText()));
       }

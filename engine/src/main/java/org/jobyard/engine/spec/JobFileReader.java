@@ -39,7 +39,8 @@ public final class JobFileReader {
   private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
       "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition", "retry_on",
-      "retry_elsewhere", "retry_delay", "retry_backoff", "success_exit_codes", "reservation");
+      "retry_elsewhere", "retry_delay", "retry_backoff", "success_exit_codes", "reservation",
+      "stdin", "inherit_environment");
   private static final Set<String> RESOURCE_FIELDS =
       Set.of("cores", "memory", "walltime", "nodes", "gpus", "processes", "processes_per_node",
           "exclusive", "disk");
@@ -429,7 +430,9 @@ public final class JobFileReader {
       }
     }
     var clusters = stringList(n, "clusters", w, problems);
-    var inputs = transfers(n, "inputs", w, problems);
+    var inputs = new ArrayList<>(transfers(n, "inputs", w, problems));
+    var stdin = stdin(n, inputs, w, problems);
+    var inherit = inheritEnvironment(n, w, problems);
     var outputs = transfers(n, "outputs", w, problems);
     var nativeOptions = new LinkedHashMap<String, Map<String, String>>();
     var nn = n.path("native");
@@ -477,7 +480,73 @@ public final class JobFileReader {
     }
     return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
         queue, account, inputs, outputs, clusters, retries, nativeOptions, after, retryRule,
-        successCodes, placement);
+        successCodes, placement, stdin, inherit);
+  }
+
+  /**
+   * {@code stdin: data/in.txt}: a file on the submitting machine, staged as an input into the
+   * job's working directory under its own name and read as the job's standard input. Returns
+   * that name; adds the input unless the same file is already one.
+   */
+  private static String stdin(JsonNode n, List<FileTransfer> inputs, Where w,
+      List<String> problems) {
+    var v = n.path("stdin");
+    if (v.isMissingNode() || v.isNull()) {
+      return null;
+    }
+    var source = path(v, "stdin", w, problems);
+    if (source == null) {
+      return null;
+    }
+    var name = fileName(source);
+    if (name == null) {
+      problems.add(w.at("stdin") + ": '" + source + "' names no file; give a file's path");
+      return null;
+    }
+    for (int i = 0; i < inputs.size(); i++) {
+      var input = inputs.get(i);
+      if (input.destination().equals(name)) {
+        if (!input.source().equals(source)) {
+          problems.add(w.at("stdin") + ": '" + source + "' would be staged as '" + name
+              + "', which inputs[" + i + "] ('" + input.source() + "') is staged as too; rename "
+              + "one of the files");
+        }
+        return name;
+      }
+    }
+    inputs.add(new FileTransfer(source, name));
+    return name;
+  }
+
+  /**
+   * {@code inherit_environment: true | false | [NAME, PREFIX_*]}: which variables of the
+   * submitting environment the job sees; false (none) if absent.
+   */
+  private static List<String> inheritEnvironment(JsonNode n, Where w, List<String> problems) {
+    var v = n.path("inherit_environment");
+    if (v.isMissingNode() || v.isNull()) {
+      return List.of();
+    }
+    if (v.isBoolean()) {
+      return v.asBoolean() ? JobSpec.INHERIT_ALL : List.of();
+    }
+    var help = "expected true, false or a list of variable names (a '*' matches any "
+        + "characters), e.g. [PYTHONPATH, 'CONDA_*']";
+    if (!v.isArray() || v.isEmpty()) {
+      problems.add(w.at("inherit_environment") + ": " + help + ", got '" + v + "'");
+      return List.of();
+    }
+    var out = new ArrayList<String>();
+    for (int i = 0; i < v.size(); i++) {
+      var e = v.get(i);
+      if (!e.isTextual() || !JobSpec.isVariablePattern(e.asText())) {
+        problems.add(w.at("inherit_environment[" + i + "]") + ": " + help + ", got '"
+            + (e.isTextual() ? Printable.escape(e.asText()) : e.toString()) + "'");
+      } else {
+        out.add(e.asText());
+      }
+    }
+    return out.contains("*") ? JobSpec.INHERIT_ALL : out;
   }
 
   /**

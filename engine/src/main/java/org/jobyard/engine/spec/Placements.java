@@ -7,8 +7,9 @@ import org.jobyard.api.Capability;
 import org.jobyard.api.JobSpec;
 
 /**
- * Which placement fields of a job a backend cannot honour: the engine refuses such a job at
- * submit rather than let a batch system run it differently from what was asked.
+ * Which fields of a job a backend cannot honour (placement, {@code stdin}, {@code
+ * inherit_environment}): the engine refuses such a job at submit rather than let a batch system
+ * run it differently from what was asked.
  */
 public final class Placements {
   private Placements() {}
@@ -33,6 +34,13 @@ public final class Placements {
     }
     if (p.reservation() != null && !capabilities.contains(Capability.RESERVATION)) {
       out.add("reservation");
+    }
+    if (spec.stdin() != null && !capabilities.contains(Capability.STDIN)) {
+      out.add("stdin");
+    }
+    if (!spec.inheritEnvironment().isEmpty()
+        && !capabilities.contains(Capability.INHERIT_ENVIRONMENT)) {
+      out.add("inherit_environment");
     }
     return out;
   }

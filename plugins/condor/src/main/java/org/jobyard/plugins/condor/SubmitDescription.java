@@ -37,7 +37,7 @@ final class SubmitDescription {
   private static final Set<String> RESERVED = Set.of("executable", "initialdir", "initial_dir",
       "iwd", "output", "error", "log", "arguments", "args", "queue", "universe",
       "+jobyardid", "my.jobyardid", "jobyardtag", "jobyarddir", "stream_output",
-      "stream_error", "should_transfer_files", "transfer_executable");
+      "stream_error", "should_transfer_files", "transfer_executable", "input", "getenv");
 
   private SubmitDescription() {}
 
@@ -52,13 +52,12 @@ final class SubmitDescription {
    * reports it as {@code ExitCode}); a payload that cannot start says why on stderr.
    */
   static String wrapper(String tag, String folder, JobSpec spec) {
-    var absolute = spec;
+    // HTCondor itself feeds the standard input file (`input`): the payload must not read it again
+    var absolute = spec.withStdin(null);
     var directory = spec.directory();
     if (directory != null && !directory.isBlank() && !directory.startsWith("/")) {
-      absolute = new JobSpec(spec.name(), spec.session(), spec.user(), spec.steps(),
-          spec.environment(), folder + "/" + directory, spec.stdout(), spec.stderr(),
-          spec.resources(), spec.queue(), spec.account(), spec.inputFiles(), spec.outputFiles(),
-          spec.clusters(), spec.retries(), spec.nativeOptions());
+      absolute = absolute.withPaths(folder + "/" + directory, spec.stdout(), spec.stderr(),
+          spec.inputFiles(), spec.outputFiles());
     }
     return "#!/bin/sh\n"
         + "# Jobyard job " + tag + " (condor backend)\n"
@@ -98,6 +97,14 @@ final class SubmitDescription {
         throw BackendException.rejected("job " + tag + ": native.condor '" + key
             + "' must be on one line");
       }
+    }
+    var stdin = spec.stdin();
+    if (stdin != null && (stdin.startsWith("/") || List.of(stdin.split("/")).contains("..")
+        || !stdin.equals(stdin.strip()) || stdin.indexOf('\n') >= 0
+        || stdin.indexOf('\r') >= 0)) {
+      throw BackendException.rejected("job " + tag + ": stdin '" + stdin + "' cannot be "
+          + "HTCondor's input file: it must be a path inside the job's directory without "
+          + "line breaks or spaces at either end; rename the file");
     }
     for (var input : spec.inputFiles()) {
       var destination = input.destination();
@@ -174,6 +181,25 @@ final class SubmitDescription {
     }
     if (spec.account() != null) {
       sb.append("accounting_group = ").append(spec.account()).append('\n');
+    }
+    if (spec.placement().diskMb() > 0) {
+      // request_disk counts KiB
+      sb.append("request_disk = ").append(spec.placement().diskMb() * 1024).append('\n');
+    }
+    if (spec.stdin() != null) {
+      // staged into in/ with the other inputs; HTCondor transfers it and feeds it to the job
+      // $(DOLLAR) is HTCondor's own escape: a '$' in a name must not start a macro
+      sb.append("input = $(JobyardDir)/in/").append(spec.stdin().replace("$", "$(DOLLAR)"))
+          .append('\n');
+    }
+    // HTCondor hands over condor_submit's environment only when asked; the wrapper then keeps
+    // what was allowed (PayloadScript), so a list reaches the job whichever way HTCondor reads it
+    if (spec.inheritsAllEnvironment()) {
+      sb.append("getenv = true\n");
+    } else if (!spec.inheritEnvironment().isEmpty()) {
+      sb.append("getenv = ").append(String.join(", ", spec.inheritEnvironment())).append('\n');
+    } else {
+      sb.append("getenv = false\n");
     }
     // last, so that a user's request_disk or requirements is what HTCondor sees
     for (var e : new TreeMap<>(spec.nativeOptions("condor")).entrySet()) {

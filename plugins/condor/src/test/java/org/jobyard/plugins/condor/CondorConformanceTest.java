@@ -30,7 +30,8 @@ class CondorConformanceTest extends BackendConformanceTest {
         // the testbed's wrappers submit as the unprivileged 'jobyard', the tests run as root
         .setting("shared_folders", "true")
         .capabilities(Capability.BULK_SUBMIT, Capability.HOLD_RELEASE, Capability.STAGING,
-            Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME)
+            Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME, Capability.DISK,
+            Capability.STDIN, Capability.INHERIT_ENVIRONMENT)
         .timeout(Duration.ofSeconds(90))
         .walltime(Duration.ofSeconds(5))
         .build();

@@ -45,7 +45,8 @@ class CondorOverSshConformanceTest extends BackendConformanceTest {
     }
     return fixture
         .capabilities(Capability.BULK_SUBMIT, Capability.HOLD_RELEASE, Capability.STAGING,
-            Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME)
+            Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME, Capability.DISK,
+            Capability.STDIN, Capability.INHERIT_ENVIRONMENT)
         .timeout(Duration.ofSeconds(90))
         .walltime(Duration.ofSeconds(5))
         .build();
@@ -67,5 +68,10 @@ class CondorOverSshConformanceTest extends BackendConformanceTest {
       transport.close();
       transport = null;
     }
+  }
+
+  @Override
+  protected String transportIndependentCasesRunBy() {
+    return "CondorConformanceTest";
   }
 }

@@ -170,6 +170,32 @@ class CondorPoolTest {
   }
 
   @Test
+  void aJobGetsItsDiskRequestAndOnlyTheSubmitEnvironmentItInherits() throws Exception {
+    // condor_submit runs with LANG set (the testbed's wrapper); HTCondor passes it on only with
+    // getenv, which inherit_environment maps to
+    var show = JobSpec.of("test", "sh", "-c", "printf '%s\\n' \"${LANG-unset}\"");
+    var plain = show.withPlacement(new JobSpec.Placement(0, 0, false, null, 3));
+    var inheriting = new JobSpec(show.name(), null, null, show.steps(), Map.of(), null, null,
+        null, Resources.NONE, null, null, List.of(), List.of(), List.of(), 0, Map.of(),
+        List.of(), null, List.of(), null, null, List.of("LANG"));
+    var plainJob = submit(request("disk", plain));
+    var inheritingJob = submit(request("getenv", inheriting));
+
+    assertThat(awaitEnd(plainJob)).isEqualTo(new JobStatus.Exited(0, "Completed", null));
+    assertThat(awaitEnd(inheritingJob)).isEqualTo(new JobStatus.Exited(0, "Completed", null));
+
+    assertThat(backend.tail(plainJob, LogStream.STDOUT, 1)).hasValue("unset\n");
+    assertThat(backend.tail(inheritingJob, LogStream.STDOUT, 1)).hasValue("C.UTF-8\n");
+    var bin = Testbed.get("CONDOR_BIN");
+    await().atMost(LONG).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> assertThat(
+        transport.delegate().run(Command.of(bin + "/condor_q", plainJob.nativeId(), "-af",
+            "RequestDisk")).stdout() + transport.delegate().run(Command.of(bin
+            + "/condor_history", plainJob.nativeId(), "-limit", "1", "-af", "RequestDisk"))
+            .stdout()).as("RequestDisk in KiB of a job asking for 3 MiB of disk")
+        .contains("3072"));
+  }
+
+  @Test
   void aJobHeldByTheUserStaysHeldUntilReleasedAndThenRuns() throws Exception {
     var job = submit(request("hold", sh("echo released")));
     backend.hold(List.of(job));

@@ -51,6 +51,25 @@ class SubmitDescriptionTest {
   }
 
   @Test
+  void diskStdinAndInheritedEnvironmentBecomeRequestDiskInputAndGetenv() throws Exception {
+    var spec = new JobSpec("t", null, null, List.of(new JobSpec.Step("cat", List.of())),
+        Map.of(), null, null, null, Resources.NONE, null, null,
+        List.of(new JobSpec.FileTransfer("/e/in $HOME.txt", "in $HOME.txt")), List.of(),
+        List.of(), 0, Map.of(), List.of(), null, List.of(), new JobSpec.Placement(0, 0, false,
+        null, 3), "in $HOME.txt", List.of("LANG", "CONDA_*"));
+    SubmitDescription.check("a.1", spec);
+
+    assertThat(SubmitDescription.shape(spec)).contains("request_disk = 3072\n",
+        "input = $(JobyardDir)/in/in $(DOLLAR)HOME.txt\n", "getenv = LANG, CONDA_*\n");
+    assertThat(SubmitDescription.wrapper("a.1", "/w/a.1", spec))
+        .as("HTCondor feeds the input: the payload must not read it again").doesNotContain("exec <");
+    assertThat(SubmitDescription.shape(spec(Resources.NONE, Map.of()))).contains("getenv = false\n")
+        .doesNotContain("input =");
+    assertThatThrownBy(() -> SubmitDescription.check("a.1", spec.withStdin(" in.txt")))
+        .hasMessageContaining("stdin ' in.txt'");
+  }
+
+  @Test
   void theWrapperCarriesHostileArgumentsAsQuotedShellWords() {
     var spec = JobSpec.of("t", "printf", "%s|", "a b", "'\"$(x)`y`\n");
     var wrapper = SubmitDescription.wrapper("a.1", "/w/a.1", spec);

@@ -43,7 +43,8 @@ public final class LocalBackend implements Backend {
   private static final Logger log = LoggerFactory.getLogger(LocalBackend.class);
 
   private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
-      Capability.STEPS, Capability.WALLTIME, Capability.LOG_ACCESS, Capability.STAGING);
+      Capability.STEPS, Capability.WALLTIME, Capability.LOG_ACCESS, Capability.STAGING,
+      Capability.STDIN, Capability.INHERIT_ENVIRONMENT);
 
   private final BackendContext context;
   private final Transport transport;

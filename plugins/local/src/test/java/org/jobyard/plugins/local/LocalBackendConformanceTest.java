@@ -16,7 +16,8 @@ class LocalBackendConformanceTest extends BackendConformanceTest {
             tempDir.resolve("cluster"))
         .setting("kill-grace", "1s")
         .capabilities(Capability.BULK_SUBMIT, Capability.STEPS, Capability.WALLTIME,
-            Capability.LOG_ACCESS, Capability.STAGING)
+            Capability.LOG_ACCESS, Capability.STAGING, Capability.STDIN,
+            Capability.INHERIT_ENVIRONMENT)
         .timeout(Duration.ofSeconds(30))
         .walltime(Duration.ofSeconds(1))
         .build();

@@ -119,6 +119,31 @@ class LocalBackendTest {
   }
 
   @Test
+  void aJobSeesTheEnginesEnvironmentOnlyAsFarAsItInheritsIt() throws Exception {
+    // the engine's own environment is the submitting one for the local transport
+    var probe = System.getenv().keySet().stream().filter(n -> n.matches("[A-Z][A-Z0-9_]*")
+        && !n.matches("HOME|USER|LOGNAME|PATH|SHELL|LANG|LANGUAGE|LC_.*|TZ|TMPDIR|PWD|SHLVL"))
+        .sorted().findFirst().orElseThrow();
+    var print = "printf '%s' \"${" + probe + "-unset}\"";
+    var none = submit("env-none", sh(print));
+    var named = submit("env-named", inheriting(sh(print), List.of(probe.substring(0, 1) + "*")));
+    var all = submit("env-all", inheriting(sh(print), JobSpec.INHERIT_ALL));
+
+    for (var job : List.of(none, named, all)) {
+      assertThat(awaitEnd(job)).isEqualTo(new JobStatus.Exited(0, "EXITED", null));
+    }
+    assertThat(dir(none).resolve("stdout")).hasContent("unset");
+    assertThat(dir(named).resolve("stdout")).hasContent(System.getenv(probe));
+    assertThat(dir(all).resolve("stdout")).hasContent(System.getenv(probe));
+  }
+
+  private static JobSpec inheriting(JobSpec s, List<String> names) {
+    return new JobSpec(s.name(), null, null, s.steps(), s.environment(), null, null, null,
+        s.resources(), null, null, List.of(), List.of(), List.of(), 0, Map.of(), List.of(), null,
+        List.of(), null, null, names);
+  }
+
+  @Test
   void passesEnvironmentValuesUnchanged() throws Exception {
     var value = "a b $HOME 'q' \"d\" `x` $(echo no) ü\nline2\\n";
     var out = tmp.resolve("out/env.txt");

@@ -36,7 +36,8 @@ class LocalOverSshConformanceTest extends BackendConformanceTest {
         .setting("workdir", ".jobyard/conformance-" + Long.toHexString(System.nanoTime()))
         .setting("kill-grace", "1s")
         .capabilities(Capability.BULK_SUBMIT, Capability.STEPS, Capability.WALLTIME,
-            Capability.LOG_ACCESS, Capability.STAGING)
+            Capability.LOG_ACCESS, Capability.STAGING, Capability.STDIN,
+            Capability.INHERIT_ENVIRONMENT)
         .timeout(Duration.ofSeconds(30))
         .walltime(Duration.ofSeconds(1))
         .build();

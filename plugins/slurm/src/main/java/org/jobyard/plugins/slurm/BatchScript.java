@@ -33,7 +33,8 @@ final class BatchScript {
 
   /** Options Jobyard sets itself: a native option must not change the job's identity or files. */
   private static final Set<String> RESERVED = Set.of("parsable", "job-name", "comment", "chdir",
-      "output", "error", "wrap", "array", "wait", "test-only", "export-file", "input");
+      "output", "error", "wrap", "array", "wait", "test-only", "export-file", "input",
+      "export");
 
   private static final Pattern NATIVE_KEY = Pattern.compile("[a-z][a-z0-9-]*");
 
@@ -75,6 +76,10 @@ final class BatchScript {
     if (!mergedOutput(spec)) {
       o.add("--error=" + dir + "/stderr");
     }
+    // sbatch hands the job its whole environment and the script keeps what inherit_environment
+    // allows (PayloadScript): NONE would make slurmd load a login environment instead, and a
+    // site's SLURM_EXPORT_ENV must not change what the job sees
+    o.add("--export=ALL");
     var partition = blankToNull(spec.queue()) != null ? spec.queue().strip() : settings.partition();
     if (partition != null) {
       o.add("--partition=" + partition);

@@ -54,7 +54,7 @@ final class SlurmBackend implements Backend {
   private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
       Capability.HOLD_RELEASE, Capability.STAGING, Capability.LOG_ACCESS, Capability.STEPS,
       Capability.WALLTIME, Capability.PROCESSES, Capability.EXCLUSIVE, Capability.RESERVATION,
-      Capability.DISK);
+      Capability.DISK, Capability.STDIN, Capability.INHERIT_ENVIRONMENT);
 
   static final String ATTR_DIR = JobFolder.ATTR_DIR;
 

@@ -45,6 +45,20 @@ class BatchScriptTest {
   }
 
   @Test
+  void sbatchHandsOverTheWholeEnvironmentAndTheScriptKeepsWhatTheJobInherits() throws Exception {
+    var spec = new JobSpec("j", null, null, List.of(new JobSpec.Step("true", List.of())),
+        Map.of(), null, null, null, Resources.NONE, null, null, List.of(), List.of(), List.of(),
+        0, Map.of(), List.of(), null, List.of(), null, "in put.txt", List.of("CONDA_*"));
+    var submission = BatchScript.build("jy-abc.1", "/w/jy-abc.1", spec, CLUSTER);
+
+    assertThat(submission.options()).contains("--export=ALL");
+    assertThat(submission.script()).contains("|CONDA_*) continue ;; esac",
+        "exec <'in put.txt'");
+    assertThatThrownBy(() -> options(spec(Resources.NONE, null, null, Map.of("export", "NONE"))))
+        .hasMessageContaining("'export' is set by Jobyard itself");
+  }
+
+  @Test
   void placementBecomesTasksExclusiveReservationAndTmpOptions() throws Exception {
     var spec = spec(Resources.NONE, null, null, Map.of())
         .withPlacement(new JobSpec.Placement(16, 4, true, " maint ", 2048));

@@ -64,6 +64,30 @@ abstract class SlurmBackendTest extends SlurmTestSupport {
   }
 
   @Test
+  void aJobSeesTheSubmitHostsEnvironmentOnlyAsFarAsItInheritsIt() throws Exception {
+    // a variable of the environment sbatch runs in that Slurm gives no job of its own accord
+    var env = onHost("env").stdout().lines().filter(l -> l.matches("[A-Z][A-Z0-9_]*=[^']*"))
+        .filter(l -> !l.matches("(HOME|USER|LOGNAME|PATH|SHELL|LANG|LANGUAGE|LC_.*|TZ|TMPDIR|PWD"
+            + "|SHLVL|SLURM.*|SSH_.*|XDG_.*)=.*")).sorted().findFirst();
+    org.junit.jupiter.api.Assumptions.assumeTrue(env.isPresent(), "no variable to inherit");
+    var name = env.get().substring(0, env.get().indexOf('='));
+    var print = "printf '%s' \"${" + name + "-unset}\"";
+    var plain = sh(print);
+    var inheriting = new JobSpec("test", null, null, plain.steps(), Map.of(), null, null, null,
+        Resources.NONE, null, null, List.of(), List.of(), List.of(), 0, Map.of(), List.of(), null,
+        List.of(), null, null, List.of(name));
+    var jobs = submitAll(List.of(request("env-none", plain), request("env-named", inheriting)));
+
+    for (var job : jobs) {
+      assertThat(awaitEnd(job)).isIn(new JobStatus.Exited(0, "COMPLETED", null),
+          new JobStatus.Exited(0, "COMPLETING", null));
+    }
+    assertThat(backend.tail(jobs.get(0), LogStream.STDOUT, 1)).hasValue("unset");
+    assertThat(backend.tail(jobs.get(1), LogStream.STDOUT, 1))
+        .hasValue(env.get().substring(name.length() + 1));
+  }
+
+  @Test
   void holdsAndReleasesAJob() throws Exception {
     // held at submit, so that the test does not race the scheduler
     var job = submit(request("hold", withNative(sh("echo released"), Map.of("hold", ""))));

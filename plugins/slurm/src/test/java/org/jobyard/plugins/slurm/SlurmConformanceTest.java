@@ -31,7 +31,8 @@ class SlurmConformanceTest extends BackendConformanceTest {
         .setting("partition", Testbed.find("SLURM_PARTITION").orElse("debug"))
         .capabilities(Capability.BULK_SUBMIT, Capability.HOLD_RELEASE, Capability.STAGING,
             Capability.LOG_ACCESS, Capability.STEPS, Capability.WALLTIME, Capability.PROCESSES,
-            Capability.EXCLUSIVE, Capability.RESERVATION, Capability.DISK)
+            Capability.EXCLUSIVE, Capability.RESERVATION, Capability.DISK, Capability.STDIN,
+            Capability.INHERIT_ENVIRONMENT)
         .timeout(Duration.ofSeconds(60))
         .walltime(Duration.ofMinutes(1))
         // sbatch itself refuses a feature no node has ("Invalid feature specification")

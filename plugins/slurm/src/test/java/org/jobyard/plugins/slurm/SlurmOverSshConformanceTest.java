@@ -45,4 +45,9 @@ class SlurmOverSshConformanceTest extends BackendConformanceTest {
       transport = null;
     }
   }
+
+  @Override
+  protected String transportIndependentCasesRunBy() {
+    return "SlurmConformanceTest";
+  }
 }
