@@ -25,8 +25,8 @@ import java.util.stream.Stream;
  * wrong.
  */
 public final class Suite {
-  static final List<String> ALL = List.of("local", "slurm", "condor", "polling", "ssh", "scale",
-      "crash", "micro");
+  static final List<String> ALL = List.of("startup", "local", "slurm", "condor", "polling", "ssh",
+      "scale", "crash", "micro");
 
   private final boolean small;
   private final Set<String> only;
@@ -110,6 +110,7 @@ public final class Suite {
       long t0 = System.nanoTime();
       try {
         var got = switch (name) {
+          case "startup" -> Startup.run(work, small);
           case "local" -> local();
           case "slurm" -> InProcess.slurm(work, small ? 50 : 1000, repo);
           // -Djobyard.bench.condor_jobs=N: the loop baseline takes ~1 s per job on a busy box

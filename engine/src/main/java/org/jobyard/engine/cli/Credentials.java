@@ -33,8 +33,6 @@ import org.jobyard.engine.security.Exposure;
  *     the JDK's own
  */
 record Credentials(String token, SSLContext tls) {
-  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-
   static Credentials of(URI url, Map<String, String> env, Path run) {
     if ("http".equalsIgnoreCase(url.getScheme()) && !Exposure.isLoopback(url.getHost())) {
       throw new CliException(Main.BAD_INPUT, "refusing plain HTTP to " + url + ": tokens would "
@@ -68,7 +66,8 @@ record Credentials(String token, SSLContext tls) {
       return null;
     }
     try {
-      for (var e : YAML.readTree(file.toFile()).path("engines")) {
+      // the YAML parser only when the file exists: most calls have none, and it costs start-up
+      for (var e : new ObjectMapper(new YAMLFactory()).readTree(file.toFile()).path("engines")) {
         if (e.path("url").isTextual() && sameEngine(URI.create(e.path("url").asText()), url)) {
           return e;
         }

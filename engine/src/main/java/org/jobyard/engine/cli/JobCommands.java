@@ -629,7 +629,8 @@ final class JobCommands {
           if (c.length() > widths[i]) {
             c = c.substring(0, widths[i] - 1) + "~";
           }
-          sb.append(String.format("%-" + widths[i] + "s  ", c));
+          // padding by hand: String.format loads the locale and number formatting machinery
+          sb.append(c).append(" ".repeat(widths[i] - c.length() + 2));
         } else {
           sb.append(c);
         }

@@ -21,11 +21,6 @@ import picocli.CommandLine.ScopeType;
         "  jobyard logs -f <id>",
         "",
         "'jobyard help VERB' or 'jobyard VERB --help' explains a verb with examples."},
-    subcommands = {RunCommand.class, EngineCommand.class, JobCommands.Submit.class,
-        JobCommands.Ps.class, ShowCommand.class, JobCommands.Kill.class, JobCommands.Restart.class,
-        JobCommands.Flush.class, JobCommands.Logs.class, JobCommands.Pause.class,
-        JobCommands.Resume.class, JobCommands.Backends.class, ConfigCommand.class, CompletionCommand.class,
-        CommandLine.HelpCommand.class},
     footer = {"", "Selecting jobs (ps, kill, restart, flush, logs, pause, resume): job ids, "
         + "--id, --name, --user, --session (any of them matches), narrowed by --state.",
         "Every verb prints a table, or JSON with -o json.",
@@ -73,6 +68,7 @@ public final class Main {
   /** Runs a command with its output and errors going to the given writers (null: the console). */
   public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
     var cli = new CommandLine(new Main());
+    verbsFor(args).forEach(v -> cli.addSubcommand(v.get()));
     if (out != null) {
       cli.setOut(out);
     }
@@ -97,6 +93,50 @@ public final class Main {
       return ENGINE_FAILED;
     });
     return cli.execute(args);
+  }
+
+  /**
+   * Every verb, in the order help lists them. A verb is made only when it is registered, and
+   * picocli makes each registered verb at once: so that a client verb ({@code ps}, {@code logs},
+   * ...) does not load the engine, the store, Guice or logback, only the verb asked for is
+   * registered when the first word names one; help, completion and a mistyped verb see all.
+   * (Lambdas, not constructor references: those would load every verb's class here.)
+   */
+  private static final java.util.List<java.util.Map.Entry<String,
+      java.util.function.Supplier<Object>>> VERBS = java.util.List.of(
+      java.util.Map.entry("run", () -> new RunCommand()),
+      java.util.Map.entry("engine", () -> new EngineCommand()),
+      java.util.Map.entry("submit", () -> new JobCommands.Submit()),
+      java.util.Map.entry("ps", () -> new JobCommands.Ps()),
+      java.util.Map.entry("show", () -> new ShowCommand()),
+      java.util.Map.entry("kill", () -> new JobCommands.Kill()),
+      java.util.Map.entry("restart", () -> new JobCommands.Restart()),
+      java.util.Map.entry("flush", () -> new JobCommands.Flush()),
+      java.util.Map.entry("logs", () -> new JobCommands.Logs()),
+      java.util.Map.entry("pause", () -> new JobCommands.Pause()),
+      java.util.Map.entry("resume", () -> new JobCommands.Resume()),
+      java.util.Map.entry("backends", () -> new JobCommands.Backends()),
+      java.util.Map.entry("config", () -> new ConfigCommand()),
+      java.util.Map.entry("completion", () -> new CompletionCommand()),
+      java.util.Map.entry("help", () -> new CommandLine.HelpCommand()));
+
+  /** The verbs to register for {@code args}: the one it names, else all of them. */
+  static java.util.List<java.util.function.Supplier<Object>> verbsFor(String... args) {
+    String first = null;
+    for (int i = 0; i < args.length && first == null; i++) {
+      if (args[i].equals("--home")) {
+        i++; // its value
+      } else if (!args[i].startsWith("--home=") && !args[i].equals("--debug")) {
+        first = args[i];
+      }
+    }
+    for (var verb : VERBS) {
+      // help and completion describe every verb
+      if (verb.getKey().equals(first) && !first.equals("help") && !first.equals("completion")) {
+        return java.util.List.of(verb.getValue());
+      }
+    }
+    return VERBS.stream().map(java.util.Map.Entry::getValue).toList();
   }
 
   private static boolean wantsJson(CommandLine.ParseResult parsed) {
