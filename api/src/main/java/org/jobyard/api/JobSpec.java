@@ -34,6 +34,9 @@ import java.util.Optional;
  * @param retryRule which failures {@code retries} covers, or {@code null} for every failure
  * @param successExitCodes exit codes that count as success; empty means {@code [0]}
  * @param placement how the job's processes are laid out on nodes, and where; never null
+ * @param priority the order of the owner's queued jobs within a session: higher first (from
+ *     {@value #MIN_PRIORITY} to {@value #MAX_PRIORITY}, default 0); between users and sessions
+ *     the engine's fair share decides
  */
 public record JobSpec(
     String name,
@@ -55,7 +58,10 @@ public record JobSpec(
     List<Dependency> after,
     RetryRule retryRule,
     List<Integer> successExitCodes,
-    Placement placement) {
+    Placement placement,
+    int priority) {
+  public static final int MIN_PRIORITY = -1000;
+  public static final int MAX_PRIORITY = 1000;
 
   public JobSpec {
     requireNonNull(name, "name is null");
@@ -75,6 +81,22 @@ public record JobSpec(
     after = after == null ? List.of() : List.copyOf(after); // null: stored before dependencies
     successExitCodes = successExitCodes == null ? List.of() : List.copyOf(successExitCodes);
     placement = placement == null ? Placement.NONE : placement; // null: stored before placement
+    if (priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
+      throw new IllegalArgumentException("priority must be from " + MIN_PRIORITY + " to "
+          + MAX_PRIORITY + ", got " + priority);
+    }
+  }
+
+  /** A job with the default priority (0). */
+  public JobSpec(String name, String session, String user, List<Step> steps,
+      Map<String, String> environment, String directory, String stdout, String stderr,
+      Resources resources, String queue, String account, List<FileTransfer> inputFiles,
+      List<FileTransfer> outputFiles, List<String> clusters, int retries,
+      Map<String, Map<String, String>> nativeOptions, List<Dependency> after, RetryRule retryRule,
+      List<Integer> successExitCodes, Placement placement) {
+    this(name, session, user, steps, environment, directory, stdout, stderr, resources, queue,
+        account, inputFiles, outputFiles, clusters, retries, nativeOptions, after, retryRule,
+        successExitCodes, placement, 0);
   }
 
   /** A job with the default placement: one process, nodes shared, no reservation. */
@@ -119,19 +141,19 @@ public record JobSpec(
   public JobSpec withUser(String newUser) {
     return new JobSpec(name, session, newUser, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, placement);
+        after, retryRule, successExitCodes, placement, priority);
   }
 
   public JobSpec withEnvironment(Map<String, String> newEnvironment) {
     return new JobSpec(name, session, user, steps, newEnvironment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, placement);
+        after, retryRule, successExitCodes, placement, priority);
   }
 
   public JobSpec withAfter(List<Dependency> newAfter) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        newAfter, retryRule, successExitCodes, placement);
+        newAfter, retryRule, successExitCodes, placement, priority);
   }
 
   /**
@@ -166,7 +188,7 @@ public record JobSpec(
   public JobSpec withPlacement(Placement newPlacement) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, newPlacement);
+        after, retryRule, successExitCodes, newPlacement, priority);
   }
 
   /**

@@ -145,6 +145,6 @@ public final class Access {
     return new JobSpec(s.name(), s.session(), s.user(), s.steps(), s.environment(),
         s.directory(), s.stdout(), s.stderr(), s.resources(), s.queue(), s.account(),
         s.inputFiles(), s.outputFiles(), s.clusters(), s.retries(), natives, s.after(),
-        s.retryRule(), s.successExitCodes(), s.placement());
+        s.retryRule(), s.successExitCodes(), s.placement(), s.priority());
   }
 }

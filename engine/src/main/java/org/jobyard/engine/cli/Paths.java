@@ -22,7 +22,7 @@ final class Paths {
         s.stdout() == null ? null : abs(base, s.stdout()),
         s.stderr() == null ? null : abs(base, s.stderr()), s.resources(), s.queue(), s.account(),
         inputs, outputs, s.clusters(), s.retries(), s.nativeOptions(), s.after(),
-        s.retryRule(), s.successExitCodes(), s.placement());
+        s.retryRule(), s.successExitCodes(), s.placement(), s.priority());
   }
 
   /**

@@ -110,8 +110,10 @@ public final class ClusterFactory {
           PluginCalls.create(provider, context)), client));
       var interval = cc.pollInterval() != null ? cc.pollInterval()
           : config.engine().pollInterval();
-      return new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(), interval,
-          cc.policy());
+      var cluster = new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(),
+          interval, cc.policy());
+      cluster.fairShares(config.fairShare());
+      return cluster;
     } catch (ConfigurationException e) {
       closeQuietly(transport, client);
       throw new ConfigException(e.getMessage(), e);

@@ -14,6 +14,8 @@ import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.Transport;
 import org.jobyard.engine.config.ClusterConfig;
+import org.jobyard.engine.fairshare.FairQueue;
+import org.jobyard.engine.fairshare.Shares;
 
 /**
  * One configured cluster: its backend, and the one worker thread that calls it (the SPI promises
@@ -33,7 +35,8 @@ public final class Cluster implements AutoCloseable {
   private final ExecutorService worker;
 
   // owned by the manager's thread
-  final Deque<Job> queue = new ArrayDeque<>();
+  /** Jobs waiting for room here, released in fair-share order (see {@link FairQueue}). */
+  final FairQueue<Job> queue = new FairQueue<>(Job.FAIR_KEYS);
   final Set<String> live = new LinkedHashSet<>();
   final Deque<Job> toSubmit = new ArrayDeque<>();
   /** Jobs whose submission outcome is unknown: looked up by tag before anything else. */
@@ -93,6 +96,11 @@ public final class Cluster implements AutoCloseable {
 
   public Backend backend() {
     return backend;
+  }
+
+  /** The users' shares of this cluster from the next job released on (start, reload). */
+  public void fairShares(Shares shares) {
+    queue.shares(shares);
   }
 
   void execute(Runnable work) {

@@ -39,7 +39,7 @@ public final class JobFileReader {
   private static final Set<String> JOB_FIELDS = Set.of("name", "session", "executable",
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
       "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition", "retry_on",
-      "retry_elsewhere", "retry_delay", "retry_backoff", "success_exit_codes", "reservation");
+      "retry_elsewhere", "retry_delay", "retry_backoff", "success_exit_codes", "reservation", "priority");
   private static final Set<String> RESOURCE_FIELDS =
       Set.of("cores", "memory", "walltime", "nodes", "gpus", "processes", "processes_per_node",
           "exclusive", "disk");
@@ -428,6 +428,18 @@ public final class JobFileReader {
         retries = rn.asInt();
       }
     }
+    var priority = 0;
+    var pn = n.path("priority");
+    if (!pn.isMissingNode() && !pn.isNull()) {
+      if (!pn.isIntegralNumber() || !pn.canConvertToInt() || pn.asInt() < JobSpec.MIN_PRIORITY
+          || pn.asInt() > JobSpec.MAX_PRIORITY) {
+        problems.add(w.at("priority") + ": expected a whole number from " + JobSpec.MIN_PRIORITY
+            + " to " + JobSpec.MAX_PRIORITY + " (higher runs first among your own jobs), got '"
+            + pn.asText() + "'");
+      } else {
+        priority = pn.asInt();
+      }
+    }
     var clusters = stringList(n, "clusters", w, problems);
     var inputs = transfers(n, "inputs", w, problems);
     var outputs = transfers(n, "outputs", w, problems);
@@ -477,7 +489,7 @@ public final class JobFileReader {
     }
     return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
         queue, account, inputs, outputs, clusters, retries, nativeOptions, after, retryRule,
-        successCodes, placement);
+        successCodes, placement, priority);
   }
 
   /**
