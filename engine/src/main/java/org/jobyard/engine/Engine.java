@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import org.jobyard.engine.cluster.ClusterConditions;
 import org.jobyard.engine.cluster.Maintenance;
 import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.drain.Drains;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
 import org.jobyard.engine.metrics.EngineMetrics;
@@ -40,13 +41,15 @@ public final class Engine implements AutoCloseable {
   private final EngineMetrics metrics;
   private final ClusterConditions conditions;
   private final Maintenance maintenance;
+  private final Drains drains;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private volatile boolean closed;
 
   @jakarta.inject.Inject
   Engine(EngineConfig config, Database database, JobStore store, StoreWriter writer,
       JobManager manager, List<Cluster> clusters, PluginRegistry plugins, EngineMetrics metrics,
-      ClusterConditions conditions) {
+      ClusterConditions conditions, Drains drains) {
+    this.drains = drains;
     this.config = config;
     this.database = database;
     this.store = store;
@@ -159,6 +162,11 @@ public final class Engine implements AutoCloseable {
   /** The clusters' conditions and credential expiries, as backends report them. */
   public ClusterConditions conditions() {
     return conditions;
+  }
+
+  /** Drained clusters and downtime windows. */
+  public Drains drains() {
+    return drains;
   }
 
   public List<ServiceRuntime.Health> health() {

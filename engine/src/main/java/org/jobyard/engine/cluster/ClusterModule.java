@@ -5,7 +5,9 @@ import com.google.inject.Provides;
 import com.google.inject.Singleton;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jobyard.engine.config.ClusterConfig;
 import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.drain.Drains;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
 import org.jobyard.engine.metrics.EngineMetrics;
@@ -27,6 +29,15 @@ public final class ClusterModule extends AbstractModule {
   @Singleton
   ClusterConditions conditions() {
     return new ClusterConditions();
+  }
+
+  /** Drained clusters (kept in the state folder) and the configuration's downtime windows. */
+  @Provides
+  @Singleton
+  Drains drains(EngineConfig c) {
+    var windows = new java.util.LinkedHashMap<String, List<ClusterConfig.Downtime>>();
+    c.clusters().forEach((name, cc) -> windows.put(name, cc.policy().downtime()));
+    return new Drains(c.varDir().resolve("drained.json"), windows, java.time.Clock.systemUTC());
   }
 
   /** Backends ask for early polls before the manager exists; the relay closes that loop. */

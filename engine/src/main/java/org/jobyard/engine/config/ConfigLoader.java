@@ -414,7 +414,7 @@ public final class ConfigLoader {
       var f = it.next();
       switch (f.getKey()) {
         case "backend", "transport", "poll_interval", "max_jobs", "users", "held_timeout",
-            "submit_rate", "max_pending", "keep_sandbox" -> { }
+            "submit_rate", "max_pending", "keep_sandbox", "downtime" -> { }
         default -> {
           if (f.getValue().isContainerNode()) {
             throw new ConfigException(where + "." + f.getKey()
@@ -452,7 +452,50 @@ public final class ConfigLoader {
           + maxPending);
     }
     return new ClusterConfig.Policy(duration(node, "held_timeout", null, where + ".held_timeout"),
-        submitRate, maxPending, bool(node, "keep_sandbox", where + ".keep_sandbox"));
+        submitRate, maxPending, bool(node, "keep_sandbox", where + ".keep_sandbox"),
+        downtime(node.path("downtime"), where + ".downtime"));
+  }
+
+  /** {@code downtime: [{from: 2026-12-01T08:00Z, to: 2026-12-01T12:00Z}]}, times with a zone. */
+  private static List<ClusterConfig.Downtime> downtime(JsonNode node, String where) {
+    if (node.isMissingNode() || node.isNull()) {
+      return List.of();
+    }
+    if (!node.isArray()) {
+      throw new ConfigException(where + ": expected a list of {from, to} windows, such as "
+          + "[{from: 2026-12-01T08:00Z, to: 2026-12-01T12:00Z}]");
+    }
+    var out = new ArrayList<ClusterConfig.Downtime>();
+    for (int i = 0; i < node.size(); i++) {
+      var w = node.get(i);
+      var at = where + "[" + (i + 1) + "]";
+      if (!w.isObject()) {
+        throw new ConfigException(at + ": expected {from: 2026-12-01T08:00Z, to: "
+            + "2026-12-01T12:00Z}");
+      }
+      unknownFields(w, Set.of("from", "to"), at);
+      var from = instant(w, "from", at);
+      var to = instant(w, "to", at);
+      if (!to.isAfter(from)) {
+        throw new ConfigException(at + ": 'to' (" + to + ") must be after 'from' (" + from + ")");
+      }
+      out.add(new ClusterConfig.Downtime(from, to));
+    }
+    return out;
+  }
+
+  private static java.time.Instant instant(JsonNode node, String field, String where) {
+    var v = node.path(field);
+    if (!v.isTextual()) {
+      throw new ConfigException(where + "." + field + ": required, a time with its zone such as "
+          + "2026-12-01T08:00Z or 2026-12-01T09:00+01:00");
+    }
+    try {
+      return java.time.OffsetDateTime.parse(v.asText()).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new ConfigException(where + "." + field + ": expected a time with its zone such as "
+          + "2026-12-01T08:00Z or 2026-12-01T09:00+01:00, got '" + v.asText() + "'", e);
+    }
   }
 
   private static String text(JsonNode node, String field, String fallback) {

@@ -122,6 +122,13 @@ public final class FairQueue<T> {
     return matched;
   }
 
+  /** A copy of the queued jobs, in no particular order. */
+  public List<T> items() {
+    var out = new ArrayList<T>(size);
+    users.flows.values().forEach(u -> u.items.flows.values().forEach(s -> out.addAll(s.items)));
+    return out;
+  }
+
   public boolean isEmpty() {
     return size == 0;
   }

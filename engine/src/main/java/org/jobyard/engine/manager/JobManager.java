@@ -20,6 +20,7 @@ import org.jobyard.api.JobStatus;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.dependency.DependencyGate;
+import org.jobyard.engine.drain.Admission;
 import org.jobyard.engine.dependency.JobGraph;
 import org.jobyard.engine.retry.RetryRules;
 import org.jobyard.engine.spec.Placements;
@@ -60,6 +61,8 @@ public final class JobManager implements Runnable {
   private final EngineConfig.Tuning tuning;
   private final Map<String, Cluster> clusters;
   private final List<String> defaultClusters;
+  /** ops: drained clusters and downtime windows take no new submissions. */
+  private final Admission admission;
   private final LinkedBlockingQueue<Message> mailbox = new LinkedBlockingQueue<>();
   private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong incarnations = new AtomicLong();
@@ -99,6 +102,13 @@ public final class JobManager implements Runnable {
 
   public JobManager(JobStore store, StoreWriter writer, EngineConfig.Tuning tuning,
       Collection<Cluster> clusters, List<String> defaultClusters) {
+    this(store, writer, tuning, clusters, defaultClusters, Admission.OPEN);
+  }
+
+  /** @param admission which clusters take no new submissions now (drained, in downtime) */
+  public JobManager(JobStore store, StoreWriter writer, EngineConfig.Tuning tuning,
+      Collection<Cluster> clusters, List<String> defaultClusters, Admission admission) {
+    this.admission = java.util.Objects.requireNonNull(admission, "admission is null");
     this.store = store;
     this.writer = writer;
     this.tuning = tuning;
@@ -709,6 +719,9 @@ public final class JobManager implements Runnable {
       }
     }
     for (var c : clusters.values()) {
+      if (!c.queue.isEmpty()) {
+        admission.closed(c.name).ifPresent(why -> reroute(c, why)); // ops: drain
+      }
       c.paceWakeScheduled = false;
       if (!c.live.isEmpty() && now >= c.nextPollAt) {
         c.pollWanted = true;
@@ -771,7 +784,8 @@ public final class JobManager implements Runnable {
       // jobs, so only when the cluster sets it); submit_rate keeps a backlog of a burst at most
       int pending = c.policy.maxPending() > 0 ? waitingInQueue(c) : 0;
       int staged = c.toSubmit.size();
-      while (!c.queue.isEmpty() && c.hasRoom(pending) && nowMillis >= c.unavailableUntil
+      var open = c.queue.isEmpty() || admission.closed(c.name).isEmpty(); // ops: drain
+      while (open && !c.queue.isEmpty() && c.hasRoom(pending) && nowMillis >= c.unavailableUntil
           && (!c.pace.limited() || staged <= c.policy.submitRate() * SubmitPace.BURST_SECONDS)) {
         var job = c.queue.poll();
         if (job.state != JobState.QUEUED || job.desired != JobRow.Desired.RUN) {
@@ -801,6 +815,28 @@ public final class JobManager implements Runnable {
       }
       if (c.pollWanted && !c.pollInFlight && !c.live.isEmpty()) {
         dispatchPoll(c);
+      }
+    }
+  }
+
+  /**
+   * ops (drain): the queued jobs of a cluster that takes no new submissions go to the next of
+   * their clusters that does; jobs with none wait where they are.
+   */
+  private void reroute(Cluster c, String why) {
+    for (var job : c.queue.items()) {
+      var list = job.clusters();
+      for (int k = 1; k < list.size(); k++) {
+        var i = (job.clusterIndex + k) % list.size();
+        var target = clusters.get(list.get(i));
+        if (target != null && admission.closed(target.name).isEmpty()) {
+          c.queue.remove(job);
+          job.clusterIndex = i;
+          job.reason = why + "; sent to cluster '" + target.name + "'";
+          changes.add(new Change.UpdateJob(job.row(Instant.now())));
+          target.queue.add(job);
+          break;
+        }
       }
     }
   }
