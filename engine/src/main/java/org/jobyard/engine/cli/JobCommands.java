@@ -671,6 +671,37 @@ final class JobCommands {
     }
   }
 
+  // --- reload ------------------------------------------------------------------------------
+
+  @Command(name = "reload", mixinStandardHelpOptions = true,
+      description = {"Makes the running engine read its configuration file again (as SIGHUP "
+          + "does): clusters added, removed (a busy one only when drained: it goes once its "
+          + "jobs have ended) and retuned (max_jobs, poll_interval, submit_rate, max_pending, "
+          + "held_timeout, keep_sandbox, downtime), fair shares; no job stops. A file with an "
+          + "error is refused whole and the configuration in force stays. Admins only.", "",
+          ENGINE_HELP},
+      footer = {"", EXIT_CODES, "", "Examples:", "  jobyard reload",
+          "  kill -HUP <engine pid>   # the same, from a service manager"})
+  static final class Reload extends Verb {
+    @Override
+    public Integer call() {
+      var answer = connection.client().post("api/v1/reload", Map.of());
+      if (connection.json()) {
+        printJson(answer);
+        return Main.OK;
+      }
+      var out = out();
+      if (answer.path("applied").isEmpty()) {
+        out.println("reloaded: nothing changed");
+      }
+      answer.path("applied").forEach(a -> out.println("reloaded: " + a.asText()));
+      answer.path("at_next_start").forEach(a -> out.println("at the next start: " + a.asText()
+          + " (changed, not applied to the running engine)"));
+      out.flush();
+      return Main.OK;
+    }
+  }
+
   /** Left-aligned columns, two spaces apart; the last column is not padded. */
   static final class Table {
     private Table() {}

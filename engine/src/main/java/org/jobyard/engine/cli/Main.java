@@ -25,7 +25,7 @@ import picocli.CommandLine.ScopeType;
         JobCommands.Ps.class, ShowCommand.class, JobCommands.Kill.class, JobCommands.Restart.class,
         JobCommands.Flush.class, JobCommands.Logs.class, JobCommands.Pause.class,
         JobCommands.Resume.class, JobCommands.Backends.class, JobCommands.Drain.class,
-        JobCommands.Undrain.class, ConfigCommand.class, CompletionCommand.class,
+        JobCommands.Undrain.class, JobCommands.Reload.class, ConfigCommand.class, CompletionCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "Selecting jobs (ps, kill, restart, flush, logs, pause, resume): job ids, "
         + "--id, --name, --user, --session (any of them matches), narrowed by --state.",

@@ -49,13 +49,26 @@ public final class ClusterModule extends AbstractModule {
 
   @Provides
   @Singleton
-  List<Cluster> clusters(EngineConfig c, PluginRegistry plugins,
-      AtomicReference<JobManager> relay, EngineMetrics metrics, ClusterConditions conditions) {
-    return new ClusterFactory(c, plugins, metrics::instrument, conditions).create(name -> {
+  ClusterFactory factory(EngineConfig c, PluginRegistry plugins, EngineMetrics metrics,
+      ClusterConditions conditions) {
+    return new ClusterFactory(c, plugins, metrics::instrument, conditions);
+  }
+
+  /** Tells the manager (once there is one) that a cluster's backend asked for an early poll. */
+  @Provides
+  @Singleton
+  java.util.function.Consumer<String> pollSoon(AtomicReference<JobManager> relay) {
+    return name -> {
       var m = relay.get();
       if (m != null) {
         m.pollSoon(name);
       }
-    });
+    };
+  }
+
+  @Provides
+  @Singleton
+  List<Cluster> clusters(ClusterFactory factory, java.util.function.Consumer<String> pollSoon) {
+    return factory.create(pollSoon);
   }
 }

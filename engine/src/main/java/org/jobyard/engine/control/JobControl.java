@@ -299,11 +299,34 @@ public final class JobControl {
     return submissions(cluster);
   }
 
-  private void requireOperator(Caller caller, String verb, String cluster) {
+  /**
+   * Reads the configuration again and takes it without stopping a job, or refuses it whole
+   * ({@code invalid}, with every reason) and keeps the one in force. Admins only.
+   */
+  public Map<String, Object> reload(Caller caller) {
+    requireAdmin(caller, "reload");
+    org.jobyard.engine.reload.Reloader.Result result;
+    try {
+      result = engine.reload();
+    } catch (org.jobyard.engine.config.ConfigException e) {
+      throw ControlException.invalid(e.getMessage());
+    }
+    var m = new LinkedHashMap<String, Object>();
+    m.put("applied", result.applied());
+    m.put("at_next_start", result.restart());
+    m.put("clusters", engine.clusters().stream().map(Cluster::name).toList());
+    return m;
+  }
+
+  private static void requireAdmin(Caller caller, String verb) {
     if (!caller.admin()) {
-      throw new ControlException("forbidden", verb + " acts on a cluster every user shares: "
+      throw new ControlException("forbidden", verb + " acts on what every user shares: "
           + "only an admin may; ask one, or use a token with admin: true");
     }
+  }
+
+  private void requireOperator(Caller caller, String verb, String cluster) {
+    requireAdmin(caller, verb);
     if (engine.clusters().stream().noneMatch(c -> c.name().equals(cluster))) {
       throw ControlException.notFound(verb + ": no cluster named '" + cluster + "'; configured: "
           + engine.clusters().stream().map(Cluster::name).toList());

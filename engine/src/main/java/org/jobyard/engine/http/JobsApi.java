@@ -68,6 +68,7 @@ final class JobsApi {
     r.get("/api/v1/backends", ctx -> ApiServer.json(ctx, control.backends()));
     r.post("/api/v1/clusters/{name}/drain", ctx -> ApiServer.json(ctx,
         control.drain(caller(ctx), ctx.pathParam("name"), drainReason(ctx))));
+    r.post("/api/v1/reload", ctx -> ApiServer.json(ctx, control.reload(caller(ctx))));
     r.post("/api/v1/clusters/{name}/undrain", ctx -> ApiServer.json(ctx,
         control.undrain(caller(ctx), ctx.pathParam("name"))));
     r.get("/api/v1/health", ctx -> {

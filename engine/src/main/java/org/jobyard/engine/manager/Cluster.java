@@ -27,11 +27,12 @@ public final class Cluster implements AutoCloseable {
   final Backend backend;
   final Transport transport;
   final Set<Capability> capabilities;
-  final int limit;
-  final Duration pollInterval;
-  final ClusterConfig.Policy policy;
-  /** Paces submissions to {@code submit_rate}; owned by the manager's thread. */
-  final SubmitPace pace;
+  // the engine's own settings, replaced whole by a reload (see reconfigure)
+  volatile int limit;
+  volatile Duration pollInterval;
+  volatile ClusterConfig.Policy policy;
+  /** Paces submissions to {@code submit_rate}; used by the manager's thread. */
+  volatile SubmitPace pace;
   private final ExecutorService worker;
 
   // owned by the manager's thread
@@ -96,6 +97,30 @@ public final class Cluster implements AutoCloseable {
 
   public Backend backend() {
     return backend;
+  }
+
+  /**
+   * ops (reload): the engine's own settings of the cluster (max_jobs, poll_interval and the
+   * policy) take effect from the manager's next turn; the backend and its jobs are untouched.
+   */
+  public void reconfigure(int maxJobs, Duration newPollInterval, ClusterConfig.Policy newPolicy) {
+    requireNonNull(newPollInterval, "newPollInterval is null");
+    requireNonNull(newPolicy, "newPolicy is null");
+    if (newPolicy.submitRate() != policy.submitRate()) {
+      pace = new SubmitPace(newPolicy.submitRate());
+    }
+    limit = maxJobs > 0 ? maxJobs : backend.slots().orElse(100_000);
+    pollInterval = newPollInterval;
+    policy = newPolicy;
+  }
+
+  /** The most live jobs the engine keeps here now. */
+  public int limit() {
+    return limit;
+  }
+
+  public ClusterConfig.Policy policy() {
+    return policy;
   }
 
   /** The users' shares of this cluster from the next job released on (start, reload). */

@@ -59,7 +59,8 @@ public final class JobManager implements Runnable {
   private final JobStore store;
   private final StoreWriter writer;
   private final EngineConfig.Tuning tuning;
-  private final Map<String, Cluster> clusters;
+  /** Replaced whole on the manager's thread by a reload (ops: onReconfigure). */
+  private volatile Map<String, Cluster> clusters;
   private final List<String> defaultClusters;
   /** ops: drained clusters and downtime windows take no new submissions. */
   private final Admission admission;
@@ -79,6 +80,8 @@ public final class JobManager implements Runnable {
   private final DependencyGate dependencies = new DependencyGate();
   private final java.util.ArrayDeque<Job> releasing = new java.util.ArrayDeque<>();
   private final RetryWait retryWait = new RetryWait();
+  /** ops (reload): clusters removed while drained with jobs; see retireIdle. */
+  private final java.util.Set<String> retiring = new java.util.LinkedHashSet<>();
   private final List<Change> changes = new ArrayList<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
@@ -174,6 +177,16 @@ public final class JobManager implements Runnable {
       return reply;
     }
     mailbox.add(new Message.Stop(reply));
+    return reply;
+  }
+
+  /**
+   * ops (reload): adds and removes clusters, all or none. A cluster with live or queued jobs is
+   * removed only when drained (or in downtime): it then stays until its last job has ended.
+   */
+  public CompletableFuture<Void> reconfigure(List<Cluster> add, List<String> remove) {
+    var reply = new CompletableFuture<Void>();
+    post(new Message.Reconfigure(List.copyOf(add), List.copyOf(remove), reply));
     return reply;
   }
 
@@ -316,6 +329,7 @@ public final class JobManager implements Runnable {
       case Message.Flush m -> onFlush(m);
       case Message.Pause m -> onPause(m);
       case Message.Resume m -> onResume(m);
+      case Message.Reconfigure m -> onReconfigure(m); // ops: reload
       case Message.Cleaned m -> {
         if (m.incarnation() == incarnation) {
           onCleaned(m);
@@ -422,6 +436,56 @@ public final class JobManager implements Runnable {
             + "by cluster '" + name + "' (backend " + c.backendName + "); remove "
             + (fields.size() > 1 ? "them" : "it") + " or choose clusters whose backend maps "
             + (fields.size() > 1 ? "them" : "it") + " (see the job-format table in the README)");
+      }
+    }
+  }
+
+  private void onReconfigure(Message.Reconfigure m) {
+    var next = new LinkedHashMap<>(clusters);
+    for (var name : m.remove()) {
+      var c = clusters.get(name);
+      if (c == null) {
+        continue;
+      }
+      var busy = c.live.size() + c.queue.size() + c.toSubmit.size();
+      if (busy > 0 && admission.closed(name).isEmpty()) {
+        throw new RejectedException("cluster '" + name + "' cannot be removed: it has " + busy
+            + " live or queued job(s); drain it first ('jobyard drain " + name + "'), then "
+            + "reload: it is removed once they have ended");
+      }
+      if (busy > 0) {
+        retiring.add(name); // drained: tracked to the end of its jobs, then removed
+      } else {
+        next.remove(name);
+      }
+    }
+    for (var c : m.add()) {
+      if (next.putIfAbsent(c.name, c) != null) {
+        throw new RejectedException("cluster '" + c.name + "' is configured already");
+      }
+      retiring.remove(c.name);
+    }
+    var removed = clusters.values().stream().filter(c -> !next.containsKey(c.name)).toList();
+    clusters = java.util.Collections.unmodifiableMap(next);
+    removed.forEach(c -> Thread.ofPlatform().daemon().name("close-" + c.name).start(c::close));
+    afterCommit.add(() -> m.reply().complete(null));
+  }
+
+  /** ops (reload): removed clusters that were drained with jobs, closed once they have none. */
+  private void retireIdle() {
+    for (var it = retiring.iterator(); it.hasNext(); ) {
+      var c = clusters.get(it.next());
+      if (c == null) {
+        it.remove();
+      } else if (c.live.isEmpty() && c.queue.isEmpty() && c.toSubmit.isEmpty()
+          && c.outbox.isEmpty()) {
+        it.remove();
+        var next = new LinkedHashMap<>(clusters);
+        next.remove(c.name);
+        clusters = java.util.Collections.unmodifiableMap(next);
+        LOG.info("cluster {} removed: its last job has ended", c.name);
+        // its worker waits for the calls queued on it: closed off the manager's thread
+        Thread.ofPlatform().daemon().name("close-" + c.name).start(c::close);
       }
     }
   }
@@ -711,6 +775,9 @@ public final class JobManager implements Runnable {
   // ---------------------------------------------------------------- scheduling
 
   private void onTick() {
+    if (!retiring.isEmpty()) {
+      retireIdle(); // ops: reload
+    }
     var now = System.currentTimeMillis();
     for (var job : retryWait.due(now)) {
       var c = clusters.get(job.currentCluster());

@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,7 +19,6 @@ class DrainThroughTheApiTest {
   static final String ADMIN = "drain-admin-token-0123";
   static final String USER = "drain-user-token-01234";
   static final ObjectMapper JSON = new ObjectMapper();
-  final HttpClient http = HttpClient.newHttpClient();
 
   @TempDir
   Path home;
@@ -41,14 +38,7 @@ class DrainThroughTheApiTest {
 
   HttpResponse<String> call(TestEngine r, String method, String path, String token, String body)
       throws Exception {
-    var b = HttpRequest.newBuilder(r.server().url().resolve(path))
-        .header("Authorization", "Bearer " + token)
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofString(body));
-    if (body != null) {
-      b.header("Content-Type", "application/json");
-    }
-    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    return r.call(method, path, token, body);
   }
 
   JsonNode submissions(TestEngine r, String cluster) throws Exception {
