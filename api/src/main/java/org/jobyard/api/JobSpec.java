@@ -42,6 +42,9 @@ import java.util.Optional;
  *     matching any characters; empty (the default) means none, only the execution host's basics
  *     ({@code HOME}, {@code PATH}, ...) and the batch system's own; {@code ["*"]} means all.
  *     Backends that honour a non-empty list declare {@link Capability#INHERIT_ENVIRONMENT}
+ * @param priority the order of the owner's queued jobs within a session: higher first (from
+ *     {@value #MIN_PRIORITY} to {@value #MAX_PRIORITY}, default 0); between users and sessions
+ *     the engine's fair share decides
  */
 public record JobSpec(
     String name,
@@ -65,10 +68,13 @@ public record JobSpec(
     List<Integer> successExitCodes,
     Placement placement,
     String stdin,
-    List<String> inheritEnvironment) {
+    List<String> inheritEnvironment,
+    int priority) {
 
   /** {@link #inheritEnvironment()} for the whole submitting environment. */
   public static final List<String> INHERIT_ALL = List.of("*");
+  public static final int MIN_PRIORITY = -1000;
+  public static final int MAX_PRIORITY = 1000;
 
   public JobSpec {
     requireNonNull(name, "name is null");
@@ -99,9 +105,13 @@ public record JobSpec(
             + "variable name or a pattern of one (letters, digits, '_' and '*')");
       }
     }
+    if (priority < MIN_PRIORITY || priority > MAX_PRIORITY) {
+      throw new IllegalArgumentException("priority must be from " + MIN_PRIORITY + " to "
+          + MAX_PRIORITY + ", got " + priority);
+    }
   }
 
-  /** A job with no standard input that inherits none of the submitting environment. */
+  /** A job with no standard input, none of the submitting environment, the default priority. */
   public JobSpec(String name, String session, String user, List<Step> steps,
       Map<String, String> environment, String directory, String stdout, String stderr,
       Resources resources, String queue, String account, List<FileTransfer> inputFiles,
@@ -110,7 +120,32 @@ public record JobSpec(
       List<Integer> successExitCodes, Placement placement) {
     this(name, session, user, steps, environment, directory, stdout, stderr, resources, queue,
         account, inputFiles, outputFiles, clusters, retries, nativeOptions, after, retryRule,
-        successExitCodes, placement, null, List.of());
+        successExitCodes, placement, null, List.of(), 0);
+  }
+
+  /** A job with the default priority (0). */
+  public JobSpec(String name, String session, String user, List<Step> steps,
+      Map<String, String> environment, String directory, String stdout, String stderr,
+      Resources resources, String queue, String account, List<FileTransfer> inputFiles,
+      List<FileTransfer> outputFiles, List<String> clusters, int retries,
+      Map<String, Map<String, String>> nativeOptions, List<Dependency> after, RetryRule retryRule,
+      List<Integer> successExitCodes, Placement placement, String stdin,
+      List<String> inheritEnvironment) {
+    this(name, session, user, steps, environment, directory, stdout, stderr, resources, queue,
+        account, inputFiles, outputFiles, clusters, retries, nativeOptions, after, retryRule,
+        successExitCodes, placement, stdin, inheritEnvironment, 0);
+  }
+
+  /** A job with no standard input that inherits none of the submitting environment. */
+  public JobSpec(String name, String session, String user, List<Step> steps,
+      Map<String, String> environment, String directory, String stdout, String stderr,
+      Resources resources, String queue, String account, List<FileTransfer> inputFiles,
+      List<FileTransfer> outputFiles, List<String> clusters, int retries,
+      Map<String, Map<String, String>> nativeOptions, List<Dependency> after, RetryRule retryRule,
+      List<Integer> successExitCodes, Placement placement, int priority) {
+    this(name, session, user, steps, environment, directory, stdout, stderr, resources, queue,
+        account, inputFiles, outputFiles, clusters, retries, nativeOptions, after, retryRule,
+        successExitCodes, placement, null, List.of(), priority);
   }
 
   /**
@@ -163,19 +198,19 @@ public record JobSpec(
   public JobSpec withUser(String newUser) {
     return new JobSpec(name, session, newUser, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
+        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment, priority);
   }
 
   public JobSpec withEnvironment(Map<String, String> newEnvironment) {
     return new JobSpec(name, session, user, steps, newEnvironment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
+        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment, priority);
   }
 
   public JobSpec withAfter(List<Dependency> newAfter) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        newAfter, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
+        newAfter, retryRule, successExitCodes, placement, stdin, inheritEnvironment, priority);
   }
 
   /**
@@ -210,21 +245,21 @@ public record JobSpec(
   public JobSpec withPlacement(Placement newPlacement) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, newPlacement, stdin, inheritEnvironment);
+        after, retryRule, successExitCodes, newPlacement, stdin, inheritEnvironment, priority);
   }
 
   /** A copy with other per-backend options. */
   public JobSpec withNativeOptions(Map<String, Map<String, String>> newOptions) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, newOptions,
-        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
+        after, retryRule, successExitCodes, placement, stdin, inheritEnvironment, priority);
   }
 
   /** A copy with another standard input file ({@code null}: none). */
   public JobSpec withStdin(String newStdin) {
     return new JobSpec(name, session, user, steps, environment, directory, stdout, stderr,
         resources, queue, account, inputFiles, outputFiles, clusters, retries, nativeOptions,
-        after, retryRule, successExitCodes, placement, newStdin, inheritEnvironment);
+        after, retryRule, successExitCodes, placement, newStdin, inheritEnvironment, priority);
   }
 
   /** A copy with other paths on the engine's machine and working directory. */
@@ -232,7 +267,8 @@ public record JobSpec(
       List<FileTransfer> newInputs, List<FileTransfer> newOutputs) {
     return new JobSpec(name, session, user, steps, environment, newDirectory, newStdout,
         newStderr, resources, queue, account, newInputs, newOutputs, clusters, retries,
-        nativeOptions, after, retryRule, successExitCodes, placement, stdin, inheritEnvironment);
+        nativeOptions, after, retryRule, successExitCodes, placement, stdin, inheritEnvironment,
+        priority);
   }
 
   /** Whether the job sees the whole submitting environment. */

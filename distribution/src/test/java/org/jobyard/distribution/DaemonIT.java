@@ -370,9 +370,9 @@ class DaemonIT {
     assertThat(malformed.json().path("error").path("message").asText()).contains("JSON");
 
     var unknown = http("POST", "api/v1/jobs", daemon.token(), "application/json",
-        "{\"name\": \"x\", \"executable\": \"/bin/true\", \"priority\": 9}".getBytes());
+        "{\"name\": \"x\", \"executable\": \"/bin/true\", \"nice\": 9}".getBytes());
     assertThat(unknown.status()).isEqualTo(400);
-    assertThat(unknown.json().path("error").path("message").asText()).contains("priority");
+    assertThat(unknown.json().path("error").path("message").asText()).contains("nice");
 
     var badSelection = http("POST", "api/v1/jobs/kill", daemon.token(), "application/json",
         "{\"name\": [\"x\"]}".getBytes());

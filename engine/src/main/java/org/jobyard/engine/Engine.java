@@ -7,7 +7,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.jobyard.engine.cluster.ClusterConditions;
 import org.jobyard.engine.cluster.Maintenance;
+import org.jobyard.engine.cluster.ClusterFactory;
+import org.jobyard.engine.config.ConfigException;
 import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.reload.Reloader;
+import org.jobyard.engine.drain.Drains;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.JobManager;
 import org.jobyard.engine.metrics.EngineMetrics;
@@ -29,34 +33,47 @@ import org.slf4j.LoggerFactory;
 public final class Engine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Engine.class);
 
-  private final EngineConfig config;
+  /** The configuration in force: replaced by a reload (its restart-only parts kept). */
+  private volatile EngineConfig config;
+  private final Reloader reloader;
+  private volatile java.util.function.Supplier<EngineConfig> source;
   private final Database database;
   private final JobStore store;
   private final StoreWriter writer;
   private final JobManager manager;
-  private final List<Cluster> clusters;
   private final PluginRegistry plugins;
   private final ServiceRuntime runtime;
   private final EngineMetrics metrics;
   private final ClusterConditions conditions;
   private final Maintenance maintenance;
+  /** The clusters the engine started with (a reload adds and removes in the manager's map). */
+  private final List<Cluster> startClusters;
+  private final Drains drains;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private volatile boolean closed;
 
   @jakarta.inject.Inject
   Engine(EngineConfig config, Database database, JobStore store, StoreWriter writer,
       JobManager manager, List<Cluster> clusters, PluginRegistry plugins, EngineMetrics metrics,
-      ClusterConditions conditions) {
+      ClusterConditions conditions, Drains drains, ClusterFactory factory,
+      java.util.function.Consumer<String> pollSoon) {
+    this.drains = drains;
     this.config = config;
     this.database = database;
     this.store = store;
     this.writer = writer;
     this.manager = manager;
-    this.clusters = clusters;
+    this.startClusters = clusters;
     this.plugins = plugins;
     this.metrics = metrics;
     this.conditions = conditions;
     this.maintenance = new Maintenance(conditions);
+    this.reloader = new Reloader(manager, drains, cc -> factory.create(cc, this.config,
+        pollSoon), maintenance::start);
+    this.source = () -> {
+      throw new ConfigException("this engine was not started from a configuration file, so "
+          + "there is nothing to read again");
+    };
     this.runtime = new ServiceRuntime(5, Duration.ofMinutes(5), reason -> {
       LOG.error("stopping the engine: {}", reason);
       fatal.complete(reason);
@@ -126,8 +143,8 @@ public final class Engine implements AutoCloseable {
           + fatal.getNow("timed out recovering jobs from the store"));
     }
     metrics.watch(this);
-    maintenance.start(clusters);
-    LOG.info("engine ready: clusters {}, store {}", clusters.stream().map(Cluster::name).toList(),
+    maintenance.start(startClusters);
+    LOG.info("engine ready: clusters {}, store {}", clusters().stream().map(Cluster::name).toList(),
         config.database().url());
     return this;
   }
@@ -148,8 +165,37 @@ public final class Engine implements AutoCloseable {
     return plugins;
   }
 
+  /** The clusters in force now (a reload may have added or removed some). */
   public List<Cluster> clusters() {
-    return clusters;
+    return List.copyOf(manager.clusters().values());
+  }
+
+  /** Where {@link #reload()} reads the configuration again (the file the engine started from). */
+  public void reloadFrom(java.util.function.Supplier<EngineConfig> newSource) {
+    source = java.util.Objects.requireNonNull(newSource, "newSource is null");
+  }
+
+  /**
+   * Reads the configuration again and takes it without stopping a job (see {@link Reloader}),
+   * or refuses it whole ({@link ConfigException}), the configuration in force staying.
+   */
+  public Reloader.Result reload() {
+    EngineConfig next;
+    try {
+      next = source.get();
+    } catch (ConfigException e) {
+      LOG.warn("reload refused, the configuration in force stays: {}", e.getMessage());
+      throw new ConfigException("reload refused, the configuration in force stays: "
+          + e.getMessage(), e);
+    }
+    synchronized (reloader) {
+      var current = config;
+      var result = reloader.reload(current, next);
+      config = new EngineConfig(current.home(), current.database(), current.api(),
+          current.engine(), next.clusters(), current.defaultClusters(), current.metrics(),
+          current.state(), next.fairShare());
+      return result;
+    }
   }
 
   public EngineMetrics metrics() {
@@ -159,6 +205,11 @@ public final class Engine implements AutoCloseable {
   /** The clusters' conditions and credential expiries, as backends report them. */
   public ClusterConditions conditions() {
     return conditions;
+  }
+
+  /** Drained clusters and downtime windows. */
+  public Drains drains() {
+    return drains;
   }
 
   public List<ServiceRuntime.Health> health() {
@@ -178,7 +229,7 @@ public final class Engine implements AutoCloseable {
     closed = true;
     maintenance.close();
     runtime.close();
-    clusters.forEach(Cluster::close);
+    clusters().forEach(Cluster::close); // removed ones were closed when they left
     database.close();
     LOG.info("engine stopped");
   }

@@ -201,9 +201,18 @@ final class ConfigCommand implements java.util.concurrent.Callable<Integer> {
       var t = o.putObject("transport");
       new java.util.TreeMap<>(cc.transport()).forEach((k, v) -> t.put(k,
           masked(k, String.valueOf(v))));
+      if (!cc.policy().downtime().isEmpty()) {
+        var windows = o.putArray("downtime");
+        cc.policy().downtime().forEach(w -> windows.addObject().put("from", w.from().toString())
+            .put("to", w.to().toString()));
+      }
     }
     var allow = root.putObject("metrics").putArray("allow");
     c.metrics().allow().forEach(allow::add);
+    var fair = root.putObject("fair_share");
+    var shares = fair.putObject("shares");
+    new java.util.TreeMap<>(c.fairShare().users()).forEach(shares::put);
+    fair.put("default", c.fairShare().defaultShare());
     return root;
   }
 }

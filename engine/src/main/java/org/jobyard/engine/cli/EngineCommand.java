@@ -119,6 +119,8 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
       Main.debug(err, e);
       return Main.ENGINE_FAILED;
     }
+    engine.reloadFrom(() -> Main.config(configFile));
+    onHangup(engine);
     var localUser = System.getProperty("user.name");
     var localToken = Authenticator.newToken();
     var tokens = new ArrayList<>(config.api().tokens());
@@ -191,6 +193,23 @@ final class EngineCommand implements java.util.concurrent.Callable<Integer> {
     out.println(reason.get() == null ? "engine stopped" : "engine failed: " + reason.get());
     out.flush();
     return reason.get() == null ? Main.OK : Main.ENGINE_FAILED;
+  }
+
+  /** SIGHUP reads the configuration again, as {@code jobyard reload} does; the log says how. */
+  @SuppressWarnings("removal")
+  private static void onHangup(Engine engine) {
+    try {
+      sun.misc.Signal.handle(new sun.misc.Signal("HUP"), s -> Thread.ofPlatform()
+          .name("jobyard-reload").start(() -> {
+            try {
+              engine.reload();
+            } catch (RuntimeException e) {
+              LOG.warn("SIGHUP: {}", e.getMessage()); // refused: the old configuration stays
+            }
+          }));
+    } catch (IllegalArgumentException e) {
+      LOG.debug("SIGHUP cannot be handled here: {}", e.getMessage());
+    }
   }
 
   @SuppressWarnings("removal")

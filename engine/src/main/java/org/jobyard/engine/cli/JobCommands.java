@@ -575,16 +575,28 @@ final class JobCommands {
       var clusters = new ArrayList<List<String>>();
       answer.path("clusters").forEach(c -> clusters.add(List.of(c.path("name").asText(),
           c.path("backend").asText(), c.path("status").asText(),
+          c.path("submissions").path("state").asText("open"),
           c.path("live_jobs").asText(), c.path("transport").asText(),
           c.path("last_error").asText("").replace('\n', ' '))));
-      Table.print(out, List.of("NAME", "BACKEND", "STATUS", "LIVE", "TRANSPORT", "LAST ERROR"),
-          clusters);
+      Table.print(out, List.of("NAME", "BACKEND", "STATUS", "SUBMISSIONS", "LIVE", "TRANSPORT",
+          "LAST ERROR"), clusters);
       // conditions (the backends' periodic hooks, credentials near expiry) and credentials
       var notes = new ArrayList<List<String>>();
       answer.path("clusters").forEach(c -> {
         c.path("conditions").forEach(k -> notes.add(List.of(c.path("name").asText(),
             k.path("severity").asText().toUpperCase(java.util.Locale.ROOT),
             k.path("subject").asText(), k.path("message").asText())));
+        var sub = c.path("submissions");
+        if (sub.path("state").asText().equals("drained")) {
+          notes.add(List.of(c.path("name").asText(), "WARNING", "drained", "by "
+              + sub.path("drained_by").asText() + " since " + sub.path("drained_since").asText()
+              + (sub.path("reason").isTextual() ? ": " + sub.path("reason").asText() : "")
+              + "; no new submissions ('jobyard undrain " + c.path("name").asText()
+              + "' opens it)"));
+        }
+        sub.path("downtime").forEach(w -> notes.add(List.of(c.path("name").asText(),
+            sub.path("state").asText().equals("downtime") ? "WARNING" : "OK", "downtime",
+            "scheduled from " + w.path("from").asText() + " to " + w.path("to").asText())));
         c.path("credentials").forEach(k -> {
           if (k.path("status").asText().equals("ok")) {
             notes.add(List.of(c.path("name").asText(), "OK", "credential",
@@ -597,6 +609,94 @@ final class JobCommands {
         out.println("CONDITIONS");
         Table.print(out, List.of("CLUSTER", "SEVERITY", "SUBJECT", "MESSAGE"), notes);
       }
+      out.flush();
+      return Main.OK;
+    }
+  }
+
+  // --- drain, undrain ----------------------------------------------------------------------
+
+  @Command(name = "drain", mixinStandardHelpOptions = true,
+      description = {"Stops new submissions to CLUSTER until 'jobyard undrain': its running "
+          + "jobs are tracked to their end, queued jobs that list other clusters go to the next "
+          + "of them, the others wait. Kept across engine restarts. Admins only.", "",
+          ENGINE_HELP},
+      footer = {"", EXIT_CODES, "", "Examples:", "  jobyard drain hpc --reason 'kernel update'",
+          "  jobyard backends        # SUBMISSIONS shows drained"})
+  static final class Drain extends ClusterVerb {
+    @Option(names = "--reason", description = "why, shown in 'jobyard backends'")
+    String reason;
+
+    @Override
+    public Integer call() {
+      var body = new LinkedHashMap<String, Object>();
+      if (reason != null) {
+        body.put("reason", reason);
+      }
+      return report(connection.client().post("api/v1/clusters/" + Client.encode(cluster)
+          + "/drain", body), "drained: no new submissions until 'jobyard undrain " + cluster
+          + "'");
+    }
+  }
+
+  /** A verb on one cluster, answered with the cluster's submissions state. */
+  abstract static class ClusterVerb extends Verb {
+    @Parameters(paramLabel = "CLUSTER", description = "a configured cluster")
+    String cluster;
+
+    Integer report(JsonNode answer, String line) {
+      if (connection.json()) {
+        printJson(answer);
+      } else {
+        out().println("cluster " + cluster + " " + line);
+        out().flush();
+      }
+      return Main.OK;
+    }
+  }
+
+  @Command(name = "undrain", mixinStandardHelpOptions = true,
+      description = {"Lets CLUSTER take new submissions again after 'jobyard drain' (a "
+          + "scheduled downtime window of the configuration still applies). Admins only.", "",
+          ENGINE_HELP},
+      footer = {"", EXIT_CODES, "", "Examples:", "  jobyard undrain hpc"})
+  static final class Undrain extends ClusterVerb {
+    @Override
+    public Integer call() {
+      var answer = connection.client().post("api/v1/clusters/" + Client.encode(cluster)
+          + "/undrain", Map.of());
+      return report(answer, answer.path("state").asText().equals("downtime")
+          ? "undrained, but in scheduled downtime until its window ends"
+          : "takes new submissions again");
+    }
+  }
+
+  // --- reload ------------------------------------------------------------------------------
+
+  @Command(name = "reload", mixinStandardHelpOptions = true,
+      description = {"Makes the running engine read its configuration file again (as SIGHUP "
+          + "does): clusters added, removed (a busy one only when drained: it goes once its "
+          + "jobs have ended) and retuned (max_jobs, poll_interval, submit_rate, max_pending, "
+          + "held_timeout, keep_sandbox, downtime), fair shares; no job stops. A file with an "
+          + "error is refused whole and the configuration in force stays. Admins only.", "",
+          ENGINE_HELP},
+      footer = {"", EXIT_CODES, "", "Examples:", "  jobyard reload",
+          "  kill -HUP <engine pid>   # the same, from a service manager"})
+  static final class Reload extends Verb {
+    @Override
+    public Integer call() {
+      var answer = connection.client().post("api/v1/reload", Map.of());
+      if (connection.json()) {
+        printJson(answer);
+        return Main.OK;
+      }
+      var out = out();
+      if (answer.path("applied").isEmpty()) {
+        out.println("reloaded: nothing changed");
+      }
+      answer.path("applied").forEach(a -> out.println("reloaded: " + a.asText()));
+      answer.path("at_next_start").forEach(a -> out.println("at the next start: " + a.asText()
+          + " (changed, not applied to the running engine)"));
       out.flush();
       return Main.OK;
     }

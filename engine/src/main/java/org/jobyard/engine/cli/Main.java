@@ -116,6 +116,9 @@ public final class Main {
       java.util.Map.entry("pause", () -> new JobCommands.Pause()),
       java.util.Map.entry("resume", () -> new JobCommands.Resume()),
       java.util.Map.entry("backends", () -> new JobCommands.Backends()),
+      java.util.Map.entry("drain", () -> new JobCommands.Drain()),
+      java.util.Map.entry("undrain", () -> new JobCommands.Undrain()),
+      java.util.Map.entry("reload", () -> new JobCommands.Reload()),
       java.util.Map.entry("config", () -> new ConfigCommand()),
       java.util.Map.entry("completion", () -> new CompletionCommand()),
       java.util.Map.entry("help", () -> new CommandLine.HelpCommand()));

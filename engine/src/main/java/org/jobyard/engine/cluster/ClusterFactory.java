@@ -74,6 +74,13 @@ public final class ClusterFactory {
     return made;
   }
 
+  /** One cluster (a reload's new one), with the shares of the configuration given. */
+  public Cluster create(ClusterConfig cc, EngineConfig in, Consumer<String> pollSoon) {
+    var cluster = create(cc, pollSoon);
+    cluster.fairShares(in.fairShare());
+    return cluster;
+  }
+
   private Cluster create(ClusterConfig cc, Consumer<String> pollSoon) {
     var where = "cluster '" + cc.name() + "'";
     var provider = plugins.provider(cc.backend()).orElseThrow(() -> new ConfigException(where
@@ -110,8 +117,10 @@ public final class ClusterFactory {
           PluginCalls.create(provider, context)), client));
       var interval = cc.pollInterval() != null ? cc.pollInterval()
           : config.engine().pollInterval();
-      return new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(), interval,
-          cc.policy());
+      var cluster = new Cluster(cc.name(), cc.backend(), backend, transport, cc.maxJobs(),
+          interval, cc.policy());
+      cluster.fairShares(config.fairShare());
+      return cluster;
     } catch (ConfigurationException e) {
       closeQuietly(transport, client);
       throw new ConfigException(e.getMessage(), e);

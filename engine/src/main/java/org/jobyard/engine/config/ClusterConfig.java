@@ -3,6 +3,8 @@ package org.jobyard.engine.config;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,10 +41,16 @@ public record ClusterConfig(String name, String backend, Map<String, Object> tra
    *     running); 0: no limit besides {@code max_jobs}
    * @param keepSandbox keep a finished job's folder on the cluster (for debugging) instead of
    *     cleaning it once its outputs are collected
+   * @param downtime scheduled windows in which the cluster takes no new submissions
    */
   public record Policy(Duration heldTimeout, double submitRate, int maxPending,
-      boolean keepSandbox) {
+      boolean keepSandbox, List<Downtime> downtime) {
     public static final Policy DEFAULT = new Policy(null, 0, 0, false);
+
+    /** A policy with no scheduled downtime. */
+    public Policy(Duration heldTimeout, double submitRate, int maxPending, boolean keepSandbox) {
+      this(heldTimeout, submitRate, maxPending, keepSandbox, List.of());
+    }
 
     public Policy {
       if (submitRate < 0 || Double.isNaN(submitRate) || Double.isInfinite(submitRate)) {
@@ -51,6 +59,23 @@ public record ClusterConfig(String name, String backend, Map<String, Object> tra
       if (maxPending < 0) {
         throw new IllegalArgumentException("maxPending must be 0 or more: " + maxPending);
       }
+      downtime = downtime == null ? List.of() : List.copyOf(downtime);
+    }
+  }
+
+  /** A scheduled downtime: from {@code from} (inclusive) to {@code to} (exclusive). */
+  public record Downtime(Instant from, Instant to) {
+    public Downtime {
+      requireNonNull(from, "from is null");
+      requireNonNull(to, "to is null");
+      if (!to.isAfter(from)) {
+        throw new IllegalArgumentException("a downtime ends after it starts: from " + from
+            + " to " + to);
+      }
+    }
+
+    public boolean covers(Instant when) {
+      return !when.isBefore(from) && when.isBefore(to);
     }
   }
 

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.jobyard.api.Durations;
+import org.jobyard.engine.fairshare.Shares;
 
 /**
  * Reads {@code conf/jobyard.yaml}:
@@ -25,6 +26,7 @@ import org.jobyard.api.Durations;
  * engine: {poll_interval: 5s, submit_batch: 200, lost_after: 10m}
  * default_clusters: [hpc, local]
  * metrics: {allow: [127.0.0.0/8, ::1/128, 10.1.2.0/24]}
+ * fair_share: {shares: {alice: 3, bob: 1}, default: 1}
  * clusters:
  *   local: {backend: local, slots: 4}
  *   hpc:
@@ -39,7 +41,8 @@ import org.jobyard.api.Durations;
 public final class ConfigLoader {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
   private static final Set<String> TOP =
-      Set.of("database", "api", "engine", "clusters", "default_clusters", "metrics");
+      Set.of("database", "api", "engine", "clusters", "default_clusters", "metrics",
+          "fair_share");
 
   private ConfigLoader() {}
 
@@ -202,7 +205,39 @@ public final class ConfigLoader {
       defaults.add(clusters.containsKey("local") ? "local" : clusters.keySet().iterator().next());
     }
     return new EngineConfig(home, database, api, tuning, clusters, defaults,
-        metrics(root.path("metrics"), source), state);
+        metrics(root.path("metrics"), source), state, fairShare(root.path("fair_share"), source));
+  }
+
+  /** The {@code fair_share} section: {@code {shares: {alice: 3, bob: 1}, default: 1}}. */
+  private static Shares fairShare(JsonNode node, String source) {
+    var where = source + ": fair_share";
+    if (node.isMissingNode() || node.isNull()) {
+      return Shares.EQUAL;
+    }
+    if (!node.isObject()) {
+      throw new ConfigException(where + ": expected a mapping such as {shares: {alice: 3, bob: 1}"
+          + ", default: 1}");
+    }
+    unknownFields(node, Set.of("shares", "default"), where);
+    var shares = new LinkedHashMap<String, Double>();
+    var snode = node.path("shares");
+    if (!snode.isMissingNode() && !snode.isNull() && !snode.isObject()) {
+      throw new ConfigException(where + ".shares: expected a mapping of user name to share, such "
+          + "as {alice: 3, bob: 1}");
+    }
+    snode.fields().forEachRemaining(e -> shares.put(e.getKey(), share(e.getValue(),
+        where + ".shares." + e.getKey())));
+    var dnode = node.path("default");
+    var fallback = dnode.isMissingNode() || dnode.isNull() ? 1 : share(dnode, where + ".default");
+    return new Shares(shares, fallback);
+  }
+
+  private static double share(JsonNode v, String where) {
+    if (!v.isNumber() || !(v.asDouble() > 0) || !Double.isFinite(v.asDouble())) {
+      throw new ConfigException(where + ": expected a share, a number above 0 such as 1 or 2.5, "
+          + "got '" + v.asText() + "'");
+    }
+    return v.asDouble();
   }
 
   /** The {@code metrics} section: who may scrape {@code /metrics} (loopback by default). */
@@ -379,7 +414,7 @@ public final class ConfigLoader {
       var f = it.next();
       switch (f.getKey()) {
         case "backend", "transport", "poll_interval", "max_jobs", "users", "held_timeout",
-            "submit_rate", "max_pending", "keep_sandbox" -> { }
+            "submit_rate", "max_pending", "keep_sandbox", "downtime" -> { }
         default -> {
           if (f.getValue().isContainerNode()) {
             throw new ConfigException(where + "." + f.getKey()
@@ -417,7 +452,50 @@ public final class ConfigLoader {
           + maxPending);
     }
     return new ClusterConfig.Policy(duration(node, "held_timeout", null, where + ".held_timeout"),
-        submitRate, maxPending, bool(node, "keep_sandbox", where + ".keep_sandbox"));
+        submitRate, maxPending, bool(node, "keep_sandbox", where + ".keep_sandbox"),
+        downtime(node.path("downtime"), where + ".downtime"));
+  }
+
+  /** {@code downtime: [{from: 2026-12-01T08:00Z, to: 2026-12-01T12:00Z}]}, times with a zone. */
+  private static List<ClusterConfig.Downtime> downtime(JsonNode node, String where) {
+    if (node.isMissingNode() || node.isNull()) {
+      return List.of();
+    }
+    if (!node.isArray()) {
+      throw new ConfigException(where + ": expected a list of {from, to} windows, such as "
+          + "[{from: 2026-12-01T08:00Z, to: 2026-12-01T12:00Z}]");
+    }
+    var out = new ArrayList<ClusterConfig.Downtime>();
+    for (int i = 0; i < node.size(); i++) {
+      var w = node.get(i);
+      var at = where + "[" + (i + 1) + "]";
+      if (!w.isObject()) {
+        throw new ConfigException(at + ": expected {from: 2026-12-01T08:00Z, to: "
+            + "2026-12-01T12:00Z}");
+      }
+      unknownFields(w, Set.of("from", "to"), at);
+      var from = instant(w, "from", at);
+      var to = instant(w, "to", at);
+      if (!to.isAfter(from)) {
+        throw new ConfigException(at + ": 'to' (" + to + ") must be after 'from' (" + from + ")");
+      }
+      out.add(new ClusterConfig.Downtime(from, to));
+    }
+    return out;
+  }
+
+  private static java.time.Instant instant(JsonNode node, String field, String where) {
+    var v = node.path(field);
+    if (!v.isTextual()) {
+      throw new ConfigException(where + "." + field + ": required, a time with its zone such as "
+          + "2026-12-01T08:00Z or 2026-12-01T09:00+01:00");
+    }
+    try {
+      return java.time.OffsetDateTime.parse(v.asText()).toInstant();
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new ConfigException(where + "." + field + ": expected a time with its zone such as "
+          + "2026-12-01T08:00Z or 2026-12-01T09:00+01:00, got '" + v.asText() + "'", e);
+    }
   }
 
   private static String text(JsonNode node, String field, String fallback) {

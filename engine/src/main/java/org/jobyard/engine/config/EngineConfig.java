@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.jobyard.engine.fairshare.Shares;
 
 /**
  * The engine's settings, read from {@code conf/jobyard.yaml} (see {@link ConfigLoader}).
@@ -18,6 +19,7 @@ import java.util.Map;
  * @param defaultClusters the clusters a job without {@code clusters} is tried on, in order
  * @param metrics who may scrape {@code /metrics}
  * @param state the folder of the store, logs, run files and job scripts (see {@link Layout})
+ * @param fairShare each user's share of the clusters, when several have jobs queued
  */
 public record EngineConfig(
     Path home,
@@ -27,7 +29,8 @@ public record EngineConfig(
     Map<String, ClusterConfig> clusters,
     List<String> defaultClusters,
     Metrics metrics,
-    Path state) {
+    Path state,
+    Shares fairShare) {
 
   public EngineConfig {
     requireNonNull(home, "home is null");
@@ -38,6 +41,14 @@ public record EngineConfig(
     defaultClusters = List.copyOf(defaultClusters);
     requireNonNull(metrics, "metrics is null");
     state = state == null ? home.resolve("var") : state;
+    fairShare = fairShare == null ? Shares.EQUAL : fairShare;
+  }
+
+  /** Every user with the same share. */
+  public EngineConfig(Path home, Database database, Api api, Tuning engine,
+      Map<String, ClusterConfig> clusters, List<String> defaultClusters, Metrics metrics,
+      Path state) {
+    this(home, database, api, engine, clusters, defaultClusters, metrics, state, null);
   }
 
   /** With the state in {@code home/var}, as an unpacked tarball keeps it. */

@@ -264,6 +264,7 @@ public final class JobControl {
           "severity", k.severity().name().toLowerCase(java.util.Locale.ROOT),
           "subject", k.subject(), "message", k.message())).toList());
       m.put("credentials", conditions.credentials(c.name()));
+      m.put("submissions", submissions(c.name()));
       if (c.transport() instanceof org.jobyard.engine.transport.ssh.SshTransport ssh) {
         m.put("ssh", ssh.stats());
       }
@@ -272,6 +273,82 @@ public final class JobControl {
     out.put("clusters", clusters);
     out.put("services", engine.health());
     return out;
+  }
+
+  /**
+   * Drains a cluster: no new submissions there until undrained (kept across restarts); its live
+   * jobs are tracked to their end, its queued jobs go to their next cluster or wait. Admins only.
+   */
+  public Map<String, Object> drain(Caller caller, String cluster, String reason) {
+    requireOperator(caller, "drain", cluster);
+    if (reason != null && (reason.length() > 200
+        || !org.jobyard.engine.spec.Printable.escape(reason).equals(reason))) {
+      throw ControlException.invalid("drain: the reason must be at most 200 printable "
+          + "characters");
+    }
+    engine.drains().drain(cluster, caller.user(), reason);
+    return submissions(cluster);
+  }
+
+  /** Opens a drained cluster again (a downtime window still applies). Admins only. */
+  public Map<String, Object> undrain(Caller caller, String cluster) {
+    requireOperator(caller, "undrain", cluster);
+    if (!engine.drains().undrain(cluster, caller.user())) {
+      throw ControlException.conflict("undrain: cluster '" + cluster + "' is not drained");
+    }
+    return submissions(cluster);
+  }
+
+  /**
+   * Reads the configuration again and takes it without stopping a job, or refuses it whole
+   * ({@code invalid}, with every reason) and keeps the one in force. Admins only.
+   */
+  public Map<String, Object> reload(Caller caller) {
+    requireAdmin(caller, "reload");
+    org.jobyard.engine.reload.Reloader.Result result;
+    try {
+      result = engine.reload();
+    } catch (org.jobyard.engine.config.ConfigException e) {
+      throw ControlException.invalid(e.getMessage());
+    }
+    var m = new LinkedHashMap<String, Object>();
+    m.put("applied", result.applied());
+    m.put("at_next_start", result.restart());
+    m.put("clusters", engine.clusters().stream().map(Cluster::name).toList());
+    return m;
+  }
+
+  private static void requireAdmin(Caller caller, String verb) {
+    if (!caller.admin()) {
+      throw new ControlException("forbidden", verb + " acts on what every user shares: "
+          + "only an admin may; ask one, or use a token with admin: true");
+    }
+  }
+
+  private void requireOperator(Caller caller, String verb, String cluster) {
+    requireAdmin(caller, verb);
+    if (engine.clusters().stream().noneMatch(c -> c.name().equals(cluster))) {
+      throw ControlException.notFound(verb + ": no cluster named '" + cluster + "'; configured: "
+          + engine.clusters().stream().map(Cluster::name).toList());
+    }
+  }
+
+  /** Whether the cluster takes new submissions, and if not who drained it or which window. */
+  private Map<String, Object> submissions(String cluster) {
+    var drains = engine.drains();
+    var m = new LinkedHashMap<String, Object>();
+    m.put("cluster", cluster);
+    var drained = drains.drained(cluster);
+    var window = drains.window(cluster);
+    m.put("state", drained.isPresent() ? "drained" : window.isPresent() ? "downtime" : "open");
+    drained.ifPresent(d -> {
+      m.put("drained_by", d.by());
+      m.put("drained_since", d.since().toString());
+      m.put("reason", d.reason());
+    });
+    m.put("downtime", drains.upcoming(cluster).stream().map(w -> Map.of("from",
+        w.from().toString(), "to", w.to().toString())).toList());
+    return m;
   }
 
   // ---------------------------------------------------------------------------------------

@@ -66,6 +66,11 @@ final class JobsApi {
         ApiServer.json(ctx, control.show(caller(ctx), ctx.pathParam("id"))));
     r.get("/api/v1/jobs/{id}/logs", this::logs);
     r.get("/api/v1/backends", ctx -> ApiServer.json(ctx, control.backends()));
+    r.post("/api/v1/clusters/{name}/drain", ctx -> ApiServer.json(ctx,
+        control.drain(caller(ctx), ctx.pathParam("name"), drainReason(ctx))));
+    r.post("/api/v1/reload", ctx -> ApiServer.json(ctx, control.reload(caller(ctx))));
+    r.post("/api/v1/clusters/{name}/undrain", ctx -> ApiServer.json(ctx,
+        control.undrain(caller(ctx), ctx.pathParam("name"))));
     r.get("/api/v1/health", ctx -> {
       var caller = caller(ctx);
       var body = new LinkedHashMap<String, Object>();
@@ -182,9 +187,43 @@ final class JobsApi {
   }
 
   private JsonNode selectorTree(Context ctx) {
+    var node = jsonObject(ctx, "the selection", "{\"ids\": [\"...\"]}");
+    var unknown = new ArrayList<String>();
+    node.fieldNames().forEachRemaining(f -> {
+      if (!SELECTOR_FIELDS.contains(f)) {
+        unknown.add(f);
+      }
+    });
+    if (!unknown.isEmpty()) {
+      throw ApiException.invalid("unknown field(s) " + unknown + "; a selection has ids, names, "
+          + "users, sessions, states and all");
+    }
+    if (node.has("all") && !node.get("all").isBoolean()) {
+      throw ApiException.invalid("field 'all': expected true or false");
+    }
+    return node;
+  }
+
+  /** The body of a drain: optional, {@code {"reason": "..."}}. */
+  private String drainReason(Context ctx) {
+    var node = jsonObject(ctx, "the drain", "{\"reason\": \"kernel update\"}");
+    node.fieldNames().forEachRemaining(f -> {
+      if (!f.equals("reason")) {
+        throw ApiException.invalid("unknown field '" + f + "'; a drain has only 'reason'");
+      }
+    });
+    var reason = node.path("reason");
+    if (!reason.isMissingNode() && !reason.isNull() && !reason.isTextual()) {
+      throw ApiException.invalid("field 'reason': expected text");
+    }
+    return reason.isTextual() ? reason.asText() : null;
+  }
+
+  /** A JSON object body (an empty body is an empty object). */
+  private JsonNode jsonObject(Context ctx, String what, String example) {
     var type = mediaType(ctx);
     if (!type.isEmpty() && !type.equals("application/json")) {
-      throw new ApiException(415, "unsupported_media_type", "send the selection as "
+      throw new ApiException(415, "unsupported_media_type", "send " + what + " as "
           + "application/json, not " + type);
     }
     var text = body(ctx);
@@ -200,20 +239,7 @@ final class JobsApi {
           + loc.getLineNr() + ", column " + loc.getColumnNr()) + ": " + e.getOriginalMessage());
     }
     if (node == null || !node.isObject()) {
-      throw ApiException.invalid("expected a JSON object such as {\"ids\": [\"...\"]}");
-    }
-    var unknown = new ArrayList<String>();
-    node.fieldNames().forEachRemaining(f -> {
-      if (!SELECTOR_FIELDS.contains(f)) {
-        unknown.add(f);
-      }
-    });
-    if (!unknown.isEmpty()) {
-      throw ApiException.invalid("unknown field(s) " + unknown + "; a selection has ids, names, "
-          + "users, sessions, states and all");
-    }
-    if (node.has("all") && !node.get("all").isBoolean()) {
-      throw ApiException.invalid("field 'all': expected true or false");
+      throw ApiException.invalid("expected a JSON object such as " + example);
     }
     return node;
   }

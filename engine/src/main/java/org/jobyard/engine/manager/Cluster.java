@@ -14,6 +14,8 @@ import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.Transport;
 import org.jobyard.engine.config.ClusterConfig;
+import org.jobyard.engine.fairshare.FairQueue;
+import org.jobyard.engine.fairshare.Shares;
 
 /**
  * One configured cluster: its backend, and the one worker thread that calls it (the SPI promises
@@ -25,15 +27,17 @@ public final class Cluster implements AutoCloseable {
   final Backend backend;
   final Transport transport;
   final Set<Capability> capabilities;
-  final int limit;
-  final Duration pollInterval;
-  final ClusterConfig.Policy policy;
-  /** Paces submissions to {@code submit_rate}; owned by the manager's thread. */
-  final SubmitPace pace;
+  // the engine's own settings, replaced whole by a reload (see reconfigure)
+  volatile int limit;
+  volatile Duration pollInterval;
+  volatile ClusterConfig.Policy policy;
+  /** Paces submissions to {@code submit_rate}; used by the manager's thread. */
+  volatile SubmitPace pace;
   private final ExecutorService worker;
 
   // owned by the manager's thread
-  final Deque<Job> queue = new ArrayDeque<>();
+  /** Jobs waiting for room here, released in fair-share order (see {@link FairQueue}). */
+  final FairQueue<Job> queue = new FairQueue<>(Job.FAIR_KEYS);
   final Set<String> live = new LinkedHashSet<>();
   final Deque<Job> toSubmit = new ArrayDeque<>();
   /** Jobs whose submission outcome is unknown: looked up by tag before anything else. */
@@ -93,6 +97,35 @@ public final class Cluster implements AutoCloseable {
 
   public Backend backend() {
     return backend;
+  }
+
+  /**
+   * ops (reload): the engine's own settings of the cluster (max_jobs, poll_interval and the
+   * policy) take effect from the manager's next turn; the backend and its jobs are untouched.
+   */
+  public void reconfigure(int maxJobs, Duration newPollInterval, ClusterConfig.Policy newPolicy) {
+    requireNonNull(newPollInterval, "newPollInterval is null");
+    requireNonNull(newPolicy, "newPolicy is null");
+    if (newPolicy.submitRate() != policy.submitRate()) {
+      pace = new SubmitPace(newPolicy.submitRate());
+    }
+    limit = maxJobs > 0 ? maxJobs : backend.slots().orElse(100_000);
+    pollInterval = newPollInterval;
+    policy = newPolicy;
+  }
+
+  /** The most live jobs the engine keeps here now. */
+  public int limit() {
+    return limit;
+  }
+
+  public ClusterConfig.Policy policy() {
+    return policy;
+  }
+
+  /** The users' shares of this cluster from the next job released on (start, reload). */
+  public void fairShares(Shares shares) {
+    queue.shares(shares);
   }
 
   void execute(Runnable work) {

@@ -6,6 +6,7 @@ import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
 import org.jobyard.api.SubmitRequest;
+import org.jobyard.engine.fairshare.FairQueue;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.JobRow;
 import org.jobyard.engine.store.StoredJson;
@@ -70,6 +71,29 @@ final class Job {
     this.defaultClusters = defaultClusters;
     this.createdAt = createdAt;
   }
+
+  /** What the fair-share queue reads of a job. */
+  static final FairQueue.Keys<Job> FAIR_KEYS = new FairQueue.Keys<>() {
+    @Override
+    public String user(Job job) {
+      return job.owner;
+    }
+
+    @Override
+    public String session(Job job) {
+      return job.session;
+    }
+
+    @Override
+    public int priority(Job job) {
+      return job.spec().priority();
+    }
+
+    @Override
+    public long seq(Job job) {
+      return job.seq;
+    }
+  };
 
   JobSpec spec() {
     if (spec == null) {

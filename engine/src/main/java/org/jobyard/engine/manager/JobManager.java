@@ -17,6 +17,7 @@ import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.dependency.DependencyGate;
+import org.jobyard.engine.drain.Admission;
 import org.jobyard.engine.retry.RetryRules;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.Change;
@@ -59,12 +60,16 @@ public final class JobManager implements Runnable {
   private final JobStore store;
   private final StoreWriter writer;
   private final EngineConfig.Tuning tuning;
-  private final Map<String, Cluster> clusters;
+  /** Replaced whole on the manager's thread by a reload (ops: onReconfigure). */
+  private volatile Map<String, Cluster> clusters;
   private final List<String> defaultClusters;
   /** Each cluster's submissions and polls, by cluster name (see {@link Actor}). */
   private final Map<String, Submitter> submitters = new HashMap<>();
   private final Map<String, Poller> pollers = new HashMap<>();
   private final UserCommands commands;
+  private final Actor actor;
+  /** ops: drained clusters and downtime windows take no new submissions. */
+  private final Admission admission;
   private final LinkedBlockingQueue<Message> mailbox = new LinkedBlockingQueue<>();
   private final List<JobListener> listeners = new CopyOnWriteArrayList<>();
   private final AtomicLong incarnations = new AtomicLong();
@@ -81,6 +86,8 @@ public final class JobManager implements Runnable {
   private final DependencyGate dependencies = new DependencyGate();
   private final java.util.ArrayDeque<Job> releasing = new java.util.ArrayDeque<>();
   private final RetryWait retryWait = new RetryWait();
+  /** ops (reload): clusters removed while drained with jobs; see retireIdle. */
+  private final java.util.Set<String> retiring = new java.util.LinkedHashSet<>();
   private final List<Change> changes = new ArrayList<>();
   private final List<Runnable> afterCommit = new ArrayList<>();
   private final List<JobEvent> events = new ArrayList<>();
@@ -105,6 +112,13 @@ public final class JobManager implements Runnable {
 
   public JobManager(JobStore store, StoreWriter writer, EngineConfig.Tuning tuning,
       Collection<Cluster> clusters, List<String> defaultClusters) {
+    this(store, writer, tuning, clusters, defaultClusters, Admission.OPEN);
+  }
+
+  /** @param admission which clusters take no new submissions now (drained, in downtime) */
+  public JobManager(JobStore store, StoreWriter writer, EngineConfig.Tuning tuning,
+      Collection<Cluster> clusters, List<String> defaultClusters, Admission admission) {
+    this.admission = java.util.Objects.requireNonNull(admission, "admission is null");
     this.store = store;
     this.writer = writer;
     this.tuning = tuning;
@@ -112,13 +126,21 @@ public final class JobManager implements Runnable {
     clusters.forEach(c -> byName.put(c.name, c));
     this.clusters = java.util.Collections.unmodifiableMap(byName);
     this.defaultClusters = List.copyOf(defaultClusters);
-    var actor = new Turn();
-    this.commands = new UserCommands(actor, this.clusters, this.defaultClusters, store);
-    for (var c : this.clusters.values()) {
-      var poller = new Poller(actor, c);
-      pollers.put(c.name, poller);
-      submitters.put(c.name, new Submitter(actor, c, poller));
-    }
+    this.actor = new Turn();
+    this.commands = new UserCommands(actor, () -> this.clusters, this.defaultClusters, store);
+    this.clusters.values().forEach(this::attach);
+  }
+
+  /** A cluster's submitter and poller, made when it joins (at start or by a reload). */
+  private void attach(Cluster c) {
+    var poller = new Poller(actor, c);
+    pollers.put(c.name, poller);
+    submitters.put(c.name, new Submitter(actor, c, poller, admission));
+  }
+
+  private void detach(String cluster) {
+    pollers.remove(cluster);
+    submitters.remove(cluster);
   }
 
   // ---------------------------------------------------------------- API for other threads
@@ -177,6 +199,16 @@ public final class JobManager implements Runnable {
       return reply;
     }
     mailbox.add(new Message.Stop(reply));
+    return reply;
+  }
+
+  /**
+   * ops (reload): adds and removes clusters, all or none. A cluster with live or queued jobs is
+   * removed only when drained (or in downtime): it then stays until its last job has ended.
+   */
+  public CompletableFuture<Void> reconfigure(List<Cluster> add, List<String> remove) {
+    var reply = new CompletableFuture<Void>();
+    post(new Message.Reconfigure(List.copyOf(add), List.copyOf(remove), reply));
     return reply;
   }
 
@@ -319,6 +351,7 @@ public final class JobManager implements Runnable {
       case Message.Flush m -> commands.onFlush(m);
       case Message.Pause m -> commands.onPause(m);
       case Message.Resume m -> commands.onResume(m);
+      case Message.Reconfigure m -> onReconfigure(m); // ops: reload
       case Message.Cleaned m -> {
         if (m.incarnation() == incarnation) {
           onCleaned(m);
@@ -373,6 +406,59 @@ public final class JobManager implements Runnable {
   }
 
   // ---------------------------------------------------------------- commands
+
+  private void onReconfigure(Message.Reconfigure m) {
+    var next = new LinkedHashMap<>(clusters);
+    for (var name : m.remove()) {
+      var c = clusters.get(name);
+      if (c == null) {
+        continue;
+      }
+      var busy = c.live.size() + c.queue.size() + c.toSubmit.size();
+      if (busy > 0 && admission.closed(name).isEmpty()) {
+        throw new RejectedException("cluster '" + name + "' cannot be removed: it has " + busy
+            + " live or queued job(s); drain it first ('jobyard drain " + name + "'), then "
+            + "reload: it is removed once they have ended");
+      }
+      if (busy > 0) {
+        retiring.add(name); // drained: tracked to the end of its jobs, then removed
+      } else {
+        next.remove(name);
+      }
+    }
+    for (var c : m.add()) {
+      if (next.putIfAbsent(c.name, c) != null) {
+        throw new RejectedException("cluster '" + c.name + "' is configured already");
+      }
+      retiring.remove(c.name);
+    }
+    var removed = clusters.values().stream().filter(c -> !next.containsKey(c.name)).toList();
+    clusters = java.util.Collections.unmodifiableMap(next);
+    m.add().forEach(this::attach);
+    removed.forEach(c -> detach(c.name));
+    removed.forEach(c -> Thread.ofPlatform().daemon().name("close-" + c.name).start(c::close));
+    afterCommit.add(() -> m.reply().complete(null));
+  }
+
+  /** ops (reload): removed clusters that were drained with jobs, closed once they have none. */
+  private void retireIdle() {
+    for (var it = retiring.iterator(); it.hasNext(); ) {
+      var c = clusters.get(it.next());
+      if (c == null) {
+        it.remove();
+      } else if (c.live.isEmpty() && c.queue.isEmpty() && c.toSubmit.isEmpty()
+          && c.outbox.isEmpty()) {
+        it.remove();
+        var next = new LinkedHashMap<>(clusters);
+        next.remove(c.name);
+        clusters = java.util.Collections.unmodifiableMap(next);
+        detach(c.name);
+        LOG.info("cluster {} removed: its last job has ended", c.name);
+        // its worker waits for the calls queued on it: closed off the manager's thread
+        Thread.ofPlatform().daemon().name("close-" + c.name).start(c::close);
+      }
+    }
+  }
 
   /**
    * Records a side effect on a native job in the outbox, in this turn's batch, and carries it out
@@ -489,6 +575,9 @@ public final class JobManager implements Runnable {
   // ---------------------------------------------------------------- scheduling
 
   private void onTick() {
+    if (!retiring.isEmpty()) {
+      retireIdle(); // ops: reload
+    }
     var now = System.currentTimeMillis();
     for (var job : retryWait.due(now)) {
       var c = clusters.get(job.currentCluster());
@@ -497,6 +586,9 @@ public final class JobManager implements Runnable {
       }
     }
     for (var c : clusters.values()) {
+      if (!c.queue.isEmpty()) {
+        admission.closed(c.name).ifPresent(why -> reroute(c, why)); // ops: drain
+      }
       c.paceWakeScheduled = false;
       if (!c.live.isEmpty() && now >= c.nextPollAt) {
         c.pollWanted = true;
@@ -534,6 +626,28 @@ public final class JobManager implements Runnable {
     for (var c : clusters.values()) {
       submitters.get(c.name).stage(now);
       pollers.get(c.name).pollIfDue();
+    }
+  }
+
+  /**
+   * ops (drain): the queued jobs of a cluster that takes no new submissions go to the next of
+   * their clusters that does; jobs with none wait where they are.
+   */
+  private void reroute(Cluster c, String why) {
+    for (var job : c.queue.items()) {
+      var list = job.clusters();
+      for (int k = 1; k < list.size(); k++) {
+        var i = (job.clusterIndex + k) % list.size();
+        var target = clusters.get(list.get(i));
+        if (target != null && admission.closed(target.name).isEmpty()) {
+          c.queue.remove(job);
+          job.clusterIndex = i;
+          job.reason = why + "; sent to cluster '" + target.name + "'";
+          changes.add(new Change.UpdateJob(job.row(Instant.now())));
+          target.queue.add(job);
+          break;
+        }
+      }
     }
   }
 

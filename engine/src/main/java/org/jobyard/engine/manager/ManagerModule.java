@@ -6,6 +6,7 @@ import com.google.inject.Singleton;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.jobyard.engine.config.EngineConfig;
+import org.jobyard.engine.drain.Drains;
 import org.jobyard.engine.store.JobStore;
 import org.jobyard.engine.store.StoreWriter;
 
@@ -15,8 +16,8 @@ public final class ManagerModule extends AbstractModule {
   @Provides
   @Singleton
   JobManager manager(EngineConfig c, JobStore store, StoreWriter writer, List<Cluster> clusters,
-      AtomicReference<JobManager> relay) {
-    var m = new JobManager(store, writer, c.engine(), clusters, c.defaultClusters());
+      AtomicReference<JobManager> relay, Drains drains) {
+    var m = new JobManager(store, writer, c.engine(), clusters, c.defaultClusters(), drains);
     relay.set(m);
     return m;
   }

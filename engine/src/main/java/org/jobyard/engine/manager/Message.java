@@ -40,6 +40,10 @@ sealed interface Message {
 
   record Resume(List<String> jobIds, CompletableFuture<List<String>> reply) implements Command {}
 
+  /** ops (reload): clusters added to and removed from the configuration, all or none. */
+  record Reconfigure(List<Cluster> add, List<String> remove, CompletableFuture<Void> reply)
+      implements Command {}
+
   /** An outbox entry (cleanup, cancel of an abandoned attempt) was carried out, or failed. */
   record Cleaned(long incarnation, long outboxId, BackendException error) implements Message {}
 

@@ -8,6 +8,7 @@ import java.util.Map;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobState;
 import org.jobyard.api.SubmitOutcome;
+import org.jobyard.engine.drain.Admission;
 import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobRow;
 import org.slf4j.Logger;
@@ -26,11 +27,13 @@ final class Submitter {
   private final Actor actor;
   private final Cluster c;
   private final Poller poller;
+  private final Admission admission;
 
-  Submitter(Actor actor, Cluster cluster, Poller poller) {
+  Submitter(Actor actor, Cluster cluster, Poller poller, Admission admission) {
     this.actor = java.util.Objects.requireNonNull(actor, "actor is null");
     this.c = java.util.Objects.requireNonNull(cluster, "cluster is null");
     this.poller = java.util.Objects.requireNonNull(poller, "poller is null");
+    this.admission = java.util.Objects.requireNonNull(admission, "admission is null");
   }
 
   /** The queued job this cluster takes next, or null: the one place that picks the order. */
@@ -48,7 +51,10 @@ final class Submitter {
     int pending = c.policy.maxPending() > 0 ? waitingInQueue() : 0;
     int staged = c.toSubmit.size();
     var stagedNow = new ArrayList<Job>();
-    while (!c.queue.isEmpty() && c.hasRoom(pending) && now.toEpochMilli() >= c.unavailableUntil
+    // a drained cluster, or one in a downtime window, takes no new submissions
+    var open = c.queue.isEmpty() || admission.closed(c.name).isEmpty();
+    while (open && !c.queue.isEmpty() && c.hasRoom(pending)
+        && now.toEpochMilli() >= c.unavailableUntil
         && (!c.pace.limited() || staged <= c.policy.submitRate() * SubmitPace.BURST_SECONDS)) {
       var job = nextQueued();
       if (job == null || job.state != JobState.QUEUED || job.desired != JobRow.Desired.RUN) {

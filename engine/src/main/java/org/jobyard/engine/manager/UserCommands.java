@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
@@ -26,16 +27,21 @@ final class UserCommands {
   // the manager's logger name, as before the split: log settings and filters keep working
   private static final Logger LOG = LoggerFactory.getLogger(JobManager.class);
   private final Actor actor;
-  private final Map<String, Cluster> clusters;
+  /** The cluster table of the moment: a reload replaces it whole. */
+  private final Supplier<Map<String, Cluster>> clusterTable;
   private final List<String> defaultClusters;
   private final JobStore store;
 
-  UserCommands(Actor actor, Map<String, Cluster> clusters, List<String> defaultClusters,
+  UserCommands(Actor actor, Supplier<Map<String, Cluster>> clusters, List<String> defaultClusters,
       JobStore store) {
     this.actor = java.util.Objects.requireNonNull(actor, "actor is null");
-    this.clusters = java.util.Objects.requireNonNull(clusters, "clusters is null");
+    this.clusterTable = java.util.Objects.requireNonNull(clusters, "clusters is null");
     this.defaultClusters = List.copyOf(defaultClusters);
     this.store = java.util.Objects.requireNonNull(store, "store is null");
+  }
+
+  private Map<String, Cluster> clusters() {
+    return clusterTable.get();
   }
 
   void onSubmit(Message.Submit m) {
@@ -43,9 +49,9 @@ final class UserCommands {
     for (int i = 0; i < m.specs().size(); i++) {
       var spec = m.specs().get(i);
       for (var name : spec.clusters()) {
-        if (!clusters.containsKey(name)) {
+        if (!clusters().containsKey(name)) {
           throw new RejectedException("job " + (i + 1) + " ('" + spec.name() + "'): field "
-              + "'clusters': no cluster named '" + name + "'; configured: " + clusters.keySet());
+              + "'clusters': no cluster named '" + name + "'; configured: " + clusters().keySet());
         }
       }
       refuseUnsupportedPlacement(i, spec);
@@ -65,7 +71,7 @@ final class UserCommands {
       actor.admit(job);
       actor.change(new Change.InsertJob(job.row(now)));
       if (spec.after().isEmpty()) {
-        clusters.get(job.currentCluster()).queue.add(job);
+        clusters().get(job.currentCluster()).queue.add(job);
       } else {
         waiting.add(job); // gated once every job of the submission is known
       }
@@ -81,7 +87,7 @@ final class UserCommands {
   private void refuseUnsupportedPlacement(int i, JobSpec spec) {
     var names = spec.clusters().isEmpty() ? defaultClusters : spec.clusters();
     for (var name : names) {
-      var c = clusters.get(name);
+      var c = clusters().get(name);
       var fields = c == null ? List.<String>of() : Placements.unsupported(spec, c.capabilities);
       if (!fields.isEmpty()) {
         throw new RejectedException("job " + (i + 1) + " ('" + spec.name() + "'): field"
@@ -105,11 +111,11 @@ final class UserCommands {
       job.desired = JobRow.Desired.CANCEL;
       switch (job.state) {
         case QUEUED -> {
-          clusters.get(job.currentCluster()).queue.remove(job);
+          clusters().get(job.currentCluster()).queue.remove(job);
           actor.finish(job, Transitions.Event.CANCELLED, null, "cancelled before it was submitted");
         }
         case SUBMITTING -> {
-          var c = clusters.get(job.cluster);
+          var c = clusters().get(job.cluster);
           if (c.toSubmit.remove(job)) {
             // committed intent, but the backend never saw it: nothing to undo there
             actor.endAttempt(c, job, JobState.CANCELLED, "cancelled before submission",
@@ -124,7 +130,8 @@ final class UserCommands {
         case PENDING, RUNNING, PAUSED, CANCELLING -> {
           actor.move(job, Transitions.Event.CANCEL_REQUESTED, "cancel requested");
           if (job.ref != null) {
-            toSend.computeIfAbsent(clusters.get(job.cluster), k -> new ArrayList<>()).add(job.ref);
+            toSend.computeIfAbsent(clusters().get(job.cluster), k -> new ArrayList<>())
+                .add(job.ref);
           }
         }
         default -> { }
@@ -144,10 +151,10 @@ final class UserCommands {
     JobSpec spec = StoredJson.spec(row.id(), row.spec());
     var job = new Job(row.id(), row.seq(), row.owner(), row.name(), row.session(), spec,
         row.spec(), defaultClusters, row.createdAt());
-    if (!clusters.containsKey(job.clusters().getFirst())) {
+    if (!clusters().containsKey(job.clusters().getFirst())) {
       throw new RejectedException("job " + row.id() + " names cluster '"
           + job.clusters().getFirst() + "', which is not configured; configured: "
-          + clusters.keySet());
+          + clusters().keySet());
     }
     job.desired = JobRow.Desired.RUN;
     job.state = row.state();
@@ -157,7 +164,7 @@ final class UserCommands {
     actor.admit(job);
     actor.move(job, Transitions.Event.RESTARTED, "restarted");
     job.exitCode = null;
-    clusters.get(job.currentCluster()).queue.add(job);
+    clusters().get(job.currentCluster()).queue.add(job);
     actor.afterCommit(() -> m.reply().complete(job.id));
   }
 
@@ -174,7 +181,7 @@ final class UserCommands {
       actor.change(new Change.DeleteJob(row.id()));
       ids.add(row.id());
       for (var a : m.attempts().getOrDefault(row.id(), List.of())) {
-        if (a.nativeId() == null || !clusters.containsKey(a.cluster())) {
+        if (a.nativeId() == null || !clusters().containsKey(a.cluster())) {
           continue;
         }
         // written with the removal, carried out after it: a crash in between re-runs it at start
@@ -198,7 +205,7 @@ final class UserCommands {
       }
       switch (job.state) {
         case QUEUED -> {
-          clusters.get(job.currentCluster()).queue.remove(job);
+          clusters().get(job.currentCluster()).queue.remove(job);
           job.desired = JobRow.Desired.PAUSE;
           actor.move(job, Transitions.Event.PAUSED_BY_USER, "paused before submission");
           paused.add(id);
@@ -207,7 +214,7 @@ final class UserCommands {
           if (job.ref == null) {
             continue;
           }
-          var c = clusters.get(job.cluster);
+          var c = clusters().get(job.cluster);
           job.desired = JobRow.Desired.PAUSE;
           actor.change(new Change.UpdateJob(job.row(Instant.now())));
           if (job.state == JobState.PENDING
@@ -237,10 +244,10 @@ final class UserCommands {
       }
       job.desired = JobRow.Desired.RUN;
       resumed.add(id);
-      if (job.ref != null && job.cluster != null && clusters.get(job.cluster).live.contains(id)) {
+      if (job.ref != null && job.cluster != null && clusters().get(job.cluster).live.contains(id)) {
         actor.change(new Change.UpdateJob(job.row(Instant.now())));
         if (job.state == JobState.PAUSED) {
-          toRelease.computeIfAbsent(clusters.get(job.cluster), k -> new ArrayList<>())
+          toRelease.computeIfAbsent(clusters().get(job.cluster), k -> new ArrayList<>())
               .add(job.ref);
         }
       } else {

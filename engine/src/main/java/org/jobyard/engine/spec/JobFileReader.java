@@ -40,7 +40,7 @@ public final class JobFileReader {
       "arguments", "steps", "environment", "directory", "stdout", "stderr", "resources", "queue",
       "account", "inputs", "outputs", "clusters", "retries", "native", "after", "after_condition", "retry_on",
       "retry_elsewhere", "retry_delay", "retry_backoff", "success_exit_codes", "reservation",
-      "stdin", "inherit_environment");
+      "stdin", "inherit_environment", "priority");
   private static final Set<String> RESOURCE_FIELDS =
       Set.of("cores", "memory", "walltime", "nodes", "gpus", "processes", "processes_per_node",
           "exclusive", "disk");
@@ -429,6 +429,18 @@ public final class JobFileReader {
         retries = rn.asInt();
       }
     }
+    var priority = 0;
+    var pn = n.path("priority");
+    if (!pn.isMissingNode() && !pn.isNull()) {
+      if (!pn.isIntegralNumber() || !pn.canConvertToInt() || pn.asInt() < JobSpec.MIN_PRIORITY
+          || pn.asInt() > JobSpec.MAX_PRIORITY) {
+        problems.add(w.at("priority") + ": expected a whole number from " + JobSpec.MIN_PRIORITY
+            + " to " + JobSpec.MAX_PRIORITY + " (higher runs first among your own jobs), got '"
+            + pn.asText() + "'");
+      } else {
+        priority = pn.asInt();
+      }
+    }
     var clusters = stringList(n, "clusters", w, problems);
     var inputs = new ArrayList<>(transfers(n, "inputs", w, problems));
     var stdin = stdin(n, inputs, w, problems);
@@ -480,7 +492,7 @@ public final class JobFileReader {
     }
     return new JobSpec(name, session, null, steps, env, directory, stdout, stderr, resources,
         queue, account, inputs, outputs, clusters, retries, nativeOptions, after, retryRule,
-        successCodes, placement, stdin, inherit);
+        successCodes, placement, stdin, inherit, priority);
   }
 
   /**

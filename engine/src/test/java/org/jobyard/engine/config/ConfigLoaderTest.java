@@ -94,4 +94,49 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> ConfigLoader.load(home, f))
         .hasMessageContaining("clusters.x.keep_sandbox");
   }
+
+  @Test
+  void readsDowntimeWindowsAndFairShares() throws Exception {
+    var f = home.resolve("ops.yaml");
+    Files.writeString(f, """
+        fair_share: {shares: {alice: 3, bob: 0.5}, default: 2}
+        clusters:
+          hpc:
+            backend: slurm
+            downtime:
+              - {from: 2026-12-01T08:00Z, to: '2026-12-01T12:30:00+01:00'}
+        """);
+    var c = ConfigLoader.load(home, f);
+    assertThat(c.clusters().get("hpc").policy().downtime()).containsExactly(
+        new ClusterConfig.Downtime(java.time.Instant.parse("2026-12-01T08:00:00Z"),
+            java.time.Instant.parse("2026-12-01T11:30:00Z")));
+    assertThat(c.clusters().get("hpc").settings()).doesNotContainKey("downtime");
+    assertThat(c.fairShare().of("alice")).isEqualTo(3);
+    assertThat(c.fairShare().of("bob")).isEqualTo(0.5);
+    assertThat(c.fairShare().of("carol")).isEqualTo(2);
+    assertThat(ConfigLoader.defaults(home).fairShare().of("anyone")).isEqualTo(1);
+  }
+
+  @Test
+  void refusesABadDowntimeOrShareNamingTheSettingAndValue() throws Exception {
+    var f = home.resolve("bad-ops.yaml");
+    Files.writeString(f, "clusters:\n  x: {backend: local, downtime: [{from: tomorrow, "
+        + "to: 2026-12-01T08:00Z}]}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f)).isInstanceOf(ConfigException.class)
+        .hasMessageContaining("clusters.x.downtime[1].from").hasMessageContaining("'tomorrow'");
+    Files.writeString(f, "clusters:\n  x: {backend: local, downtime: [{from: 2026-12-01T09:00Z, "
+        + "to: 2026-12-01T08:00Z}]}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f))
+        .hasMessageContaining("clusters.x.downtime[1]").hasMessageContaining("must be after");
+    Files.writeString(f, "clusters:\n  x: {backend: local, downtime: [{from: 2026-12-01T09:00"
+        + "}]}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f))
+        .hasMessageContaining("clusters.x.downtime[1].from").hasMessageContaining("zone");
+    Files.writeString(f, "fair_share: {shares: {bob: 0}}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f))
+        .hasMessageContaining("fair_share.shares.bob").hasMessageContaining("'0'");
+    Files.writeString(f, "fair_share: {share: {bob: 1}}\n");
+    assertThatThrownBy(() -> ConfigLoader.load(home, f))
+        .hasMessageContaining("fair_share").hasMessageContaining("share");
+  }
 }

@@ -51,6 +51,19 @@ public record TestEngine(Engine engine, ApiServer server) implements AutoCloseab
     return ids;
   }
 
+  /** One API request with the token; a JSON body when {@code body} is not null. */
+  public HttpResponse<String> call(String method, String path, String token, String body)
+      throws Exception {
+    var b = HttpRequest.newBuilder(server.url().resolve(path))
+        .header("Authorization", "Bearer " + token)
+        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+            : HttpRequest.BodyPublishers.ofString(body));
+    if (body != null) {
+      b.header("Content-Type", "application/json");
+    }
+    return HTTP.send(b.build(), HttpResponse.BodyHandlers.ofString());
+  }
+
   @Override
   public void close() {
     server.close();

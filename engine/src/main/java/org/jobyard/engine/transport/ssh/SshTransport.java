@@ -123,13 +123,17 @@ public final class SshTransport implements Transport, AutoCloseable {
           + "host's key after checking its fingerprint: ssh-keyscan -p " + settings.port() + " "
           + settings.host() + " >> " + settings.knownHosts(), false);
     }
-    if (!Files.isReadable(settings.identity())) {
+    if (settings.agent() != null) {
+      useAgent(jsch, settings);
+    } else if (!Files.isReadable(settings.identity())) {
       throw new TransportException(settings.describe() + ": identity file "
           + settings.identity() + " does not exist or is not readable", false);
     }
     try {
       jsch.setKnownHosts(settings.knownHosts().toString());
-      jsch.addIdentity(settings.identity().toString());
+      if (settings.agent() == null) {
+        jsch.addIdentity(settings.identity().toString());
+      }
     } catch (JSchException e) {
       throw new TransportException(settings.describe() + ": cannot use identity "
           + settings.identity() + " or known_hosts " + settings.knownHosts() + ": "
@@ -137,6 +141,30 @@ public final class SshTransport implements Transport, AutoCloseable {
           false, e);
     }
     return new SshTransport(settings, jsch);
+  }
+
+  /**
+   * Logs in with the keys an ssh-agent holds (a key with a passphrase stays unlocked in the
+   * agent, never in the engine), over the JDK's Unix-domain sockets.
+   */
+  private static void useAgent(JSch jsch, SshSettings settings) throws TransportException {
+    if (!Files.exists(settings.agent())) {
+      throw new TransportException(settings.describe() + ": no ssh-agent socket at "
+          + settings.agent() + "; start one (eval $(ssh-agent); ssh-add ~/.ssh/id_ed25519) in "
+          + "the engine's environment, or give the transport an identity file", false);
+    }
+    try {
+      var connector = new com.jcraft.jsch.SSHAgentConnector(
+          new com.jcraft.jsch.UnixDomainSocketFactory(), settings.agent());
+      if (!connector.isAvailable()) {
+        throw new TransportException(settings.describe() + ": the ssh-agent at "
+            + settings.agent() + " does not answer", false);
+      }
+      jsch.setIdentityRepository(new com.jcraft.jsch.AgentIdentityRepository(connector));
+    } catch (com.jcraft.jsch.AgentProxyException e) {
+      throw new TransportException(settings.describe() + ": cannot use the ssh-agent at "
+          + settings.agent() + ": " + e.getMessage(), false, e);
+    }
   }
 
   public SshSettings settings() {
@@ -705,14 +733,24 @@ public final class SshTransport implements Transport, AutoCloseable {
 
   private Session connect(long budgetNanos) throws TransportException {
     int timeoutMs = (int) Math.max(1000, Math.min(Integer.MAX_VALUE, budgetNanos / 1_000_000));
+    var jump = settings.jump() == null ? null : jumpSession(timeoutMs);
+    try {
+      return connect(timeoutMs, jump);
+    } catch (TransportException e) {
+      if (jump != null) {
+        jump.disconnect(); // the target refused: nothing may stay open on the jump host
+      }
+      throw e;
+    }
+  }
+
+  private Session connect(int timeoutMs, Session jump) throws TransportException {
     Session session;
     try {
-      session = jsch.getSession(settings.user(), settings.host(), settings.port());
-      session.setConfig("StrictHostKeyChecking", "yes");
-      session.setConfig("PreferredAuthentications", "publickey");
-      session.setServerAliveInterval((int) settings.keepAliveInterval().toMillis());
-      session.setServerAliveCountMax(3);
-      session.setDaemonThread(true);
+      session = session(settings.user(), settings.host(), settings.port());
+      if (jump != null) {
+        session.setProxy(new JumpProxy(jump));
+      }
       session.connect(timeoutMs);
     } catch (JSchUnknownHostKeyException e) {
       throw new TransportException(description + ": host key refused: " + settings.host()
@@ -743,9 +781,89 @@ public final class SshTransport implements Transport, AutoCloseable {
 
   private TransportException authFailed(JSchException e) {
     return new TransportException(description + ": login refused for user " + settings.user()
-        + " with identity " + settings.identity() + " (" + e.getMessage() + "); check that its "
+        + " with " + settings.credential() + " (" + e.getMessage() + "); check that its "
         + "public key is in ~" + settings.user() + "/.ssh/authorized_keys on " + settings.host(),
         false, e);
+  }
+
+  private Session session(String user, String host, int port) throws JSchException {
+    var session = jsch.getSession(user, host, port);
+    session.setConfig("StrictHostKeyChecking", "yes");
+    session.setConfig("PreferredAuthentications", "publickey");
+    session.setServerAliveInterval((int) settings.keepAliveInterval().toMillis());
+    session.setServerAliveCountMax(3);
+    session.setDaemonThread(true);
+    return session;
+  }
+
+  /**
+   * The connection to the jump host (OpenSSH's ProxyJump), with the same keys and known_hosts;
+   * the target's connection is tunnelled through it and closes it when it closes.
+   */
+  private Session jumpSession(int timeoutMs) throws TransportException {
+    var jump = settings.jump();
+    try {
+      var s = session(jump.user(), jump.host(), jump.port());
+      s.connect(timeoutMs);
+      return s;
+    } catch (JSchHostKeyException e) {
+      throw new TransportException(description + ": host key of the jump host " + jump.host()
+          + " (port " + jump.port() + ") refused by " + settings.knownHosts() + " ("
+          + e.getMessage() + "); check its fingerprint, then add it: ssh-keyscan -p "
+          + jump.port() + " " + jump.host() + " >> " + settings.knownHosts(), false, e);
+    } catch (JSchException e) {
+      var msg = String.valueOf(e.getMessage());
+      if (msg.startsWith("Auth fail") || msg.contains("USERAUTH fail")) {
+        throw new TransportException(description + ": login to the jump host refused for "
+            + jump.describe() + " with " + settings.credential() + " (" + msg + ")", false, e);
+      }
+      throw new TransportException(description + ": cannot reach the jump host "
+          + jump.describe() + ": " + causeText(e), true, e);
+    }
+  }
+
+  /** A jsch proxy that is a direct-tcpip channel of the jump host's connection. */
+  private static final class JumpProxy implements com.jcraft.jsch.Proxy {
+    private final Session jump;
+    private Channel channel;
+    private java.io.InputStream in;
+    private java.io.OutputStream out;
+
+    JumpProxy(Session jump) {
+      this.jump = jump;
+    }
+
+    @Override
+    public void connect(com.jcraft.jsch.SocketFactory factory, String host, int port,
+        int timeout) throws Exception {
+      channel = jump.getStreamForwarder(host, port);
+      in = channel.getInputStream();
+      out = channel.getOutputStream();
+      channel.connect(timeout);
+    }
+
+    @Override
+    public java.io.InputStream getInputStream() {
+      return in;
+    }
+
+    @Override
+    public java.io.OutputStream getOutputStream() {
+      return out;
+    }
+
+    @Override
+    public java.net.Socket getSocket() {
+      return null;
+    }
+
+    @Override
+    public void close() {
+      if (channel != null) {
+        channel.disconnect();
+      }
+      jump.disconnect();
+    }
   }
 
   /**

@@ -148,4 +148,62 @@ class SshSettingsTest {
     var missing = SshSettings.fromMap(block(), dir.resolve("no-such-config"));
     assertThat(missing.host()).isEqualTo("login.example.org");
   }
+
+  @Test
+  void aProxyJumpOfTheSshConfigIsFollowedThroughItsOwnAlias(
+      @org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    var config = java.nio.file.Files.writeString(dir.resolve("config"), """
+        Host hpc
+          HostName login.hpc.example.org
+          User bob
+          ProxyJump gate
+        Host gate
+          HostName gateway.example.org
+          Port 2200
+        """);
+    var s = SshSettings.fromMap(Map.of("type", "ssh", "host", "hpc", "identity", "/k"), config,
+        Map.of());
+    assertThat(s.jump()).isEqualTo(new SshSettings.Jump("gateway.example.org", 2200, "bob"));
+    assertThat(s.describe()).isEqualTo(
+        "ssh://bob@login.hpc.example.org:22 via bob@gateway.example.org:2200");
+
+    var given = SshSettings.fromMap(Map.of("type", "ssh", "host", "hpc", "identity", "/k",
+        "proxy_jump", "eve@10.0.0.1:2022"), config, Map.of());
+    assertThat(given.jump()).as("the block wins").isEqualTo(
+        new SshSettings.Jump("10.0.0.1", 2022, "eve"));
+    var none = SshSettings.fromMap(Map.of("type", "ssh", "host", "hpc", "identity", "/k",
+        "proxy_jump", "none"), config, Map.of());
+    assertThat(none.jump()).isNull();
+  }
+
+  @Test
+  void refusesAJumpItCannotFollow() {
+    var m = block();
+    m.put("proxy_jump", "a.example.org,b.example.org");
+    assertThatThrownBy(() -> SshSettings.fromMap(m, Path.of("/no-such"), Map.of()))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("several jump hosts");
+    m.put("proxy_jump", "gate:99999");
+    assertThatThrownBy(() -> SshSettings.fromMap(m, Path.of("/no-such"), Map.of()))
+        .hasMessageContaining("proxy_jump 'gate:99999'").hasMessageContaining("1-65535");
+  }
+
+  @Test
+  void withoutAnIdentityTheKeysOfTheAgentAtSshAuthSockLogIn() throws Exception {
+    var m = block();
+    m.remove("identity");
+    var s = SshSettings.fromMap(m, Path.of("/no-such"), Map.of("SSH_AUTH_SOCK", "/run/a.sock"));
+    assertThat(s.agent()).isEqualTo(Path.of("/run/a.sock"));
+    assertThat(s.identity()).isNull();
+    assertThat(s.credential()).contains("ssh-agent at /run/a.sock");
+    assertThat(SshSettings.fromMap(block(), Path.of("/no-such"),
+        Map.of("SSH_AUTH_SOCK", "/run/a.sock")).agent()).as("an identity given wins").isNull();
+    assertThatThrownBy(() -> SshSettings.fromMap(m, Path.of("/no-such"), Map.of()))
+        .hasMessageContaining("'identity' is required");
+    m.put("agent", true);
+    assertThatThrownBy(() -> SshSettings.fromMap(m, Path.of("/no-such"), Map.of()))
+        .hasMessageContaining("SSH_AUTH_SOCK is not set");
+    m.put("agent", "/tmp/agent.sock");
+    assertThat(SshSettings.fromMap(m, Path.of("/no-such"), Map.of()).agent())
+        .isEqualTo(Path.of("/tmp/agent.sock"));
+  }
 }
