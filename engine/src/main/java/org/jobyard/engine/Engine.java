@@ -40,13 +40,15 @@ public final class Engine implements AutoCloseable {
   private final EngineMetrics metrics;
   private final ClusterConditions conditions;
   private final Maintenance maintenance;
+  private final org.jobyard.engine.lease.Leases leases;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private volatile boolean closed;
 
   @jakarta.inject.Inject
   Engine(EngineConfig config, Database database, JobStore store, StoreWriter writer,
       JobManager manager, List<Cluster> clusters, PluginRegistry plugins, EngineMetrics metrics,
-      ClusterConditions conditions) {
+      ClusterConditions conditions, org.jobyard.engine.lease.Leases leases) {
+    this.leases = leases;
     this.config = config;
     this.database = database;
     this.store = store;
@@ -79,6 +81,12 @@ public final class Engine implements AutoCloseable {
 
   /** Starts the services and waits until the manager has recovered the store's live jobs. */
   public Engine start() {
+    // i18: one engine of several on the store: its lease first (every write checks it), then
+    // the heartbeat that renews it, takes jobs over and carries out the others' commands
+    leases.lease().ifPresent(l -> {
+      l.register();
+      runtime.start(new org.jobyard.engine.lease.LeaseService(l, manager, fatal::complete));
+    });
     runtime.start(new Service() {
       @Override
       public String name() {
@@ -152,6 +160,11 @@ public final class Engine implements AutoCloseable {
     return clusters;
   }
 
+  /** Whether this engine shares its store with others, and where commands go (i18). */
+  public org.jobyard.engine.lease.Leases leases() {
+    return leases;
+  }
+
   public EngineMetrics metrics() {
     return metrics;
   }
@@ -170,6 +183,18 @@ public final class Engine implements AutoCloseable {
     return fatal;
   }
 
+  /** After an orderly stop, the other engines take the live jobs over at once (i18). */
+  private void releaseLease() {
+    leases.lease().ifPresent(l -> {
+      try {
+        l.release();
+      } catch (RuntimeException e) {
+        LOG.warn("could not end this engine's lease; the other engines take its jobs over "
+            + "once it runs out: {}", e.getMessage());
+      }
+    });
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
@@ -178,6 +203,7 @@ public final class Engine implements AutoCloseable {
     closed = true;
     maintenance.close();
     runtime.close();
+    releaseLease();
     clusters.forEach(Cluster::close);
     database.close();
     LOG.info("engine stopped");

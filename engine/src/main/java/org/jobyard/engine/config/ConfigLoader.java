@@ -158,7 +158,12 @@ public final class ConfigLoader {
     var defaultUrl = "jdbc:h2:file:" + state.resolve("db/jobyard");
     var database = new EngineConfig.Database(
         text(db, "url", defaultUrl), text(db, "user", "jobyard"), text(db, "password", ""),
-        integer(db, "pool_size", 4, source + ": database.pool_size"));
+        integer(db, "pool_size", 4, source + ": database.pool_size"),
+        duration(db, "lease", EngineConfig.Database.DEFAULT_LEASE, source + ": database.lease"));
+    if (database.lease().toMillis() < 1000) {
+      throw new ConfigException(source + ": database.lease: " + database.lease() + " is too short;"
+          + " give at least 1s (the heartbeat renews it every second)");
+    }
     var api = api(home, root.path("api"), source);
     var e = root.path("engine");
     var d = EngineConfig.Tuning.DEFAULT;

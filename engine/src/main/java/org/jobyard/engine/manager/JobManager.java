@@ -167,6 +167,11 @@ public final class JobManager implements Runnable {
     return reply;
   }
 
+  /** i18: recovers live jobs this engine just took over, as at a start (lease.LeaseService). */
+  public void adopt(List<String> jobIds) {
+    mailbox.add(new Message.Adopt(List.copyOf(jobIds)));
+  }
+
   /** Called by a backend's events: poll that cluster soon. */
   public void pollSoon(String cluster) {
     mailbox.add(new Message.PollSoon(cluster));
@@ -312,6 +317,9 @@ public final class JobManager implements Runnable {
         }
       }
       case Message.Tick t -> onTick();
+      case Message.Adopt m -> take(store.liveJobsWithAttempts(m.jobIds().stream()
+          .filter(id -> !jobs.containsKey(id)).toList())); // i18; recover() may have them
+
       case Message.PollSoon m -> {
         var c = clusters.get(m.cluster());
         if (c != null && !c.pollDueScheduled && timer != null) {
@@ -380,7 +388,7 @@ public final class JobManager implements Runnable {
     var waiting = new ArrayList<Job>();
     for (var original : m.specs()) {
       var spec = original.withUser(m.owner()).withAfter(after.get(ids.size()));
-      var job = new Job(newIds.get(ids.size()), ++seq, m.owner(), spec.name(), spec.session(),
+      var job = new Job(newIds.get(ids.size()), seq = store.nextSeq(seq), m.owner(), spec.name(), spec.session(),
           spec, StoredJson.spec(spec), defaultClusters, now);
       job.desired = JobRow.Desired.RUN;
       job.state = JobState.QUEUED;
@@ -512,7 +520,7 @@ public final class JobManager implements Runnable {
    */
   private void outbox(String jobId, String action, String cluster, String nativeId,
       String attributesJson) {
-    var entry = new JobStore.OutboxEntry(++outboxSeq, jobId, action, StoredJson.write(Map.of(
+    var entry = new JobStore.OutboxEntry(outboxSeq = store.nextOutboxId(outboxSeq), jobId, action, StoredJson.write(Map.of(
         "cluster", cluster, "nativeId", nativeId, "attributes", attributesJson)));
     changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
         entry.payload()));
@@ -1494,8 +1502,12 @@ public final class JobManager implements Runnable {
     seq = store.maxSeq();
     outboxSeq = store.maxOutboxId();
     store.outbox().forEach(this::runOutbox);
-    var recovered = Recovery.rebuild(store.liveJobsWithAttempts(), clusters, defaultClusters,
-        Instant.now());
+    take(store.liveJobsWithAttempts());
+  }
+
+  /** Takes live jobs from the store on: at a start, or taken over from another engine (i18). */
+  private void take(List<JobStore.LiveJob> live) {
+    var recovered = Recovery.rebuild(live, clusters, defaultClusters, Instant.now());
     jobs.putAll(recovered.jobs());
     changes.addAll(recovered.changes());
     recovered.gated().forEach(this::queueUnlessWaiting); // i20
