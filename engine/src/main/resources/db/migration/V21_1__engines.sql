@@ -28,7 +28,7 @@ CREATE INDEX commands_job ON commands (job_id);
 -- store, so that two engines never pick the same one.
 CREATE TABLE counters (
   name   VARCHAR(32) NOT NULL PRIMARY KEY,
-  value  BIGINT      NOT NULL
+  handed_out BIGINT    NOT NULL
 );
-INSERT INTO counters (name, value) VALUES ('job_seq', 0);
-INSERT INTO counters (name, value) VALUES ('outbox_id', 0);
+INSERT INTO counters (name, handed_out) VALUES ('job_seq', 0);
+INSERT INTO counters (name, handed_out) VALUES ('outbox_id', 0);

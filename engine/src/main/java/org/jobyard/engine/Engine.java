@@ -160,6 +160,11 @@ public final class Engine implements AutoCloseable {
     return clusters;
   }
 
+  /** The store's connection pool (for the health report). */
+  public Database.Pool storePool() {
+    return database.pool();
+  }
+
   /** Whether this engine shares its store with others, and where commands go (i18). */
   public org.jobyard.engine.lease.Leases leases() {
     return leases;

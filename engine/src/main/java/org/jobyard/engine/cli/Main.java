@@ -24,7 +24,8 @@ import picocli.CommandLine.ScopeType;
     subcommands = {RunCommand.class, EngineCommand.class, JobCommands.Submit.class,
         JobCommands.Ps.class, ShowCommand.class, JobCommands.Kill.class, JobCommands.Restart.class,
         JobCommands.Flush.class, JobCommands.Logs.class, JobCommands.Pause.class,
-        JobCommands.Resume.class, JobCommands.Backends.class, ConfigCommand.class, CompletionCommand.class,
+        JobCommands.Resume.class, JobCommands.Backends.class, ConfigCommand.class,
+        DbCommand.class, CompletionCommand.class,
         CommandLine.HelpCommand.class},
     footer = {"", "Selecting jobs (ps, kill, restart, flush, logs, pause, resume): job ids, "
         + "--id, --name, --user, --session (any of them matches), narrowed by --state.",

@@ -271,8 +271,27 @@ public final class JobControl {
       clusters.add(m);
     }
     out.put("clusters", clusters);
+    out.put("store", store());
     out.put("services", engine.health());
     return out;
+  }
+
+  /** The store: available or not, its pool, and (i18) the engines that share it. */
+  private Map<String, Object> store() {
+    var m = new LinkedHashMap<String, Object>();
+    var status = engine.store().health().status();
+    m.put("available", status.available());
+    m.put("last_error", status.lastError());
+    m.put("pool", engine.storePool());
+    engine.leases().lease().ifPresent(l -> {
+      m.put("engine_id", l.engineId());
+      try {
+        m.put("engines", l.peers());
+      } catch (RuntimeException e) {
+        m.put("engines", List.of()); // the store is away: said by "available" above
+      }
+    });
+    return m;
   }
 
   // ---------------------------------------------------------------------------------------

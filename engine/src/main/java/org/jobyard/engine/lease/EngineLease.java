@@ -106,7 +106,7 @@ public final class EngineLease implements Fence {
    * lease ran out, whose rows it deletes (fencing them). SKIP LOCKED: two engines claiming at
    * once share the work out instead of waiting for each other.
    */
-  List<String> claim(int max, boolean expired) {
+  public List<String> claim(int max, boolean expired) {
     return jdbi.inTransaction(h -> {
       check(h);
       if (expired) {
@@ -130,6 +130,18 @@ public final class EngineLease implements Fence {
       }
       return ids;
     });
+  }
+
+  /** An engine sharing the store, as the health report shows it. */
+  public record Peer(String id, String host, String home, long leaseLeftMillis, long liveJobs) {}
+
+  /** Every engine registered on the store, this one included, with its live jobs. */
+  public List<Peer> peers() {
+    return jdbi.withHandle(h -> h.createQuery("SELECT e.id, e.host, e.home, e.lease_until_ms - "
+        + NOW_MS + " AS lease_left, (SELECT COUNT(*) FROM jobs j WHERE j.engine_id = e.id AND"
+        + " j." + LIVE + ") AS live FROM engines e ORDER BY e.started_ms")
+        .map((rs, ctx) -> new Peer(rs.getString(1), rs.getString(2), rs.getString(3),
+            rs.getLong(4), rs.getLong(5))).list());
   }
 
   /** A command for a job another engine owns: kill, pause or resume. */

@@ -107,6 +107,22 @@ public final class Database implements AutoCloseable {
     return sb.toString();
   }
 
+  /** The connection pool as it is now: connections in use, idle, in all, callers waiting. */
+  public record Pool(String url, int active, int idle, int total, int max, int waiting) {}
+
+  public Pool pool() {
+    var bean = dataSource.getHikariPoolMXBean();
+    return bean == null ? new Pool(redacted(url), 0, 0, 0, dataSource.getMaximumPoolSize(), 0)
+        : new Pool(redacted(url), bean.getActiveConnections(), bean.getIdleConnections(),
+            bean.getTotalConnections(), dataSource.getMaximumPoolSize(),
+            bean.getThreadsAwaitingConnection());
+  }
+
+  /** The store's JDBC URL, as configured. */
+  public String url() {
+    return url;
+  }
+
   public Jdbi jdbi() {
     return jdbi;
   }

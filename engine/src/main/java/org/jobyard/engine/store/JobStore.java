@@ -364,10 +364,10 @@ public final class JobStore {
       if (next >= end) {
         health.checkAvailable();
         long start = once(() -> jdbi.inTransaction(h -> {
-          long value = h.createQuery("SELECT value FROM counters WHERE name = :n FOR UPDATE")
+          long value = h.createQuery("SELECT handed_out FROM counters WHERE name = :n FOR UPDATE")
               .bind("n", counter).mapTo(Long.class).one();
           long from = Math.max(value, h.createQuery(maxStored).mapTo(Long.class).one()) + 1;
-          h.createUpdate("UPDATE counters SET value = :v WHERE name = :n")
+          h.createUpdate("UPDATE counters SET handed_out = :v WHERE name = :n")
               .bind("v", from + BLOCK - 1).bind("n", counter).execute();
           return from;
         }));
