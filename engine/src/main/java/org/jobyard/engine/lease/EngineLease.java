@@ -47,10 +47,22 @@ public final class EngineLease implements Fence {
    * (not when it is wired, which may be long before on a loaded machine).
    */
   public void register() {
-    jdbi.useHandle(h -> h.createUpdate("INSERT INTO engines (id, host, home, lease_until_ms,"
+    jdbi.useTransaction(h -> {
+      // an earlier engine of this same home (killed, then started again) is this one's past:
+      // its jobs are taken over at once instead of after its lease (and a second engine started
+      // on the same home by mistake is fenced, so the two never act on the same jobs)
+      for (var earlier : h.createQuery("SELECT id FROM engines WHERE host = :host AND home ="
+          + " :home FOR UPDATE").bind("host", clip(host)).bind("home", clip(home))
+          .mapTo(String.class).list()) {
+        h.createUpdate("DELETE FROM engines WHERE id = :id").bind("id", earlier).execute();
+        LOG.info("engine {} replaces the earlier engine {} of {}; it takes over its live jobs",
+            id, earlier, home);
+      }
+      h.createUpdate("INSERT INTO engines (id, host, home, lease_until_ms,"
         + " started_ms) VALUES (:id, :host, :home, " + NOW_MS + " + :ttl, " + NOW_MS + ")")
         .bind("id", id).bind("host", clip(host)).bind("home", clip(home))
-        .bind("ttl", ttl.toMillis()).execute());
+        .bind("ttl", ttl.toMillis()).execute();
+    });
     LOG.info("engine {} on {} joined the shared store (lease {}s)", id, host, ttl.toSeconds());
   }
 
@@ -108,7 +120,10 @@ public final class EngineLease implements Fence {
    */
   public List<String> claim(int max, boolean expired) {
     return jdbi.inTransaction(h -> {
-      check(h);
+      if (h.createQuery("SELECT id FROM engines WHERE id = :id FOR SHARE").bind("id", id)
+          .mapTo(String.class).findOne().isEmpty()) {
+        throw fenced(); // (a claim needs no lease margin: it acts on nothing outside the store)
+      }
       if (expired) {
         var dead = h.createQuery("SELECT id, host, home FROM engines WHERE id <> :id AND"
             + " lease_until_ms < " + NOW_MS + " FOR UPDATE SKIP LOCKED").bind("id", id)

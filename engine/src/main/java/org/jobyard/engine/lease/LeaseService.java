@@ -33,6 +33,8 @@ public final class LeaseService implements Service {
   private final JobManager manager;
   private final Consumer<String> onFenced;
   private final CountDownLatch stopped = new CountDownLatch(1);
+  /** Stored commands handed to the manager, not yet answered. */
+  private final java.util.Set<String> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /** When the database answered again after an outage (0: during one); start counts as long ago. */
   private long connectedSince = System.nanoTime() - Long.MAX_VALUE / 4;
   private boolean away;
@@ -103,44 +105,48 @@ public final class LeaseService implements Service {
     }
   }
 
+  /**
+   * Hands the stored commands for this engine's jobs to its manager without waiting for it (the
+   * heartbeat must never wait on a busy manager, or the lease would lapse); a command is
+   * forgotten once the manager has acted on it or refused it, and kept for the next owner if the
+   * manager stopped first.
+   */
   private void carryOutCommands() {
-    var commands = lease.commands();
+    var commands = lease.commands().stream().filter(c -> !inFlight.contains(c.id())).toList();
     if (commands.isEmpty()) {
       return;
     }
-    var byAction = new LinkedHashMap<String, List<String>>();
-    commands.forEach(c -> byAction.computeIfAbsent(c.action(), a -> new ArrayList<>())
-        .add(c.jobId()));
+    var byAction = new LinkedHashMap<String, List<EngineLease.Command>>();
+    commands.forEach(c -> byAction.computeIfAbsent(c.action(), a -> new ArrayList<>()).add(c));
     for (var e : byAction.entrySet()) {
+      var jobIds = e.getValue().stream().map(EngineLease.Command::jobId).toList();
+      var ids = e.getValue().stream().map(EngineLease.Command::id).toList();
       var reply = switch (e.getKey()) {
-        case Leases.KILL -> manager.cancel(e.getValue());
-        case Leases.PAUSE -> manager.pause(e.getValue());
-        case Leases.RESUME -> manager.resume(e.getValue());
+        case Leases.KILL -> manager.cancel(jobIds);
+        case Leases.PAUSE -> manager.pause(jobIds);
+        case Leases.RESUME -> manager.resume(jobIds);
         default -> null;
       };
       if (reply == null) {
-        LOG.warn("ignoring unknown stored command '{}' for {}", e.getKey(), e.getValue());
+        LOG.warn("ignoring unknown stored command '{}' for {}", e.getKey(), jobIds);
         continue;
       }
-      try {
-        reply.get(60, TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException refused) {
-        if (refused.getCause() instanceof ManagerStoppedException) {
-          return; // kept for the next owner
+      inFlight.addAll(ids);
+      reply.whenCompleteAsync((done, error) -> {
+        try {
+          if (!(error instanceof ManagerStoppedException)) {
+            lease.done(ids);
+            LOG.info("carried out the stored {} of {} job(s){}", e.getKey(), jobIds.size(),
+                error == null ? "" : " (refused: " + error.getMessage() + ")");
+          }
+        } catch (RuntimeException notNow) {
+          LOG.warn("could not mark stored commands done; they are carried out again (kill, "
+              + "pause and resume are idempotent): {}", notNow.getMessage());
+        } finally {
+          ids.forEach(inFlight::remove);
         }
-        // refused by the manager (e.g. resume of a job that is not paused): done all the same
-        LOG.info("stored {} of {} refused: {}", e.getKey(), e.getValue(),
-            refused.getCause().getMessage());
-      } catch (java.util.concurrent.TimeoutException late) {
-        return; // tried again at the next heartbeat; kill, pause and resume are idempotent
-      } catch (InterruptedException stopping) {
-        Thread.currentThread().interrupt();
-        return;
-      }
+      }, Thread.ofVirtual().name("lease-commands")::start);
     }
-    lease.done(commands.stream().map(EngineLease.Command::id).toList());
-    LOG.info("carried out {} command(s) stored for jobs of engine {}", commands.size(),
-        lease.engineId());
   }
 
   @Override

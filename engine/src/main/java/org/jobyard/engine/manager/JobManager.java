@@ -317,9 +317,7 @@ public final class JobManager implements Runnable {
         }
       }
       case Message.Tick t -> onTick();
-      case Message.Adopt m -> take(store.liveJobsWithAttempts(m.jobIds().stream()
-          .filter(id -> !jobs.containsKey(id)).toList())); // i18; recover() may have them
-
+      case Message.Adopt m -> onAdopt(m); // i18
       case Message.PollSoon m -> {
         var c = clusters.get(m.cluster());
         if (c != null && !c.pollDueScheduled && timer != null) {
@@ -388,7 +386,8 @@ public final class JobManager implements Runnable {
     var waiting = new ArrayList<Job>();
     for (var original : m.specs()) {
       var spec = original.withUser(m.owner()).withAfter(after.get(ids.size()));
-      var job = new Job(newIds.get(ids.size()), seq = store.nextSeq(seq), m.owner(), spec.name(), spec.session(),
+      seq = store.nextSeq(seq); // i18: from a block of its own when engines share the store
+      var job = new Job(newIds.get(ids.size()), seq, m.owner(), spec.name(), spec.session(),
           spec, StoredJson.spec(spec), defaultClusters, now);
       job.desired = JobRow.Desired.RUN;
       job.state = JobState.QUEUED;
@@ -520,7 +519,8 @@ public final class JobManager implements Runnable {
    */
   private void outbox(String jobId, String action, String cluster, String nativeId,
       String attributesJson) {
-    var entry = new JobStore.OutboxEntry(outboxSeq = store.nextOutboxId(outboxSeq), jobId, action, StoredJson.write(Map.of(
+    outboxSeq = store.nextOutboxId(outboxSeq); // i18
+    var entry = new JobStore.OutboxEntry(outboxSeq, jobId, action, StoredJson.write(Map.of(
         "cluster", cluster, "nativeId", nativeId, "attributes", attributesJson)));
     changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
         entry.payload()));
@@ -1503,6 +1503,19 @@ public final class JobManager implements Runnable {
     outboxSeq = store.maxOutboxId();
     store.outbox().forEach(this::runOutbox);
     take(store.liveJobsWithAttempts());
+  }
+
+  /**
+   * i18: jobs this engine just took over (recover() may have loaded them already); while the
+   * store is away they are asked for again a second later, as they are this engine's now.
+   */
+  private void onAdopt(Message.Adopt m) {
+    try {
+      take(store.liveJobsWithAttempts(m.jobIds().stream().filter(id -> !jobs.containsKey(id))
+          .toList()));
+    } catch (org.jobyard.engine.store.StoreUnavailableException e) {
+      timer.schedule(() -> mailbox.add(m), 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
   }
 
   /** Takes live jobs from the store on: at a start, or taken over from another engine (i18). */

@@ -38,8 +38,14 @@ class EngineLeaseTest {
     db.close();
   }
 
+  int homes;
+
   EngineLease engine(Duration ttl) {
-    var lease = new EngineLease(db.jdbi(), ttl, "test-host", "/test/home");
+    return engine(ttl, "/test/home-" + ++homes);
+  }
+
+  EngineLease engine(Duration ttl, String home) {
+    var lease = new EngineLease(db.jdbi(), ttl, "test-host", home);
     lease.register();
     return lease;
   }
@@ -78,6 +84,19 @@ class EngineLeaseTest {
         .isInstanceOf(FencedException.class)
         .hasMessageContaining("engine " + a.engineId() + " lost its lease");
     assertThat(storeB.job("a4")).as("nothing of the fenced write was stored").isEmpty();
+  }
+
+  @Test
+  void anEngineStartedAgainOnTheSameHomeTakesItsPredecessorsJobsAtOnce() {
+    var before = engine(Duration.ofSeconds(60), "/srv/jobyard");
+    var storeBefore = new JobStore(db, before);
+    storeBefore.apply(List.of(job("j1", 1, JobState.RUNNING)));
+    var after = engine(Duration.ofSeconds(60), "/srv/jobyard");
+
+    assertThat(before.renew()).as("the earlier engine of the home is fenced").isFalse();
+    assertThat(after.claim(100, true)).as("without waiting for its lease").containsExactly("j1");
+    assertThatThrownBy(() -> storeBefore.apply(List.of(job("j2", 2, JobState.QUEUED))))
+        .isInstanceOf(FencedException.class);
   }
 
   @Test
