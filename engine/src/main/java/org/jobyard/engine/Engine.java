@@ -49,6 +49,7 @@ public final class Engine implements AutoCloseable {
   /** The clusters the engine started with (a reload adds and removes in the manager's map). */
   private final List<Cluster> startClusters;
   private final Drains drains;
+  private final org.jobyard.engine.lease.Leases leases;
   private final CompletableFuture<String> fatal = new CompletableFuture<>();
   private volatile boolean closed;
 
@@ -56,8 +57,9 @@ public final class Engine implements AutoCloseable {
   Engine(EngineConfig config, Database database, JobStore store, StoreWriter writer,
       JobManager manager, List<Cluster> clusters, PluginRegistry plugins, EngineMetrics metrics,
       ClusterConditions conditions, Drains drains, ClusterFactory factory,
-      java.util.function.Consumer<String> pollSoon) {
+      java.util.function.Consumer<String> pollSoon, org.jobyard.engine.lease.Leases leases) {
     this.drains = drains;
+    this.leases = leases;
     this.config = config;
     this.database = database;
     this.store = store;
@@ -96,6 +98,12 @@ public final class Engine implements AutoCloseable {
 
   /** Starts the services and waits until the manager has recovered the store's live jobs. */
   public Engine start() {
+    // i18: one engine of several on the store: its lease first (every write checks it), then
+    // the heartbeat that renews it, takes jobs over and carries out the others' commands
+    leases.lease().ifPresent(l -> {
+      l.register();
+      runtime.start(new org.jobyard.engine.lease.LeaseService(l, manager, fatal::complete));
+    });
     runtime.start(new Service() {
       @Override
       public String name() {
@@ -198,6 +206,16 @@ public final class Engine implements AutoCloseable {
     }
   }
 
+  /** The store's connection pool (for the health report). */
+  public Database.Pool storePool() {
+    return database.pool();
+  }
+
+  /** Whether this engine shares its store with others, and where commands go (i18). */
+  public org.jobyard.engine.lease.Leases leases() {
+    return leases;
+  }
+
   public EngineMetrics metrics() {
     return metrics;
   }
@@ -221,6 +239,18 @@ public final class Engine implements AutoCloseable {
     return fatal;
   }
 
+  /** After an orderly stop, the other engines take the live jobs over at once (i18). */
+  private void releaseLease() {
+    leases.lease().ifPresent(l -> {
+      try {
+        l.release();
+      } catch (RuntimeException e) {
+        LOG.warn("could not end this engine's lease; the other engines take its jobs over "
+            + "once it runs out: {}", e.getMessage());
+      }
+    });
+  }
+
   @Override
   public synchronized void close() {
     if (closed) {
@@ -229,6 +259,7 @@ public final class Engine implements AutoCloseable {
     closed = true;
     maintenance.close();
     runtime.close();
+    releaseLease();
     clusters().forEach(Cluster::close); // removed ones were closed when they left
     database.close();
     LOG.info("engine stopped");

@@ -23,6 +23,7 @@ public final class EngineModule extends AbstractModule {
   protected void configure() {
     bind(EngineConfig.class).toInstance(config);
     install(new StoreModule());
+    install(new org.jobyard.engine.lease.LeaseModule());
     install(new MetricsModule());
     install(new ClusterModule());
     install(new ManagerModule());

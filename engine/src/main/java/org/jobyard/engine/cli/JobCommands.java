@@ -609,6 +609,25 @@ final class JobCommands {
         out.println("CONDITIONS");
         Table.print(out, List.of("CLUSTER", "SEVERITY", "SUBJECT", "MESSAGE"), notes);
       }
+      var store = answer.path("store");
+      if (!store.isMissingNode()) {
+        var pool = store.path("pool");
+        out.println();
+        out.println("STORE  " + pool.path("url").asText() + "  "
+            + (store.path("available").asBoolean() ? "available" : "UNAVAILABLE: "
+                + store.path("last_error").asText()) + "  pool " + pool.path("active").asInt()
+            + " active, " + pool.path("idle").asInt() + " idle of " + pool.path("max").asInt()
+            + ", " + pool.path("waiting").asInt() + " waiting");
+        var engines = new ArrayList<List<String>>();
+        store.path("engines").forEach(e -> engines.add(List.of(e.path("id").asText()
+            + (e.path("id").asText().equals(store.path("engine_id").asText()) ? " (this)" : ""),
+            e.path("host").asText(), e.path("home").asText(), e.path("live_jobs").asText(),
+            e.path("lease_left_millis").asLong() > 0 ? e.path("lease_left_millis").asLong() / 1000
+                + "s" : "expired")));
+        if (!engines.isEmpty()) {
+          Table.print(out, List.of("ENGINE", "HOST", "HOME", "LIVE", "LEASE LEFT"), engines);
+        }
+      }
       out.flush();
       return Main.OK;
     }

@@ -120,6 +120,7 @@ public final class Main {
       java.util.Map.entry("undrain", () -> new JobCommands.Undrain()),
       java.util.Map.entry("reload", () -> new JobCommands.Reload()),
       java.util.Map.entry("config", () -> new ConfigCommand()),
+      java.util.Map.entry("db", () -> new DbCommand()),
       java.util.Map.entry("completion", () -> new CompletionCommand()),
       java.util.Map.entry("help", () -> new CommandLine.HelpCommand()));
 

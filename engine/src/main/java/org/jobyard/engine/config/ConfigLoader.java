@@ -160,8 +160,14 @@ public final class ConfigLoader {
     var db = root.path("database");
     var defaultUrl = "jdbc:h2:file:" + state.resolve("db/jobyard");
     var database = new EngineConfig.Database(
-        text(db, "url", defaultUrl), text(db, "user", "jobyard"), text(db, "password", ""),
-        integer(db, "pool_size", 4, source + ": database.pool_size"));
+        text(db, "url", defaultUrl), text(db, "user", "jobyard"),
+        secretRef(text(db, "password", ""), home, source + ": database.password"),
+        integer(db, "pool_size", 4, source + ": database.pool_size"),
+        duration(db, "lease", EngineConfig.Database.DEFAULT_LEASE, source + ": database.lease"));
+    if (database.lease().toMillis() < 1000) {
+      throw new ConfigException(source + ": database.lease: " + database.lease() + " is too short;"
+          + " give at least 1s (the heartbeat renews it every second)");
+    }
     var api = api(home, root.path("api"), source);
     var e = root.path("engine");
     var d = EngineConfig.Tuning.DEFAULT;
@@ -496,6 +502,33 @@ public final class ConfigLoader {
       throw new ConfigException(where + "." + field + ": expected a time with its zone such as "
           + "2026-12-01T08:00Z or 2026-12-01T09:00+01:00, got '" + v.asText() + "'", e);
     }
+  }
+
+  /**
+   * A password given as {@code file:PATH} (relative to the home; the content without its trailing
+   * newline) or {@code env:NAME}, so that it need not sit in the configuration file; any other
+   * value is the password itself.
+   */
+  public static String secretRef(String value, Path home, String where) {
+    if (value.startsWith("file:")) {
+      var file = path(home, value.substring("file:".length()));
+      try {
+        return java.nio.file.Files.readString(file).strip();
+      } catch (IOException e) {
+        throw new ConfigException(where + ": cannot read the password file " + file + ": "
+            + e.getMessage() + "; check the path and that this user may read it", e);
+      }
+    }
+    if (value.startsWith("env:")) {
+      var name = value.substring("env:".length());
+      var v = System.getenv(name);
+      if (v == null || v.isEmpty()) {
+        throw new ConfigException(where + ": the environment variable " + name + " is not set "
+            + "(or empty); set it, or give the password as file:PATH");
+      }
+      return v;
+    }
+    return value;
   }
 
   private static String text(JsonNode node, String field, String fallback) {

@@ -70,7 +70,24 @@ public record EngineConfig(
   /**
    * @param url JDBC URL; H2 file under {@code var/db} by default, PostgreSQL for production
    */
-  public record Database(String url, String user, String password, int poolSize) {}
+  /**
+   * @param lease how long an engine that shares a PostgreSQL store with others keeps its jobs
+   *     without renewing its lease (its heartbeat renews it every second); after that, another
+   *     engine takes them over
+   */
+  public record Database(String url, String user, String password, int poolSize,
+      java.time.Duration lease) {
+    public static final java.time.Duration DEFAULT_LEASE = java.time.Duration.ofSeconds(15);
+
+    public Database(String url, String user, String password, int poolSize) {
+      this(url, user, password, poolSize, DEFAULT_LEASE);
+    }
+
+    /** Whether several engines may share this store (PostgreSQL); H2 has one engine only. */
+    public boolean shared() {
+      return url.startsWith("jdbc:postgresql:");
+    }
+  }
 
   /**
    * @param listen host:port of the REST API (port 0: a free one)

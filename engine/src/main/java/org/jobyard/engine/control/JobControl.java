@@ -22,6 +22,7 @@ import org.jobyard.api.JobSpec;
 import org.jobyard.api.LogStream;
 import org.jobyard.engine.Engine;
 import org.jobyard.engine.access.Access;
+import org.jobyard.engine.lease.Leases;
 import org.jobyard.engine.manager.Cluster;
 import org.jobyard.engine.manager.ManagerStoppedException;
 import org.jobyard.engine.manager.RejectedException;
@@ -85,7 +86,7 @@ public final class JobControl {
 
   public List<String> kill(Caller caller, Selector selector) {
     var ids = find(caller, selector).stream().map(JobRow::id).toList();
-    return ids.isEmpty() ? List.of() : await(engine.manager().cancel(ids));
+    return routed(Leases.KILL, ids, engine.manager()::cancel);
   }
 
   /**
@@ -126,12 +127,12 @@ public final class JobControl {
 
   public List<String> pause(Caller caller, Selector selector) {
     var ids = find(caller, selector).stream().map(JobRow::id).toList();
-    return ids.isEmpty() ? List.of() : await(engine.manager().pause(ids));
+    return routed(Leases.PAUSE, ids, engine.manager()::pause);
   }
 
   public List<String> resume(Caller caller, Selector selector) {
     var ids = find(caller, selector).stream().map(JobRow::id).toList();
-    return ids.isEmpty() ? List.of() : await(engine.manager().resume(ids));
+    return routed(Leases.RESUME, ids, engine.manager()::resume);
   }
 
   /** The job's one log: a file on this machine, or the backend's tail where the job runs. */
@@ -271,6 +272,7 @@ public final class JobControl {
       clusters.add(m);
     }
     out.put("clusters", clusters);
+    out.put("store", store());
     out.put("services", engine.health());
     return out;
   }
@@ -351,7 +353,45 @@ public final class JobControl {
     return m;
   }
 
+  /** The store: available or not, its pool, and (i18) the engines that share it. */
+  private Map<String, Object> store() {
+    var m = new LinkedHashMap<String, Object>();
+    var status = engine.store().health().status();
+    m.put("available", status.available());
+    m.put("last_error", status.lastError());
+    m.put("pool", engine.storePool());
+    engine.leases().lease().ifPresent(l -> {
+      m.put("engine_id", l.engineId());
+      try {
+        m.put("engines", l.peers());
+      } catch (RuntimeException e) {
+        m.put("engines", List.of()); // the store is away: said by "available" above
+      }
+    });
+    return m;
+  }
+
   // ---------------------------------------------------------------------------------------
+
+  /**
+   * Acts on this engine's jobs through its manager; a job another engine owns (i18) gets a stored
+   * command its owner carries out within a second, and counts as acted on.
+   */
+  private List<String> routed(String action, List<String> ids,
+      java.util.function.Function<List<String>, java.util.concurrent.CompletableFuture<
+          List<String>>> here) {
+    if (ids.isEmpty()) {
+      return List.of();
+    }
+    var routed = engine.leases().route(action, ids);
+    if (routed.sent().isEmpty()) {
+      return await(here.apply(routed.here()));
+    }
+    var out = new ArrayList<>(routed.here().isEmpty() ? List.<String>of()
+        : await(here.apply(routed.here())));
+    out.addAll(routed.sent());
+    return out;
+  }
 
   private List<JobRow> find(Caller caller, Selector s) {
     var visible = caller.admin() ? Set.<String>of() : Set.of(caller.user());

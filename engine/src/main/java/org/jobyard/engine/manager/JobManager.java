@@ -212,6 +212,11 @@ public final class JobManager implements Runnable {
     return reply;
   }
 
+  /** i18: recovers live jobs this engine just took over, as at a start (lease.LeaseService). */
+  public void adopt(List<String> jobIds) {
+    mailbox.add(new Message.Adopt(List.copyOf(jobIds)));
+  }
+
   /** Called by a backend's events: poll that cluster soon. */
   public void pollSoon(String cluster) {
     mailbox.add(new Message.PollSoon(cluster));
@@ -358,6 +363,7 @@ public final class JobManager implements Runnable {
         }
       }
       case Message.Tick t -> onTick();
+      case Message.Adopt m -> onAdopt(m); // i18
       case Message.PollSoon m -> {
         var c = clusters.get(m.cluster());
         if (c != null && !c.pollDueScheduled && timer != null) {
@@ -467,7 +473,8 @@ public final class JobManager implements Runnable {
    */
   private void outbox(String jobId, String action, String cluster, String nativeId,
       String attributesJson) {
-    var entry = new JobStore.OutboxEntry(++outboxSeq, jobId, action, StoredJson.write(Map.of(
+    outboxSeq = store.nextOutboxId(outboxSeq); // i18
+    var entry = new JobStore.OutboxEntry(outboxSeq, jobId, action, StoredJson.write(Map.of(
         "cluster", cluster, "nativeId", nativeId, "attributes", attributesJson)));
     changes.add(new Change.InsertOutbox(entry.id(), entry.jobId(), entry.action(),
         entry.payload()));
@@ -935,7 +942,8 @@ public final class JobManager implements Runnable {
 
     @Override
     public long nextSeq() {
-      return ++seq;
+      seq = store.nextSeq(seq); // i18: from a block of its own when engines share the store
+      return seq;
     }
 
     @Override
@@ -964,8 +972,25 @@ public final class JobManager implements Runnable {
     seq = store.maxSeq();
     outboxSeq = store.maxOutboxId();
     store.outbox().forEach(this::runOutbox);
-    var recovered = Recovery.rebuild(store.liveJobsWithAttempts(), clusters, defaultClusters,
-        Instant.now());
+    take(store.liveJobsWithAttempts());
+  }
+
+  /**
+   * i18: jobs this engine just took over (recover() may have loaded them already); while the
+   * store is away they are asked for again a second later, as they are this engine's now.
+   */
+  private void onAdopt(Message.Adopt m) {
+    try {
+      take(store.liveJobsWithAttempts(m.jobIds().stream().filter(id -> !jobs.containsKey(id))
+          .toList()));
+    } catch (org.jobyard.engine.store.StoreUnavailableException e) {
+      timer.schedule(() -> mailbox.add(m), 1, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  /** Takes live jobs from the store on: at a start, or taken over from another engine (i18). */
+  private void take(List<JobStore.LiveJob> live) {
+    var recovered = Recovery.rebuild(live, clusters, defaultClusters, Instant.now());
     jobs.putAll(recovered.jobs());
     changes.addAll(recovered.changes());
     recovered.gated().forEach(this::queueUnlessWaiting); // i20

@@ -26,7 +26,7 @@ public final class Database implements AutoCloseable {
    * this list and the folder in step). A store whose history holds exactly these, all
    * successful, is up to date, and Flyway is not even loaded (a third of a short run's start).
    */
-  static final java.util.List<String> MIGRATIONS = java.util.List.of("1", "20.1");
+  static final java.util.List<String> MIGRATIONS = java.util.List.of("1", "20.1", "21.1");
 
   private final HikariDataSource dataSource;
   private final boolean migrated;
@@ -169,6 +169,22 @@ public final class Database implements AutoCloseable {
       sb.append(";DB_CLOSE_ON_EXIT=FALSE");
     }
     return sb.toString();
+  }
+
+  /** The connection pool as it is now: connections in use, idle, in all, callers waiting. */
+  public record Pool(String url, int active, int idle, int total, int max, int waiting) {}
+
+  public Pool pool() {
+    var bean = dataSource.getHikariPoolMXBean();
+    return bean == null ? new Pool(redacted(url), 0, 0, 0, dataSource.getMaximumPoolSize(), 0)
+        : new Pool(redacted(url), bean.getActiveConnections(), bean.getIdleConnections(),
+            bean.getTotalConnections(), dataSource.getMaximumPoolSize(),
+            bean.getThreadsAwaitingConnection());
+  }
+
+  /** The store's JDBC URL, as configured. */
+  public String url() {
+    return url;
   }
 
   public Jdbi jdbi() {

@@ -24,12 +24,30 @@ public final class JobStore {
       + " native_state, state, exit_code, reason, attributes, created_at, updated_at, started_at,"
       + " ended_at";
 
+  /** How many sequence numbers (or outbox ids) an engine sharing the store takes at a time. */
+  static final int BLOCK = 1000;
+
   private final Jdbi jdbi;
   private final StoreHealth health;
+  private final Fence fence;
+  private final Block seqs = new Block("job_seq", "SELECT COALESCE(MAX(seq), 0) FROM jobs");
+  private final Block outboxIds = new Block("outbox_id", "SELECT COALESCE(MAX(id), 0) FROM outbox");
 
+  /** The store of an engine that is its only user. */
   public JobStore(Database database) {
+    this(database, Fence.SOLE);
+  }
+
+  /** The store as one of several engines sees it: it writes and loads only the jobs it owns. */
+  public JobStore(Database database, Fence fence) {
     this.jdbi = database.jdbi();
     this.health = database.health();
+    this.fence = java.util.Objects.requireNonNull(fence, "fence is null");
+  }
+
+  /** This engine's id among several sharing the store; null when it is the only one. */
+  public String engineId() {
+    return fence.engineId();
   }
 
   /** Whether the store answers, as the last access found. */
@@ -81,10 +99,13 @@ public final class JobStore {
     }
     try {
       once(() -> {
-        jdbi.useTransaction(h -> writeAll(h, changes));
+        jdbi.useTransaction(h -> {
+          fence.check(h);
+          writeAll(h, changes, fence.engineId());
+        });
         return null;
       });
-    } catch (StoreUnavailableException e) {
+    } catch (StoreUnavailableException | FencedException e) {
       throw e;
     } catch (RuntimeException e) {
       throw new StoreException("cannot write " + changes.size() + " job change(s): "
@@ -92,16 +113,19 @@ public final class JobStore {
     }
   }
 
-  private static void writeAll(org.jdbi.v3.core.Handle h, List<? extends Change> changes) {
-    var insertJobs = h.prepareBatch("INSERT INTO jobs (" + JOB_COLUMNS + ") VALUES (:id, :seq,"
-        + " :name, :owner, :session, :spec, :desired, :state, :attempt, :clusterIndex,"
-        + " :retriesLeft, :exitCode, :reason, :createdAt, :updatedAt)");
+  private static void writeAll(org.jdbi.v3.core.Handle h, List<? extends Change> changes,
+      String engineId) {
+    // a job an engine writes is its own (new, restarted, or one it holds); NULL on a sole engine
+    var insertJobs = h.prepareBatch("INSERT INTO jobs (" + JOB_COLUMNS + ", engine_id) VALUES"
+        + " (:id, :seq, :name, :owner, :session, :spec, :desired, :state, :attempt, :clusterIndex,"
+        + " :retriesLeft, :exitCode, :reason, :createdAt, :updatedAt, :engineId)");
     var insertAttempts = h.prepareBatch("INSERT INTO attempts (" + ATTEMPT_COLUMNS + ") VALUES"
         + " (:jobId, :attempt, :cluster, :backend, :nativeId, :nativeState, :state, :exitCode,"
         + " :reason, :attributes, :createdAt, :updatedAt, :startedAt, :endedAt)");
     var updateJobs = h.prepareBatch("UPDATE jobs SET desired = :desired, state = :state,"
         + " attempt = :attempt, cluster_index = :clusterIndex, retries_left = :retriesLeft,"
-        + " exit_code = :exitCode, reason = :reason, updated_at = :updatedAt WHERE id = :id");
+        + " exit_code = :exitCode, reason = :reason, updated_at = :updatedAt,"
+        + " engine_id = :engineId WHERE id = :id");
     var updateAttempts = h.prepareBatch("UPDATE attempts SET native_id = :nativeId,"
         + " native_state = :nativeState, state = :state, exit_code = :exitCode,"
         + " reason = :reason, attributes = :attributes, updated_at = :updatedAt,"
@@ -113,8 +137,8 @@ public final class JobStore {
     var now = Timestamp.from(Instant.now());
     for (var change : changes) {
       switch (change) {
-        case Change.InsertJob(var r) -> bindJob(insertJobs, r).add();
-        case Change.UpdateJob(var r) -> bindJob(updateJobs, r).add();
+        case Change.InsertJob(var r) -> bindJob(insertJobs, r).bind("engineId", engineId).add();
+        case Change.UpdateJob(var r) -> bindJob(updateJobs, r).bind("engineId", engineId).add();
         case Change.InsertAttempt(var r) -> bindAttempt(insertAttempts, r).add();
         case Change.UpdateAttempt(var r) -> bindAttempt(updateAttempts, r).add();
         case Change.DeleteJob(var id) -> deleteJobs.bind("id", id).add();
@@ -177,7 +201,21 @@ public final class JobStore {
    * at start, however many jobs there are.
    */
   public List<LiveJob> liveJobsWithAttempts() {
-    return read(h -> h.createQuery("SELECT j.id, j.seq, j.name, j.owner, j.session,"
+    return liveJobs(fence.engineId() == null ? "" : " AND j.engine_id = :engine", List.of());
+  }
+
+  /** The given jobs, if live, with their current attempts (jobs this engine just took over). */
+  public List<LiveJob> liveJobsWithAttempts(List<String> ids) {
+    var out = new ArrayList<LiveJob>();
+    for (int i = 0; i < ids.size(); i += 1000) {
+      out.addAll(liveJobs(" AND j.id IN (<ids>)", ids.subList(i, Math.min(ids.size(), i + 1000))));
+    }
+    return out;
+  }
+
+  private List<LiveJob> liveJobs(String where, List<String> ids) {
+    return read(h -> {
+      var query = h.createQuery("SELECT j.id, j.seq, j.name, j.owner, j.session,"
         + " j.spec, j.desired, j.state, j.attempt, j.cluster_index, j.retries_left, j.exit_code,"
         + " j.reason, j.created_at, j.updated_at, a.cluster AS a_cluster, a.backend AS a_backend,"
         + " a.native_id AS a_native_id, a.native_state AS a_native_state, a.state AS a_state,"
@@ -185,8 +223,14 @@ public final class JobStore {
         + " a.created_at AS a_created_at, a.updated_at AS a_updated_at,"
         + " a.started_at AS a_started_at, a.ended_at AS a_ended_at"
         + " FROM jobs j LEFT JOIN attempts a ON a.job_id = j.id AND a.attempt = j.attempt"
-        + " WHERE j.state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED') ORDER BY j.seq")
-        .map((rs, ctx) -> {
+        + " WHERE j.state NOT IN ('SUCCEEDED', 'FAILED', 'CANCELLED')" + where + " ORDER BY j.seq");
+      if (!ids.isEmpty()) {
+        query.bindList("ids", ids);
+      }
+      if (where.contains(":engine")) {
+        query.bind("engine", fence.engineId());
+      }
+      return query.map((rs, ctx) -> {
           var job = job(rs, ctx);
           var cluster = rs.getString("a_cluster");
           var attempt = cluster == null ? null : new AttemptRow(job.id(), job.attempt(), cluster,
@@ -197,7 +241,8 @@ public final class JobStore {
               rs.getTimestamp("a_updated_at").toInstant(), instant(rs, "a_started_at"),
               instant(rs, "a_ended_at"));
           return new LiveJob(job, attempt);
-        }).list());
+        }).list();
+    });
   }
 
   /** The current attempt of each given job that has one. */
@@ -284,6 +329,53 @@ public final class JobStore {
   public long maxSeq() {
     return read(h -> h.createQuery("SELECT COALESCE(MAX(seq), 0) FROM jobs")
         .mapTo(Long.class).one());
+  }
+
+  /**
+   * The sequence number for the next new job after {@code last}: simply the next one when this
+   * engine is the store's only one; else one from this engine's block (a new block, from the
+   * store, every {@link #BLOCK} jobs).
+   */
+  public long nextSeq(long last) {
+    return fence.engineId() == null ? last + 1 : seqs.next();
+  }
+
+  /** The id for the next outbox entry after {@code last}; see {@link #nextSeq}. */
+  public long nextOutboxId(long last) {
+    return fence.engineId() == null ? last + 1 : outboxIds.next();
+  }
+
+  /**
+   * Numbers handed out in blocks from the {@code counters} table, never below what is already
+   * stored (a store moved in from H2 has rows, but counters that start at 0).
+   */
+  private final class Block {
+    private final String counter;
+    private final String maxStored;
+    private long next;
+    private long end;
+
+    Block(String counter, String maxStored) {
+      this.counter = counter;
+      this.maxStored = maxStored;
+    }
+
+    synchronized long next() {
+      if (next >= end) {
+        health.checkAvailable();
+        long start = once(() -> jdbi.inTransaction(h -> {
+          long value = h.createQuery("SELECT handed_out FROM counters WHERE name = :n FOR UPDATE")
+              .bind("n", counter).mapTo(Long.class).one();
+          long from = Math.max(value, h.createQuery(maxStored).mapTo(Long.class).one()) + 1;
+          h.createUpdate("UPDATE counters SET handed_out = :v WHERE name = :n")
+              .bind("v", from + BLOCK - 1).bind("n", counter).execute();
+          return from;
+        }));
+        next = start;
+        end = start + BLOCK;
+      }
+      return next++;
+    }
   }
 
   public long maxOutboxId() {

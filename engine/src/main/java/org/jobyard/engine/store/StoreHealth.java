@@ -107,7 +107,7 @@ public final class StoreHealth {
    * Whether a database error means "the store is away" (connection refused or lost, the server
    * shutting down, a full or read-only disk) rather than a bad statement or a bug.
    */
-  static boolean isOutage(Throwable error) {
+  public static boolean isOutage(Throwable error) {
     for (var t = error; t != null; t = t.getCause()) {
       if (t instanceof SQLTransientConnectionException && t.getCause() == null) {
         return false; // the pool was busy, the database is fine (Hikari gives no cause then)

@@ -15,10 +15,11 @@ public final class StoreModule extends AbstractModule {
     return new Database(c.database());
   }
 
+  /** The store writes only the jobs the {@link Fence} lets it (lease.LeaseModule binds it). */
   @Provides
   @Singleton
-  JobStore store(Database db) {
-    return new JobStore(db);
+  JobStore store(Database db, Fence fence) {
+    return new JobStore(db, fence);
   }
 
   @Provides
