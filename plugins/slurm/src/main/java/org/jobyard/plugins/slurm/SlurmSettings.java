@@ -20,8 +20,8 @@ import org.jobyard.api.ConfigurationException;
  * @param binDir {@code bin_dir}: where {@code sbatch}, {@code squeue}... are, or null for the
  *     remote {@code PATH}
  * @param submitBatch {@code submit_batch}: the most jobs one submit command carries (default 50)
- * @param submitParallel {@code submit_parallel}: how many {@code sbatch} calls of one submit command
- *     run at once (default 4; 1 submits one after the other). slurmctld serves submissions from
+ * @param submitParallel {@code submit_parallel}: how many {@code sbatch} calls of one submit
+ *     command run at once (default 4; 1 submits one after the other). slurmctld serves submissions from
  *     several threads, so a few at once beat a sequential loop; more only queue at its locks.
  * @param commandTimeout {@code command_timeout}: how long a Slurm command may take before the
  *     cluster counts as unavailable (default 60s; a submit batch gets more per job)
