@@ -72,6 +72,7 @@ final class Runner {
         + "if [ -z \"$rp\" ] || ! runner_alive \"$rp\"; then\n"
         + "  command -v bash >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 \\\n"
         + "    || { echo 'the local runner needs bash and setsid on this host' >&2; exit 3; }\n"
+        + "  [ -p \"$R/wake\" ] || mkfifo \"$R/wake\" || exit 4\n"
         + "  printf '%s' " + quote(TEXT) + " > \"$R/runner.sh.$$\" \\\n"
         + "    && mv -f -- \"$R/runner.sh.$$\" \"$R/runner.sh\" || exit 4\n"
         + "  setsid bash \"$R/runner.sh\" \"$W\" " + IDLE_SECONDS

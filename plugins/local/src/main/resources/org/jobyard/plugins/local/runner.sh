@@ -30,6 +30,8 @@ alive_runner() {
   [ "${a[1]}" = "$R/runner.sh" ]
 }
 
+# a root being removed (its spool folder gone) gets no runner
+[ -d "$W/.spool" ] || exit 0
 # one runner per root: a second one that finds the first alive leaves (claims keep it safe anyway)
 if ! { set -C; echo "$$" > "$R/pid"; } 2>/dev/null; then
   set +C
@@ -55,6 +57,9 @@ start() {
   { set -C; : > "$d/started"; } 2>/dev/null || { set +C; return 0; }
   set +C
   if [ -e "$d/cancelled" ]; then
+    # cancelled before it started: empty outputs in its folder, so collecting it finds them
+    : > "$d/stdout"
+    : > "$d/stderr"
     echo 143 > "$d/exitcode"
     : > "$W/.done/$t"
     return 0
@@ -123,8 +128,7 @@ tidy() {
   for f in "${gone[@]}"; do unset "last[$f]"; done
 }
 
-[ -p "$R/wake" ] || mkfifo "$R/wake" 2>/dev/null
-exec 9<> "$R/wake" # a pipe nobody writes: read -t on it is a sleep without a process
+exec 9<> "$R/wake" || exit 1 # a pipe nobody writes (made by the starter): read -t on it sleeps
 read -r P < "$R/slots" 2>/dev/null
 case $P in '' | *[!0-9]* | 0) P=1 ;; esac
 # jobs handed over but never spooled (the engine stopped in between) or spooled to a runner that
