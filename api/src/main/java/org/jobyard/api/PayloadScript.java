@@ -24,6 +24,15 @@ public final class PayloadScript {
    * invalid variable name, a NUL character.
    */
   public static String of(JobSpec spec) {
+    return of(spec, false);
+  }
+
+  /**
+   * The script text; with {@code execLastStep}, the last step replaces the shell ({@code exec})
+   * instead of running as its child, so a one-step job costs one process, not two, and its exit
+   * status (or the signal that ended it) is the shell's, for the parent to record.
+   */
+  public static String of(JobSpec spec, boolean execLastStep) {
     var sb = new StringBuilder(256);
     if (spec.directory() != null && !spec.directory().isBlank()) {
       sb.append("cd ").append(quote(spec.directory())).append(" || fail ").append(SETUP_FAILED)
@@ -49,10 +58,16 @@ public final class PayloadScript {
           .append(' ').append(quote("cannot read the standard input file " + spec.stdin()))
           .append("\nexec <").append(file).append('\n');
     }
-    for (var step : spec.steps()) {
-      sb.append(programWord(step.executable()));
+    var steps = spec.steps();
+    for (int i = 0; i < steps.size(); i++) {
+      var step = steps.get(i);
+      boolean exec = execLastStep && i == steps.size() - 1;
+      sb.append(exec ? "exec " : "").append(programWord(step.executable()));
       for (var arg : step.arguments()) {
         sb.append(' ').append(quote(arg));
+      }
+      if (exec) {
+        return sb.append('\n').toString();
       }
       sb.append(" || finish $?\n");
     }

@@ -127,4 +127,19 @@ class PayloadScriptTest {
     assertThat(run(spec, Map.of(), dir.toFile()))
         .isEqualTo("fail=cannot read the standard input file gone.txt\nexit=127\n");
   }
+
+  @Test
+  void withExecTheLastStepReplacesTheShellAndItsStatusIsTheShells() throws Exception {
+    var steps = List.of(new Step("echo", List.of("one")), new Step("sh", List.of("-c", "exit 5")));
+    var script = "finish() { echo \"exit=$1\"; exit \"$1\"; }\n"
+        + PayloadScript.of(spec(steps, Map.of(), null), true);
+    var p = new ProcessBuilder("sh", "-c", script + "echo never-here\n")
+        .redirectErrorStream(true).start();
+    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+    assertThat(p.waitFor()).isEqualTo(5);
+    assertThat(out).as("the first step ran, the last replaced the shell").isEqualTo("one\n");
+    assertThat(PayloadScript.of(spec(List.of(new Step("true", List.of())), Map.of(), null), true))
+        .endsWith("exec 'true'\n");
+  }
 }

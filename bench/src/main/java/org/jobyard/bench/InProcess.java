@@ -505,6 +505,59 @@ final class InProcess {
     }
   }
 
+  /** An engine whose cluster {@code local} (the tarball's plugin) runs jobs under DIR/jobs. */
+  static String localConfig(Path dir, int slots) {
+    return "database: {url: '" + Engines.h2(dir) + "'}\n"
+        + "engine: {poll_interval: 1s}\n"
+        + "clusters:\n  local: {backend: local, slots: " + slots + ", workdir: '"
+        + dir.resolve("jobs") + "'}\n";
+  }
+
+  /**
+   * {@code local-crash-load DIR N SLOTS}: N short local jobs, each appending its number to
+   * DIR/runs.log; prints LOADED once a third of them succeeded, then waits for its SIGKILL.
+   */
+  static void localCrashLoad(Path dir, int n, int slots) throws Exception {
+    var engine = Engines.start(dir.resolve("home"), localConfig(dir, slots));
+    var states = new Engines.States();
+    engine.manager().addListener(states);
+    var log = dir.resolve("runs.log").toString();
+    var specs = new java.util.ArrayList<org.jobyard.api.JobSpec>(n);
+    for (int i = 0; i < n; i++) {
+      specs.add(org.jobyard.api.JobSpec.of("k" + i, "sh", "-c", "echo \"$0\" >> \"$1\"",
+          Integer.toString(i), log));
+    }
+    engine.manager().submit("bench", specs).get(10, TimeUnit.MINUTES);
+    check(states.await(s -> s == JobState.SUCCEEDED, n / 3, 600_000),
+        "local crash: a third of the jobs did not succeed");
+    System.out.println("LOADED");
+    System.out.flush();
+    Thread.sleep(Long.MAX_VALUE); // SIGKILL comes here, jobs in every state
+  }
+
+  /**
+   * {@code local-crash-recover DIR N SLOTS}: restarts on the store and waits until every job
+   * ended; prints {@code RECOVERED <succeeded> <stored> <lines in runs.log> <distinct lines>}.
+   */
+  static void localCrashRecover(Path dir, int n, int slots) throws Exception {
+    try (var engine = Engines.start(dir.resolve("home"), localConfig(dir, slots))) {
+      var store = engine.store();
+      long end = System.currentTimeMillis() + 600_000;
+      long done;
+      while (true) {
+        done = store.countByState().getOrDefault(JobState.SUCCEEDED, 0L);
+        if (done >= n || System.currentTimeMillis() > end) {
+          break;
+        }
+        Thread.sleep(50);
+      }
+      long stored = store.find(JobQuery.all()).size();
+      var lines = java.nio.file.Files.readAllLines(dir.resolve("runs.log"));
+      System.out.println(f("RECOVERED\t%d\t%d\t%d\t%d", done, stored, lines.size(),
+          new java.util.HashSet<>(lines).size()));
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     var dir = Path.of(args[1]);
     int n = Integer.parseInt(args[2]);
@@ -517,6 +570,8 @@ final class InProcess {
       case "crash-load" -> crashLoad(dir, n, args[3].equals("stop"),
           args.length > 4 ? Long.parseLong(args[4]) : 0);
       case "crash-recover" -> crashRecover(dir, n);
+      case "local-crash-load" -> localCrashLoad(dir, n, Integer.parseInt(args[3]));
+      case "local-crash-recover" -> localCrashRecover(dir, n, Integer.parseInt(args[3]));
       default -> throw new IllegalArgumentException(args[0]);
     }
     System.exit(0);

@@ -255,7 +255,7 @@ class SecurityIT {
         {"name": "keyed", "executable": "/bin/sh", "arguments": ["-c", "echo $API_KEY"],
          "environment": {"API_KEY": "s3cr3t-api-key"}}""");
     assertThat(awaitEnd(id)).isEqualTo("SUCCEEDED");
-    var script = tarball.home.resolve("var/clusters/local/" + id + ".1/job.sh");
+    var script = tarball.home.resolve("var/clusters/local/" + id + ".1/run.sh"); // the runner's job file
     assertThat(Files.readString(script)).contains("s3cr3t-api-key");
     var others = EnumSet.of(PosixFilePermission.GROUP_READ, PosixFilePermission.GROUP_WRITE,
         PosixFilePermission.OTHERS_READ, PosixFilePermission.OTHERS_WRITE);

@@ -17,7 +17,8 @@ final class Listings {
   private static final Pattern LAUNCH_ERROR = Pattern.compile("^E ([A-Za-z0-9._-]+) (.*)$");
   private static final Pattern POLL_MISSING = Pattern.compile("^P (\\d+) missing$");
   private static final Pattern POLL = Pattern.compile(
-      "^P (\\d+) (\\S+) (\\d+|-) ([01]) ([01]) ([01]) ?(.*)$");
+      "^P (\\d+) (\\S+) (\\d+|-) ([01]) ([01]) ([01]) ([01]) ?(.*)$");
+  private static final Pattern RUNNER = Pattern.compile("^R ([01])$");
   private static final Pattern LOOKUP = Pattern.compile("^L (\\d+) (\\d+|-) (\\S+)$");
 
   private Listings() {}
@@ -67,15 +68,39 @@ final class Listings {
    * @param alive whether that pid is still the job's wrapper
    * @param cancelled whether the cancelled marker exists
    * @param walltime whether the walltime marker exists
+   * @param queued whether the job waits in its runner's queue (handed over, not started)
    * @param reason why the job could not start, or empty
    */
   record PollLine(String exitCode, String pid, boolean alive, boolean cancelled,
-      boolean walltime, String reason) {}
+      boolean walltime, boolean queued, String reason) {
+    PollLine(String exitCode, String pid, boolean alive, boolean cancelled, boolean walltime,
+        String reason) {
+      this(exitCode, pid, alive, cancelled, walltime, false, reason);
+    }
+  }
+
+  /**
+   * A poll script's listing: statuses by job index, the jobs waiting in the runner's queue, and
+   * whether the runner is alive (false when the listing did not say).
+   */
+  record PollListing(Map<Integer, JobStatus> statuses, java.util.Set<Integer> queued,
+      boolean runnerAlive) {}
 
   /** Job index to status; a missing folder is {@link JobStatus.Unknown}. */
   static Map<Integer, JobStatus> parsePoll(String stdout) {
+    return parsePollListing(stdout).statuses();
+  }
+
+  static PollListing parsePollListing(String stdout) {
     var result = new HashMap<Integer, JobStatus>();
+    var queued = new java.util.HashSet<Integer>();
+    boolean runner = false;
     for (var line : stdout.split("\r?\n")) {
+      var r = RUNNER.matcher(line);
+      if (r.matches()) {
+        runner = r.group(1).equals("1");
+        continue;
+      }
       var missing = POLL_MISSING.matcher(line);
       if (missing.matches()) {
         result.put(Integer.parseInt(missing.group(1)),
@@ -86,12 +111,16 @@ final class Listings {
       if (m.matches()) {
         var ec = m.group(2).equals("-") ? null : m.group(2);
         var pid = m.group(3).equals("-") ? null : m.group(3);
-        result.put(Integer.parseInt(m.group(1)), status(new PollLine(ec, pid,
-            m.group(4).equals("1"), m.group(5).equals("1"), m.group(6).equals("1"),
-            m.group(7).strip())));
+        var line1 = new PollLine(ec, pid, m.group(4).equals("1"), m.group(5).equals("1"),
+            m.group(6).equals("1"), m.group(7).equals("1"), m.group(8).strip());
+        int index = Integer.parseInt(m.group(1));
+        result.put(index, status(line1));
+        if (line1.queued()) {
+          queued.add(index);
+        }
       }
     }
-    return result;
+    return new PollListing(result, queued, runner);
   }
 
   /** What one job's files say about it. */
@@ -113,6 +142,9 @@ final class Listings {
         return new JobStatus.Failed(code, "NOT_STARTED", line.reason());
       }
       return new JobStatus.Exited(code, "EXITED", null);
+    }
+    if (line.pid() == null && line.queued()) {
+      return new JobStatus.Pending("QUEUED", "handed over to the runner, waiting for a free slot");
     }
     if (line.pid() == null) {
       return new JobStatus.Pending("STARTING", "launched, the wrapper has not started yet");

@@ -2,7 +2,10 @@ package org.jobyard.plugins.local;
 
 import static java.util.Objects.requireNonNull;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -28,6 +31,7 @@ import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.api.Transport;
 import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.StatusChain;
 import org.jobyard.toolkit.SubmitVerdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +56,11 @@ public final class LocalBackend implements Backend {
   private final boolean shares;
   private final CompletionWatch watch;
   private final ClusterCommands commands;
+  /** Tags seen waiting in a runner's queue, with when first seen so (System.nanoTime). */
+  private final Map<String, Long> queuedSince = new HashMap<>();
+
+  /** How long a job may wait in a runner's queue before it is named to the runner again. */
+  static final java.time.Duration RESPOOL_AFTER = java.time.Duration.ofSeconds(60);
 
   LocalBackend(BackendContext context, LocalSettings settings) {
     this.context = requireNonNull(context, "context is null");
@@ -85,8 +94,9 @@ public final class LocalBackend implements Backend {
               + context.cluster() + "' runs jobs over " + transport.describe() + ", where the "
               + "engine cannot change accounts; only the local transport can");
         }
-        launches.put(tag, new Scripts.Launch(tag,
-            WrapperScript.build(tag, job.spec(), shares, grace), account));
+        launches.put(tag, new Scripts.Launch(tag, account == null
+            ? WrapperScript.forRunner(tag, job.spec(), shares, grace)
+            : WrapperScript.build(tag, job.spec(), shares, grace), account));
         ready.put(tag, job);
       } catch (BackendException e) {
         outcomes.add(new SubmitOutcome.Rejected(job.jobId(), e));
@@ -112,28 +122,134 @@ public final class LocalBackend implements Backend {
         }
       }
     }
-    var script = Scripts.submit(settings.workdir(), extraDirs, List.copyOf(launches.values()));
+    var byRunner = new ArrayList<Scripts.Launch>();
+    var byWrapper = new ArrayList<Scripts.Launch>();
+    for (var launch : launches.values()) {
+      (launch.account() == null ? byRunner : byWrapper).add(launch);
+    }
+    if (!byRunner.isEmpty()) {
+      if (shares) {
+        handOverHere(byRunner, extraDirs, ready, outcomes);
+      } else {
+        launch(Scripts.handOver(settings.workdir(), extraDirs, byRunner, settings.slots()),
+            byRunner, ready, outcomes);
+      }
+    }
+    if (!byWrapper.isEmpty()) {
+      launch(Scripts.submit(settings.workdir(), extraDirs, byWrapper), byWrapper, ready,
+          outcomes);
+    }
+    log.debug("cluster {}: started {} of {} jobs", context.cluster(), outcomes.stream()
+        .filter(SubmitOutcome.Accepted.class::isInstance).count(), jobs.size());
+    return outcomes;
+  }
+
+  /**
+   * Hands jobs to the runner through the filesystem, without a process: each job's {@code
+   * run.sh} written whole (a rename), then one spool file naming them, then the runner started
+   * if it is not alive. A job found handed over or started before is not written again.
+   */
+  private void handOverHere(List<Scripts.Launch> launches, Collection<String> extraDirs,
+      Map<String, SubmitRequest> ready, List<SubmitOutcome> outcomes) throws BackendException {
+    var root = Path.of(settings.workdir()).toAbsolutePath().normalize();
+    var handed = new ArrayList<String>(launches.size());
+    try {
+      for (var sub : List.of(Runner.SPOOL, ".done", Runner.HOME)) {
+        Files.createDirectories(root.resolve(sub));
+      }
+      for (var dir : extraDirs) {
+        try {
+          Files.createDirectories(Path.of(dir));
+        } catch (IOException e) {
+          // the job records that it cannot create its output file, with the reason
+        }
+      }
+    } catch (IOException e) {
+      throw new BackendException(context.cluster() + ": cannot create the job folders under "
+          + root + ": " + e.getMessage() + "; check that the folder is writable", false);
+    }
+    for (var launch : launches) {
+      var job = ready.get(launch.tag());
+      var dir = root.resolve(launch.tag());
+      try {
+        Files.createDirectories(dir);
+        if (!Files.exists(dir.resolve(Runner.STARTED)) && !Files.exists(dir.resolve("pid"))
+            && !Files.exists(dir.resolve("exitcode"))) {
+          Runner.writeAtomically(dir.resolve(Runner.JOB), launch.wrapper());
+        }
+        handed.add(launch.tag());
+      } catch (IOException e) {
+        outcomes.add(new SubmitOutcome.Rejected(job.jobId(), new BackendException(
+            context.cluster() + ": job " + launch.tag() + " was not handed over: cannot write "
+            + dir + ": " + e.getMessage(), true)));
+      }
+    }
+    if (handed.isEmpty()) {
+      return;
+    }
+    try {
+      Runner.spool(root, handed);
+      writeSlots(root);
+      if (!Runner.alive(root)) {
+        var out = run(Command.of("sh", "-s").withStdin(
+            Scripts.ensureRunner(root.toString(), settings.slots())), "start the runner");
+        if (!out.succeeded()) {
+          throw submitFailure(out);
+        }
+      }
+    } catch (IOException | BackendException e) {
+      // the jobs are handed over (their run.sh is written): a runner started later finds them
+      for (var tag : handed) {
+        outcomes.add(new SubmitOutcome.InDoubt(ready.get(tag).jobId(), context.cluster()
+            + ": job " + tag + " was handed over, but the runner may not have been told: "
+            + e.getMessage()));
+      }
+      return;
+    }
+    for (var tag : handed) {
+      var job = ready.get(tag);
+      outcomes.add(new SubmitOutcome.Accepted(JobFiles.of(root.toString(), job, shares)
+          .ref(job.jobId(), tag)));
+    }
+  }
+
+  /** The runner reads its number of slots from a file; written when it differs. */
+  private void writeSlots(Path root) throws IOException {
+    var file = root.resolve(Runner.HOME).resolve("slots");
+    var want = Integer.toString(settings.slots());
+    var have = Runner.firstLine(file);
+    if (have == null || !have.strip().equals(want)) {
+      Runner.writeAtomically(file, want + "\n");
+    }
+  }
+
+  /** Runs a submit or hand-over script and turns its listing into outcomes. */
+  private void launch(String script, List<Scripts.Launch> launches,
+      Map<String, SubmitRequest> ready, List<SubmitOutcome> outcomes) throws BackendException {
     var sent = commands.send(Command.of("sh", "-s").withStdin(script)
         .withTimeout(Command.DEFAULT_TIMEOUT.plusMillis(10L * launches.size())), "submit");
     if (sent instanceof ClusterCommands.Sent.Lost lost) {
       // sent, answer lost: any of the jobs may have started; the engine looks them up by tag
-      for (var tag : launches.keySet()) {
-        outcomes.add(SubmitVerdict.IN_DOUBT.outcome(ready.get(tag).jobId(), lost.message()));
+      for (var launch : launches) {
+        outcomes.add(SubmitVerdict.IN_DOUBT.outcome(ready.get(launch.tag()).jobId(),
+            lost.message()));
       }
-      return outcomes;
+      return;
     }
     var result = ((ClusterCommands.Sent.Answered) sent).result();
     var listing = Listings.parseSubmit(result.stdout());
     if (listing.workdir() == null) {
       throw submitFailure(result);
     }
-    for (var tag : launches.keySet()) {
+    for (var launch : launches) {
+      var tag = launch.tag();
       var job = ready.get(tag);
       var pid = listing.pids().get(tag);
       if (pid != null) {
         var files = JobFiles.of(listing.workdir(), job, shares);
-        outcomes.add(new SubmitOutcome.Accepted(ref(files, job.jobId(), pid,
-            launches.get(tag).account())));
+        // a job handed to the runner has no pid yet: its tag names it
+        outcomes.add(new SubmitOutcome.Accepted(ref(files, job.jobId(),
+            pid.equals("-") && launch.account() == null ? tag : pid, launch.account())));
       } else if (listing.errors().containsKey(tag)) {
         outcomes.add(new SubmitOutcome.Rejected(job.jobId(), new BackendException(
             context.cluster() + ": job " + tag + " was not started: "
@@ -144,9 +260,6 @@ public final class LocalBackend implements Backend {
             + "script did not report job " + tag + " (" + result.summary() + ")"));
       }
     }
-    log.debug("cluster {}: started {} of {} jobs", context.cluster(), outcomes.stream()
-        .filter(SubmitOutcome.Accepted.class::isInstance).count(), jobs.size());
-    return outcomes;
   }
 
   /** Uploads input files into their job folders; a job whose upload fails is not launched. */
@@ -207,35 +320,98 @@ public final class LocalBackend implements Backend {
     return new BackendException(message, retryable);
   }
 
+  /**
+   * One status per job: folders on the engine's filesystem are read in Java (no process), the
+   * others by one script per account. Jobs waiting in a runner's queue make sure that runner is
+   * alive, and are named to it again once they have waited long (a hand-over the runner missed).
+   */
   @Override
   public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
-    var result = new HashMap<String, JobStatus>();
-    var asked = new ArrayList<JobRef>();
-    for (var job : jobs) {
-      if (JobFiles.of(job) == null) {
-        result.put(job.jobId(), new JobStatus.Unknown(
-            "the engine's record of this job has no job folder (attribute 'dir')"));
-      } else {
-        asked.add(job);
+    var queued = new ArrayList<JobRef>();
+    var runnerDown = new boolean[1];
+    var result = StatusChain.of(open -> {
+      var found = new HashMap<String, JobStatus>();
+      for (var job : open) {
+        if (JobFiles.of(job) == null) {
+          found.put(job.jobId(), new JobStatus.Unknown(
+              "the engine's record of this job has no job folder (attribute 'dir')"));
+        } else if (shares && RunAs.of(job) == null) {
+          var line = Runner.read(Path.of(JobFiles.of(job).dir()));
+          found.put(job.jobId(), line == null
+              ? new JobStatus.Unknown("the job folder does not exist on the execution host")
+              : Listings.status(line));
+          if (line != null && line.queued()) {
+            queued.add(job);
+          }
+        }
       }
-    }
-    // one script per account: a job run as another account is only ever read as that account
-    for (var group : byAccount(asked).entrySet()) {
-      var refs = group.getValue();
-      var dirs = refs.stream().map(r -> JobFiles.of(r).dir()).toList();
-      var out = run(RunAs.wrap(group.getKey().orElse(null),
-          Command.of("sh", "-s").withStdin(Scripts.poll(dirs))), "poll");
-      if (!out.succeeded()) {
-        throw BackendException.unavailable(context.cluster() + ": the poll script failed on "
-            + transport.describe() + ": " + out.summary(), null);
+      return found;
+    }, open -> {
+      var found = new HashMap<String, JobStatus>();
+      var asked = open.stream().filter(j -> JobFiles.of(j) != null
+          && !(shares && RunAs.of(j) == null)).toList();
+      // one script per account: a job run as another account is only ever read as that account
+      for (var group : byAccount(asked).entrySet()) {
+        var refs = group.getValue();
+        var dirs = refs.stream().map(r -> JobFiles.of(r).dir()).toList();
+        var out = run(RunAs.wrap(group.getKey().orElse(null),
+            Command.of("sh", "-s").withStdin(Scripts.poll(dirs))), "poll");
+        if (!out.succeeded()) {
+          throw BackendException.unavailable(context.cluster() + ": the poll script failed on "
+              + transport.describe() + ": " + out.summary(), null);
+        }
+        var listing = Listings.parsePollListing(out.stdout());
+        for (int i = 0; i < refs.size(); i++) {
+          found.put(refs.get(i).jobId(), listing.statuses().getOrDefault(i,
+              new JobStatus.Unknown("the poll listing had no line for this job")));
+          if (listing.queued().contains(i)) {
+            queued.add(refs.get(i));
+            runnerDown[0] |= !listing.runnerAlive();
+          }
+        }
       }
-      var statuses = Listings.parsePoll(out.stdout());
-      for (int i = 0; i < refs.size(); i++) {
-        result.put(refs.get(i).jobId(), statuses.getOrDefault(i,
-            new JobStatus.Unknown("the poll listing had no line for this job")));
-      }
-    }
+      return found;
+    }).poll(jobs);
+    keepQueueMoving(queued, runnerDown[0]);
     return result;
+  }
+
+  /**
+   * Starts the runner of queued jobs when it is not alive (it was killed, or left while the
+   * engine was handing over), and names jobs queued longer than {@link #RESPOOL_AFTER} to it
+   * again: the runner claims each job once, so naming one twice is harmless.
+   */
+  private void keepQueueMoving(List<JobRef> queued, boolean runnerDown)
+      throws BackendException {
+    var now = System.nanoTime();
+    var stillQueued = new java.util.HashSet<String>();
+    var byRoot = new LinkedHashMap<String, List<String>>();
+    var late = new LinkedHashMap<String, List<String>>();
+    for (var job : queued) {
+      var files = JobFiles.of(job);
+      var root = JobFiles.parentOf(files.dir());
+      stillQueued.add(files.tag());
+      byRoot.computeIfAbsent(root, k -> new ArrayList<>()).add(files.tag());
+      var since = queuedSince.putIfAbsent(files.tag(), now);
+      if (since != null && now - since > RESPOOL_AFTER.toNanos()) {
+        late.computeIfAbsent(root, k -> new ArrayList<>()).add(files.tag());
+        queuedSince.put(files.tag(), now);
+      }
+    }
+    queuedSince.keySet().retainAll(stillQueued);
+    for (var root : byRoot.keySet()) {
+      boolean down = shares ? !Runner.alive(Path.of(root)) : runnerDown;
+      if (down) {
+        log.info("cluster {}: {} job(s) wait for the runner of {}, which is not running; "
+            + "starting it", context.cluster(), byRoot.get(root).size(), root);
+        run(Command.of("sh", "-s").withStdin(Scripts.ensureRunner(root, settings.slots())),
+            "start the runner");
+      }
+    }
+    for (var e : late.entrySet()) {
+      run(Command.of("sh", "-s").withStdin(Scripts.spoolAgain(e.getKey(), e.getValue())),
+          "hand over again");
+    }
   }
 
   @Override
@@ -311,7 +487,9 @@ public final class LocalBackend implements Backend {
     for (var e : Listings.parseLookup(out.stdout()).entrySet()) {
       var attempt = asked.get(e.getKey());
       var files = JobFiles.of(workdir, attempt, shares);
-      found.put(attempt.jobId(), ref(files, attempt.jobId(), e.getValue().pid(), account));
+      // a job of the engine's account is the runner's: its tag names it, as at submit
+      found.put(attempt.jobId(), ref(files, attempt.jobId(),
+          account == null ? files.tag() : e.getValue().pid(), account));
     }
     return found;
   }
@@ -384,7 +562,9 @@ public final class LocalBackend implements Backend {
 
   @Override
   public OptionalInt slots() {
-    return OptionalInt.of(settings.slots());
+    // the runner runs `slots` at once; the engine hands over up to `queue_ahead` more, so that
+    // a free slot never waits for the engine
+    return OptionalInt.of(settings.slots() + settings.queueAhead());
   }
 
   @Override

@@ -13,8 +13,11 @@ import org.jobyard.api.ConfigurationException;
  * @param workdir root of the job folders on the execution host; relative paths are relative to the
  *     transport's starting directory (the remote home over SSH)
  * @param killGrace how long a cancelled or timed-out job gets between TERM and KILL
+ * @param queueAhead how many jobs beyond {@code slots} the engine hands to the runner ahead of
+ *     free slots ({@code queue_ahead}; default 4 × slots, at least 64), so that the runner starts
+ *     the next job the moment one ends, without waiting for the engine
  */
-record LocalSettings(int slots, String workdir, Duration killGrace) {
+record LocalSettings(int slots, String workdir, Duration killGrace, int queueAhead) {
 
   /** Where job folders go over a transport that does not share the engine's filesystem. */
   static final String REMOTE_DEFAULT_WORKDIR = ".jobyard/jobs";
@@ -43,6 +46,11 @@ record LocalSettings(int slots, String workdir, Duration killGrace) {
       workdir = workdir.substring(0, workdir.length() - 1);
     }
     var grace = settings.duration("kill-grace", Duration.ofSeconds(5));
-    return new LocalSettings(slots, workdir, grace);
+    int ahead = settings.integer("queue_ahead", Math.max(64, 4 * slots));
+    if (ahead < 0) {
+      throw new ConfigurationException(settings.owner()
+          + ": setting 'queue_ahead' must be 0 or more, got " + ahead);
+    }
+    return new LocalSettings(slots, workdir, grace, ahead);
   }
 }

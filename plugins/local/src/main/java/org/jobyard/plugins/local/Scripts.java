@@ -52,12 +52,23 @@ final class Scripts {
       """;
 
   /**
-   * Whether a pid ($1) is still the wrapper of the job whose folder is named $2: its command line
-   * must name {@code <tag>/job.sh}, so a recycled pid is not mistaken for the job. Zombies have an
-   * empty command line and count as ended. Without /proc, {@code kill -0} is the best we can do.
+   * Whether a job's process ($1) still runs. With a start time ($3, from a runner's pid line) the
+   * process must have started then, so a recycled pid is not mistaken for the job ("-": unknown,
+   * the pid existing is enough). Without one (the per-job wrapper's pid file), its command line
+   * must name {@code <tag>/job.sh} ($2). Zombies have an empty command line and count as ended.
+   * Without /proc, {@code kill -0} is the best we can do.
    */
-  private static final String ALIVE = """
+  private static final String ALIVE = Runner.ALIVE_FUNCTION + """
       alive() {
+        if [ -n "$3" ]; then
+          [ -r "/proc/$1/stat" ] || return 1
+          [ "$3" = - ] && return 0
+          s=; read -r s < "/proc/$1/stat" 2>/dev/null || return 1
+          want=$3; s=${s##*) }
+          set -- $s
+          [ "${20}" = "$want" ]
+          return
+        fi
         if [ -r "/proc/$1/cmdline" ]; then
           cl=; IFS= read -r cl < "/proc/$1/cmdline" 2>/dev/null
           case $cl in *"/$2/job.sh"*) return 0 ;; esac
@@ -67,6 +78,72 @@ final class Scripts {
         kill -0 "$1" 2>/dev/null
       }
       """;
+
+  /**
+   * Hands jobs over to the folder root's {@link Runner}: creates the job folders (and the parent
+   * folders of output files), writes each {@code run.sh}, names them in one spool file and starts
+   * the runner unless it is alive. Prints {@code W <absolute workdir>}, then {@code J <tag> -}
+   * per job handed over (or found handed over before: a repeated submit is harmless) or {@code E
+   * <tag> <why>}. Only builtins run per job.
+   */
+  static String handOver(String workdir, Collection<String> extraDirs, List<Launch> launches,
+      int slots) {
+    var sb = new StringBuilder(2048 + launches.size() * 600);
+    sb.append("mkdir -p -- ").append(quote(workdir)).append(" || exit 4\n");
+    sb.append("W=$(cd -- ").append(quote(workdir)).append(" && pwd) || exit 4\n");
+    sb.append("mkdir -p -- \"$W/").append(Runner.SPOOL).append("\" \"$W/.done\" \"$W/")
+        .append(Runner.HOME).append("\" || exit 4\n");
+    sb.append("echo \"W $W\"\nok=\n");
+    sb.append(Runner.ALIVE_FUNCTION).append("""
+        h() {
+          d="$W/$1"
+          if [ -e "$d/started" ] || [ -s "$d/pid" ] || [ -e "$d/exitcode" ]; then
+            ok="$ok $1"; return
+          fi
+          printf '%s' "$2" > "$d/run.sh" || { echo "E $1 cannot write $d/run.sh"; return; }
+          ok="$ok $1"
+        }
+        """);
+    mkdirs(sb, launches, extraDirs);
+    var tags = new java.util.ArrayList<String>(launches.size());
+    for (var l : launches) {
+      sb.append("h ").append(l.tag()).append(' ').append(quote(l.wrapper())).append('\n');
+      tags.add(l.tag());
+    }
+    sb.append(Runner.spoolScript(tags)).append(Runner.ensureScript(slots));
+    sb.append("for t in $ok; do echo \"J $t -\"; done\n");
+    return sb.toString();
+  }
+
+  /** {@code mkdir -p} of the job folders and extra folders, in chunks: one process for many. */
+  private static void mkdirs(StringBuilder sb, List<Launch> launches,
+      Collection<String> extraDirs) {
+    final int chunk = 256;
+    var dirs = new java.util.ArrayList<String>(launches.size() + extraDirs.size());
+    for (var l : launches) {
+      dirs.add("\"$W\"/" + l.tag());
+    }
+    for (var d : extraDirs) {
+      dirs.add(quote(d));
+    }
+    for (int i = 0; i < dirs.size(); i += chunk) {
+      sb.append("mkdir -p --");
+      for (var d : dirs.subList(i, Math.min(dirs.size(), i + chunk))) {
+        sb.append(' ').append(d);
+      }
+      sb.append('\n');
+    }
+  }
+
+  /** Starts the runner of {@code workdir} (an absolute path) unless it is alive. */
+  static String ensureRunner(String workdir, int slots) {
+    return "W=" + quote(workdir) + "\n" + Runner.ALIVE_FUNCTION + Runner.ensureScript(slots);
+  }
+
+  /** Names tags in a spool file again, for the runner of {@code workdir} (absolute). */
+  static String spoolAgain(String workdir, List<String> tags) {
+    return "W=" + quote(workdir) + "\n" + Runner.spoolScript(tags);
+  }
 
   /**
    * Creates the job folders (and the parent folders of output files), writes each wrapper and
@@ -95,22 +172,7 @@ final class Scripts {
           started="$started $1"
         }
         """);
-    // mkdir in chunks: one process for many folders, far below any argument-length limit
-    final int chunk = 256;
-    var dirs = new java.util.ArrayList<String>(launches.size() + extraDirs.size());
-    for (var l : launches) {
-      dirs.add("\"$W\"/" + l.tag());
-    }
-    for (var d : extraDirs) {
-      dirs.add(quote(d));
-    }
-    for (int i = 0; i < dirs.size(); i += chunk) {
-      sb.append("mkdir -p --");
-      for (var d : dirs.subList(i, Math.min(dirs.size(), i + chunk))) {
-        sb.append(' ').append(d);
-      }
-      sb.append('\n');
-    }
+    mkdirs(sb, launches, extraDirs);
     if (launches.stream().anyMatch(l -> l.account() != null)) {
       sb.append(LAUNCH_AS);
     }
@@ -162,10 +224,12 @@ final class Scripts {
   }
 
   /**
-   * Prints {@code P <n> missing} for a folder that does not exist, else {@code P <n> <exitcode|->
-   * <pid|-> <alive 0|1> <cancelled 0|1> <walltime 0|1> <reason>}. Liveness is checked before the
-   * exit code is read: the wrapper writes its exit code before it ends, so "not alive and no exit
-   * code" really means the process was lost.
+   * Prints {@code R <0|1>} (whether the folder root's runner is alive; for the first folder's
+   * root), then per folder {@code P <n> missing} when it does not exist, else {@code P <n>
+   * <exitcode|-> <pid|-> <alive 0|1> <cancelled 0|1> <walltime 0|1> <queued 0|1> <reason>}.
+   * Liveness is checked before the exit code is read: the exit code is written before the job
+   * counts as ended (by the wrapper itself, or by its runner, which counts as the job being
+   * alive until it has), so "not alive and no exit code" really means the process was lost.
    */
   static String poll(List<String> dirs) {
     var sb = new StringBuilder(512 + dirs.size() * 64);
@@ -173,16 +237,25 @@ final class Scripts {
         p() {
           d=$2
           if [ ! -d "$d" ]; then echo "P $1 missing"; return; fi
-          pid=; ec=; a=0; cn=0; wt=0; r=
-          [ -f "$d/pid" ] && read -r pid < "$d/pid"
-          [ -n "$pid" ] && alive "$pid" "${d##*/}" && a=1
+          pid=; st=; rp=; ec=; a=0; cn=0; wt=0; q=0; r=
+          [ -f "$d/pid" ] && read -r pid st rp < "$d/pid"
+          if [ -n "$rp" ] && runner_alive "$rp"; then a=1
+          elif [ -n "$pid" ] && alive "$pid" "${d##*/}" "$st"; then a=1; fi
           [ -f "$d/exitcode" ] && read -r ec < "$d/exitcode"
           [ -e "$d/cancelled" ] && cn=1
           [ -e "$d/walltime" ] && wt=1
+          [ -z "$pid" ] && [ -f "$d/run.sh" ] && [ ! -e "$d/started" ] && q=1
           [ -f "$d/reason" ] && read -r r < "$d/reason"
-          printf 'P %s %s %s %s %s %s %s\\n' "$1" "${ec:--}" "${pid:--}" $a $cn $wt "$r"
+          printf 'P %s %s %s %s %s %s %s %s\\n' "$1" "${ec:--}" "${pid:--}" $a $cn $wt $q "$r"
         }
         """);
+    if (!dirs.isEmpty()) {
+      var root = JobFiles.parentOf(dirs.getFirst());
+      sb.append("rp=; [ -s ").append(quote(root + "/" + Runner.HOME + "/pid"))
+          .append(" ] && read -r rp < ").append(quote(root + "/" + Runner.HOME + "/pid"))
+          .append("\nif [ -n \"$rp\" ] && runner_alive \"$rp\"; then echo 'R 1'; ")
+          .append("else echo 'R 0'; fi\n");
+    }
     for (int i = 0; i < dirs.size(); i++) {
       sb.append("p ").append(i).append(' ').append(quote(dirs.get(i))).append('\n');
     }
@@ -202,10 +275,10 @@ final class Scripts {
           [ -d "$d" ] || return 0
           [ -e "$d/exitcode" ] && return 0
           true > "$d/cancelled"
-          pid=; [ -f "$d/pid" ] && read -r pid < "$d/pid"
-          if [ -n "$pid" ] && alive "$pid" "${d##*/}"; then
+          pid=; st=; [ -f "$d/pid" ] && read -r pid st rest < "$d/pid"
+          if [ -n "$pid" ] && alive "$pid" "${d##*/}" "$st"; then
             kill -TERM -"$pid" 2>/dev/null
-            k="$k $pid:${d##*/}"
+            k="$k $pid:${d##*/}:${st:-}"
           fi
         }
         """);
@@ -214,13 +287,17 @@ final class Scripts {
     }
     sb.append("[ -z \"$k\" ] && exit 0\n")
         .append("( sleep ").append(graceSeconds).append("\n  for e in $k; do\n")
-        .append("    alive \"${e%%:*}\" \"${e#*:}\" && kill -KILL -\"${e%%:*}\" 2>/dev/null\n")
+        .append("    t=${e#*:}; alive \"${e%%:*}\" \"${t%%:*}\" \"${t#*:}\"")
+        .append(" && kill -KILL -\"${e%%:*}\" 2>/dev/null\n")
         .append("  done ) </dev/null >/dev/null 2>&1 &\n")
         .append("exit 0\n");
     return sb.toString();
   }
 
-  /** Prints {@code L <n> <pid|-> <exitcode|->} for each folder holding a pid or an exit code. */
+  /**
+   * Prints {@code L <n> <pid|-> <exitcode|->} for each folder holding a pid, an exit code or a
+   * job handed over to the runner ({@code run.sh}): found, so never handed over again.
+   */
   static String lookup(String workdir, List<String> tags) {
     var sb = new StringBuilder(256 + tags.size() * 48);
     sb.append("W=$(cd -- ").append(quote(workdir)).append(" 2>/dev/null && pwd) || exit 0\n")
@@ -229,9 +306,11 @@ final class Scripts {
         l() {
           d="$W/$2"
           pid=; ec=
-          [ -f "$d/pid" ] && read -r pid < "$d/pid"
+          [ -f "$d/pid" ] && read -r pid rest < "$d/pid"
           [ -f "$d/exitcode" ] && read -r ec < "$d/exitcode"
-          if [ -n "$pid" ] || [ -n "$ec" ]; then echo "L $1 ${pid:--} ${ec:--}"; fi
+          if [ -n "$pid" ] || [ -n "$ec" ] || [ -f "$d/run.sh" ]; then
+            echo "L $1 ${pid:--} ${ec:--}"
+          fi
         }
         """);
     for (int i = 0; i < tags.size(); i++) {

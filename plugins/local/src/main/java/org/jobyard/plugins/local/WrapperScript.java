@@ -41,6 +41,16 @@ final class WrapperScript {
    */
   static String build(String tag, JobSpec spec, boolean sharesFilesystem, long killGraceSeconds)
       throws BackendException {
+    check(tag, spec);
+    var ownFolders = RunAs.of(spec) != null;
+    try {
+      return text(tag, spec, sharesFilesystem, killGraceSeconds, ownFolders);
+    } catch (IllegalArgumentException e) {
+      throw BackendException.rejected("job " + tag + " cannot be run by a shell: " + e.getMessage());
+    }
+  }
+
+  private static void check(String tag, JobSpec spec) throws BackendException {
     for (var name : spec.environment().keySet()) {
       if (!ShellQuoting.isValidVariableName(name)) {
         throw BackendException.rejected("environment variable name '" + name + "' is not valid "
@@ -51,12 +61,6 @@ final class WrapperScript {
       if (step.executable().indexOf('\0') >= 0) {
         throw BackendException.rejected("job " + tag + ": the executable contains a NUL character");
       }
-    }
-    var ownFolders = RunAs.of(spec) != null;
-    try {
-      return text(tag, spec, sharesFilesystem, killGraceSeconds, ownFolders);
-    } catch (IllegalArgumentException e) {
-      throw BackendException.rejected("job " + tag + " cannot be run by a shell: " + e.getMessage());
     }
   }
 
@@ -115,6 +119,44 @@ final class WrapperScript {
         .append(" 'cannot change to the job folder'\n");
     // directory, environment and steps: the same for every shell backend
     return sb.append(PayloadScript.of(spec)).toString();
+  }
+
+  /**
+   * The job script the {@link Runner} runs: sourced by a subshell of the runner that has set
+   * {@code d} (the job folder) and {@code g} (its own pid, the job's process group), it sets up
+   * the outputs and then replaces itself with the last step, so that a one-step job is one fork
+   * and one exec. It records nothing itself: the runner writes the exit code when the process
+   * ends. The whole text is one brace group: bash parses it whole before running any of it, so a
+   * file cut short (a full disk, a submit script that died) runs nothing and fails.
+   */
+  static String forRunner(String tag, JobSpec spec, boolean sharesFilesystem,
+      long killGraceSeconds) throws BackendException {
+    check(tag, spec);
+    try {
+      var out = outputWord(spec.stdout(), "stdout", sharesFilesystem);
+      var err = outputWord(spec.stderr(), "stderr", sharesFilesystem);
+      var sb = new StringBuilder(512);
+      sb.append("# Jobyard job ").append(tag).append(" (local backend, runner)\n{\n");
+      var walltime = spec.resources().walltime();
+      if (walltime != null) {
+        sb.append("( sleep ").append(Durations.ceilSeconds(walltime))
+            .append("; trap '' TERM; : > \"$d/walltime\"; kill -TERM -$g 2>/dev/null; sleep ")
+            .append(killGraceSeconds).append("; kill -KILL -$g 2>/dev/null ) </dev/null >/dev/null")
+            .append(" 2>&1 &\n");
+      }
+      sb.append("finish() { exit \"$1\"; }\n")
+          .append("fail() { printf '%s\\n' \"$2\" > \"$d/reason\"; exit \"$1\"; }\n")
+          .append("exec >").append(out).append(out.equals(err) ? " 2>&1" : " 2>" + err)
+          .append(" || fail ").append(SETUP_FAILED)
+          .append(" 'cannot create the job'\\''s stdout or stderr file'\n")
+          .append("cd \"$d\" || fail ").append(SETUP_FAILED)
+          .append(" 'cannot change to the job folder'\n")
+          .append(PayloadScript.of(spec, true));
+      return sb.append("}\n").toString();
+    } catch (IllegalArgumentException e) {
+      throw BackendException.rejected("job " + tag + " cannot be run by a shell: "
+          + e.getMessage());
+    }
   }
 
   /** The shell word for an output file: in the job folder unless the spec names a shared path. */

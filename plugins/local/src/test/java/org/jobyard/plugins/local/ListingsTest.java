@@ -11,15 +11,15 @@ class ListingsTest {
   @Test
   void readsEveryJobOfAPollListingAndSkipsNoise() {
     var out = "Welcome to the login node!\r\n"
-        + "P 0 0 123 0 0 0 \r\n"
+        + "P 0 0 123 0 0 0 0 \r\n"
         + "sh: 3: warning: something\n"
-        + "P 1 - 124 1 0 0 \n"
+        + "P 1 - 124 1 0 0 0 \n"
         + "P 2 missing\n"
-        + "P 3 - - 0 0 0 \n"
-        + "P 4 143 125 0 1 0 \n"
-        + "P 5 143 126 0 0 1 \n"
-        + "P 6 - 127 0 0 0 \n"
-        + "P 7 127 128 0 0 0 cannot change to working directory /nope\n";
+        + "P 3 - - 0 0 0 0 \n"
+        + "P 4 143 125 0 1 0 0 \n"
+        + "P 5 143 126 0 0 1 0 \n"
+        + "P 6 - 127 0 0 0 0 \n"
+        + "P 7 127 128 0 0 0 0 cannot change to working directory /nope\n";
 
     var statuses = Listings.parsePoll(out);
 
@@ -38,6 +38,19 @@ class ListingsTest {
   }
 
   @Test
+  void aJobWaitingInTheRunnersQueueIsPendingAndListedAsQueued() {
+    var listing = Listings.parsePollListing("R 1\nP 0 - - 0 0 0 1 \nP 1 - - 0 0 0 0 \n");
+
+    assertThat(listing.runnerAlive()).isTrue();
+    assertThat(listing.queued()).containsExactly(0);
+    assertThat(listing.statuses().get(0)).isEqualTo(new JobStatus.Pending("QUEUED",
+        "handed over to the runner, waiting for a free slot"));
+    assertThat(((JobStatus.Pending) listing.statuses().get(1)).nativeState())
+        .isEqualTo("STARTING");
+    assertThat(Listings.parsePollListing("R 0\n").runnerAlive()).isFalse();
+  }
+
+  @Test
   void anEmptyListingAnswersForNobody() {
     assertThat(Listings.parsePoll("")).isEmpty();
     assertThat(Listings.parseSubmit("").workdir()).isNull();
@@ -46,13 +59,13 @@ class ListingsTest {
 
   @Test
   void aGarbledExitCodeIsUnknownNotFailed() {
-    assertThat(Listings.parsePoll("P 0 oops 12 0 0 0 \n").get(0))
+    assertThat(Listings.parsePoll("P 0 oops 12 0 0 0 0 \n").get(0))
         .isInstanceOf(JobStatus.Unknown.class);
   }
 
   @Test
   void aTruncatedLineIsIgnored() {
-    assertThat(Listings.parsePoll("P 0 0 12 0")).isEmpty();
+    assertThat(Listings.parsePoll("P 0 0 12 0 0")).isEmpty();
   }
 
   @Test

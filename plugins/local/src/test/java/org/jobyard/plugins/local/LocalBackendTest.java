@@ -93,13 +93,30 @@ class LocalBackendTest {
     return Path.of(job.attribute("dir"));
   }
 
+  /** The job's process, once its runner has started it (the first field of its pid file). */
+  private static String pidOf(JobRef job) {
+    var file = dir(job).resolve("pid");
+    await().atMost(LONG).until(() -> Files.exists(file) && !Files.readString(file).isBlank());
+    return unchecked(() -> Files.readString(file).strip().split("\\s+")[0]);
+  }
+
+  private static <T> T unchecked(java.util.concurrent.Callable<T> call) {
+    try {
+      return call.call();
+    } catch (Exception e) {
+      throw new AssertionError(e);
+    }
+  }
+
   @Test
   void runsAJobToSuccess() throws Exception {
     var job = submit("ok", JobSpec.of("t", "true"));
 
     assertThat(awaitEnd(job)).isEqualTo(new JobStatus.Exited(0, "EXITED", null));
-    assertThat(dir(job).resolve("job.sh")).exists();
-    assertThat(job.nativeId()).matches("\\d+");
+    assertThat(dir(job).resolve("run.sh")).exists();
+    assertThat(job.nativeId()).as("a job handed to the runner is named by its tag")
+        .isEqualTo("ok.1");
+    assertThat(pidOf(job)).matches("\\d+");
   }
 
   @Test
@@ -225,7 +242,7 @@ class LocalBackendTest {
     assertThat(poll(job)).isInstanceOf(JobStatus.Running.class);
     var pids = new ArrayList<Long>();
     Files.readAllLines(kids).forEach(l -> pids.add(Long.parseLong(l.strip())));
-    pids.add(Long.parseLong(job.nativeId()));
+    pids.add(Long.parseLong(pidOf(job)));
 
     backend.cancel(List.of(job));
 
@@ -297,14 +314,15 @@ class LocalBackendTest {
 
     assertThat(found).containsOnlyKeys("survivor");
     var job = found.get("survivor");
-    assertThat(reborn.poll(List.of(job)).get("survivor")).isInstanceOf(JobStatus.Running.class);
+    await().atMost(LONG).until(() -> reborn.poll(List.of(job)).get("survivor"),
+        JobStatus.Running.class::isInstance);
     Files.createFile(marker);
     assertThat(await().atMost(LONG).until(() -> reborn.poll(List.of(job)).get("survivor"),
         LocalBackendTest::ended)).isEqualTo(new JobStatus.Exited(7, "EXITED", null));
   }
 
   @Test
-  void submitsTwoHundredJobsInOneCallAndPollsThemInOne() throws Exception {
+  void submitsTwoHundredJobsWithAtMostOneCommandAndPollsThemWithoutAny() throws Exception {
     var requests = IntStream.range(0, 200)
         .mapToObj(i -> new SubmitRequest("bulk-" + i, 1, sh("exit " + (i % 5)))).toList();
     int before = transport.commands();
@@ -313,14 +331,16 @@ class LocalBackendTest {
     var outcomes = backend.submit(requests);
     long submitMs = (System.nanoTime() - t0) / 1_000_000;
 
-    assertThat(transport.commands() - before).as("commands for one bulk submit").isEqualTo(1);
+    assertThat(transport.commands() - before).as("commands for one bulk submit: at most the "
+        + "one that starts the runner").isLessThanOrEqualTo(1);
     assertThat(outcomes).hasSize(200).allMatch(SubmitOutcome.Accepted.class::isInstance);
     var refs = outcomes.stream().map(o -> ((SubmitOutcome.Accepted) o).job()).toList();
     var statuses = new HashMap<String, JobStatus>();
     await().atMost(LONG).pollInterval(Duration.ofMillis(100)).until(() -> {
       int runs = transport.commands();
       statuses.putAll(backend.poll(refs));
-      assertThat(transport.commands() - runs).as("commands for one poll").isEqualTo(1);
+      assertThat(transport.commands() - runs).as("commands for one poll: the folders are read "
+          + "in Java").isZero();
       return statuses.size() == 200 && statuses.values().stream().allMatch(LocalBackendTest::ended);
     });
     for (int i = 0; i < 200; i++) {
@@ -344,15 +364,70 @@ class LocalBackendTest {
   }
 
   @Test
-  void aProcessKilledBehindOurBackIsLost() throws Exception {
+  void aProcessKilledBehindOurBackEndsWithTheSignalsExitCode() throws Exception {
     var job = submit("victim", spec(step("sleep", "300")).build());
     await().atMost(LONG).until(() -> poll(job), JobStatus.Running.class::isInstance);
-    var pid = Files.readString(dir(job).resolve("pid")).strip();
 
-    new ProcessBuilder("kill", "-KILL", "--", "-" + pid).start().waitFor();
+    new ProcessBuilder("kill", "-KILL", "--", "-" + pidOf(job)).start().waitFor();
+
+    assertThat(awaitEnd(job)).as("the runner saw it end: 128 + SIGKILL")
+        .isEqualTo(new JobStatus.Exited(137, "EXITED", null));
+  }
+
+  @Test
+  void aJobWhoseRunnerAndProcessWereBothKilledIsLost() throws Exception {
+    var job = submit("orphan", spec(step("sleep", "300")).build());
+    await().atMost(LONG).until(() -> poll(job), JobStatus.Running.class::isInstance);
+    var runner = Files.readString(dir(job).resolve("pid")).strip().split("\\s+")[2];
+
+    new ProcessBuilder("kill", "-KILL", runner).start().waitFor();
+    assertThat(poll(job)).as("its runner is gone, the job still runs")
+        .isInstanceOf(JobStatus.Running.class);
+    new ProcessBuilder("kill", "-KILL", "--", "-" + pidOf(job)).start().waitFor();
 
     assertThat(awaitEnd(job)).isEqualTo(new JobStatus.Failed(-1, "LOST",
         "process ended without recording an exit code"));
+  }
+
+  @Test
+  void aPollRestartsAKilledRunnerAndItsQueuedJobRunsWhileTheOrphanedOneEndsLost()
+      throws Exception {
+    var one = create(transport, Map.of("slots", "1", "workdir", tmp.resolve("one").toString()));
+    var marker = tmp.resolve("release");
+    var first = submit(one, new SubmitRequest("first", 1,
+        sh("while [ ! -e '" + marker + "' ]; do sleep 0.05; done")));
+    var second = submit(one, new SubmitRequest("second", 1, sh("exit 4")));
+    await().atMost(LONG).until(() -> one.poll(List.of(first)).get("first"),
+        JobStatus.Running.class::isInstance);
+    assertThat(one.poll(List.of(second)).get("second")).as("one slot: the second waits")
+        .isEqualTo(new JobStatus.Pending("QUEUED",
+            "handed over to the runner, waiting for a free slot"));
+    var runner = Files.readString(dir(first).resolve("pid")).strip().split("\\s+")[2];
+
+    new ProcessBuilder("kill", "-KILL", runner).start().waitFor();
+    await().atMost(LONG).until(() -> !Jobs.isRunning(Long.parseLong(runner)));
+
+    assertThat(await().atMost(LONG).until(() -> one.poll(List.of(second)).get("second"),
+        LocalBackendTest::ended)).as("started by the runner the poll started")
+        .isEqualTo(new JobStatus.Exited(4, "EXITED", null));
+    Files.createFile(marker);
+    assertThat(await().atMost(LONG).until(() -> one.poll(List.of(first)).get("first"),
+        LocalBackendTest::ended)).as("nobody saw its end").isEqualTo(new JobStatus.Failed(-1,
+        "LOST", "process ended without recording an exit code"));
+  }
+
+  @Test
+  void aJobNamedToTheRunnerAgainAfterItRanIsNotStartedAgain() throws Exception {
+    var once = submit("counted", sh("echo ran >> ../counted.log"));
+    awaitEnd(once);
+    var root = tmp.resolve("work");
+
+    Runner.spool(root, List.of("counted.1"));
+    // spool files are read in order: when this one has ended, the repeat was seen and skipped
+    var after = submit("after", JobSpec.of("t", "true"));
+    awaitEnd(after);
+
+    assertThat(root.resolve("counted.log")).hasContent("ran");
   }
 
   @Test
@@ -427,7 +502,7 @@ class LocalBackendTest {
 
     var second = submit(backend, request);
 
-    assertThat(second.nativeId()).isEqualTo(Files.readString(dir(first).resolve("pid")).strip());
+    assertThat(second.nativeId()).isEqualTo(first.nativeId());
     assertThat(tmp.resolve("work/once.log")).hasContent("ran");
   }
 
@@ -454,8 +529,11 @@ class LocalBackendTest {
 
   @Test
   void declaresItsSlots() throws Exception {
-    assertThat(create(transport, Map.of("slots", "7")).slots()).hasValue(7);
-    assertThat(backend.slots()).hasValue(Runtime.getRuntime().availableProcessors());
+    // the runner runs `slots` at once; the engine hands it `queue_ahead` more
+    assertThat(create(transport, Map.of("slots", "7")).slots()).hasValue(7 + 64);
+    assertThat(create(transport, Map.of("slots", "40")).slots()).hasValue(40 + 160);
+    assertThat(create(transport, Map.of("slots", "2", "queue_ahead", "0")).slots()).hasValue(2);
+    assertThat(backend.slots()).hasValue(Runtime.getRuntime().availableProcessors() + 64);
   }
 
   /** The local transport pretending to be a remote host: outputs must be fetched. */

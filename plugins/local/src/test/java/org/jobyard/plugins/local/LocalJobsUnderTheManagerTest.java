@@ -59,10 +59,16 @@ class LocalJobsUnderTheManagerTest {
         .get(10, TimeUnit.SECONDS).getFirst();
     await().atMost(Duration.ofSeconds(30)).until(() ->
         store.job(id).orElseThrow().state() == JobState.RUNNING);
-    var pid = store.attempts(id).getFirst().nativeId();
+    // the job's folder is named by its tag, the attempt's native id; its pid file names the job's
+    // process (the leader of its group) and the runner that records its end
+    var pidFile = home.resolve("cluster").resolve(store.attempts(id).getFirst().nativeId())
+        .resolve("pid");
+    var fields = Files.readString(pidFile).strip().split("\\s+");
 
-    // the wrapper leads its process group: SIGKILL it all, so nothing records an exit code
-    var kill = transport.run(Command.of("kill", "-KILL", "--", "-" + pid));
+    // SIGKILL the runner, then the job's whole group: nothing records an exit code
+    var killRunner = transport.run(Command.of("kill", "-KILL", fields[2]));
+    assertThat(killRunner.exitCode()).as("kill: %s", killRunner.stderr()).isZero();
+    var kill = transport.run(Command.of("kill", "-KILL", "--", "-" + fields[0]));
     assertThat(kill.exitCode()).as("kill: %s", kill.stderr()).isZero();
     var killedAt = System.nanoTime();
 

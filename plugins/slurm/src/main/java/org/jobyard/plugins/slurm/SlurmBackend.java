@@ -134,7 +134,8 @@ final class SlurmBackend implements Backend {
     }
     var timeout = settings.commandTimeout().plus(Duration.ofSeconds(2L * submits.size()));
     var sent = commands.send(Command.of("sh", "-s").withStdin(SlurmScripts.submit(
-        List.copyOf(submits.values()), settings.tool("squeue"))).withTimeout(timeout), "submit");
+        List.copyOf(submits.values()), settings.tool("squeue"), settings.submitParallel()))
+        .withTimeout(timeout), "submit");
     if (sent instanceof ClusterCommands.Sent.Lost lost) {
       // The script was sent: any of its sbatch calls may have gone through (or still be running)
       // before the answer was lost. The engine looks each job up by its tag before going on.

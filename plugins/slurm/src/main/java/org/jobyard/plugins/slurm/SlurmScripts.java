@@ -31,9 +31,21 @@ final class SlurmScripts {
    * SlurmListings#EXIT_IN_DOUBT}); after it, squeue is asked for the tag first, and a job found
    * is reported instead of submitting another.
    *
-   * <p>The folders are made by one {@code mkdir} up front rather than one per job.
+   * <p>The folders are made by one {@code mkdir} up front rather than one per job, and only
+   * builtins run per job besides {@code sbatch} itself (the id is read from its output file, not
+   * taken by a command substitution). Up to {@code parallel} jobs are submitted at once, each in
+   * a subshell of its own (a fork, no exec), in groups that end with a {@code wait}: slurmctld
+   * serves several submissions at once, so the batch beats a sequential loop. Every result is one
+   * short {@code echo}, a single write, so lines of jobs submitted at once never interleave.
    */
   static String submit(List<Submit> jobs, String squeue) {
+    return submit(jobs, squeue, 1);
+  }
+
+  static String submit(List<Submit> jobs, String squeue, int parallel) {
+    if (parallel < 1) {
+      throw new IllegalArgumentException("parallel must be at least 1, got " + parallel);
+    }
     var sb = new StringBuilder(768 + jobs.size() * 1200);
     sb.append("SQ=").append(quote(squeue)).append('\n');
     sb.append("""
@@ -75,10 +87,21 @@ final class SlurmScripts {
       }
       sb.append(" 2>/dev/null\n");
     }
+    int inGroup = 0;
     for (var j : jobs) {
       sb.append("sub ").append(j.tag()).append(' ').append(quote(j.dir())).append(' ')
-          .append(quote(j.script())).append(' ').append(ShellQuoting.join(j.sbatch()))
-          .append('\n');
+          .append(quote(j.script())).append(' ').append(ShellQuoting.join(j.sbatch()));
+      if (parallel == 1) {
+        sb.append('\n');
+      } else if (++inGroup < parallel) {
+        sb.append(" &\n");
+      } else {
+        sb.append(" &\nwait\n");
+        inGroup = 0;
+      }
+    }
+    if (inGroup > 0) {
+      sb.append("wait\n");
     }
     return sb.toString();
   }

@@ -20,13 +20,16 @@ import org.jobyard.api.ConfigurationException;
  * @param binDir {@code bin_dir}: where {@code sbatch}, {@code squeue}... are, or null for the
  *     remote {@code PATH}
  * @param submitBatch {@code submit_batch}: the most jobs one submit command carries (default 50)
+ * @param submitParallel {@code submit_parallel}: how many {@code sbatch} calls of one submit
+ *     command run at once (default 4; 1 submits one after the other). slurmctld serves submissions from
+ *     several threads, so a few at once beat a sequential loop; more only queue at its locks.
  * @param commandTimeout {@code command_timeout}: how long a Slurm command may take before the
  *     cluster counts as unavailable (default 60s; a submit batch gets more per job)
  * @param accounting {@code accounting}: {@code auto} (use {@code sacct} until it says accounting
  *     is disabled), {@code true} or {@code false}
  */
 record SlurmSettings(String partition, String account, String workdir, String binDir,
-    int submitBatch, Duration commandTimeout, Accounting accounting) {
+    int submitBatch, int submitParallel, Duration commandTimeout, Accounting accounting) {
 
   /** Where job folders go over a transport that does not share the engine's filesystem. */
   static final String REMOTE_DEFAULT_WORKDIR = ".jobyard/slurm";
@@ -70,6 +73,11 @@ record SlurmSettings(String partition, String account, String workdir, String bi
       throw new ConfigurationException(owner + ": setting 'submit_batch' must be between 1 and "
           + "1000, got " + batch);
     }
+    int parallel = settings.integer("submit_parallel", 4);
+    if (parallel < 1 || parallel > 32) {
+      throw new ConfigurationException(owner + ": setting 'submit_parallel' must be between 1 "
+          + "and 32, got " + parallel);
+    }
     var timeout = settings.duration("command_timeout", Duration.ofSeconds(60));
     if (timeout.compareTo(Duration.ofSeconds(1)) < 0) {
       throw new ConfigurationException(owner + ": setting 'command_timeout' must be at least 1s, "
@@ -83,7 +91,8 @@ record SlurmSettings(String partition, String account, String workdir, String bi
       default -> throw new ConfigurationException(owner + ": setting 'accounting' must be auto, "
           + "true or false, got '" + raw + "'");
     };
-    return new SlurmSettings(partition, account, workdir, binDir, batch, timeout, accounting);
+    return new SlurmSettings(partition, account, workdir, binDir, batch, parallel, timeout,
+        accounting);
   }
 
   /** The command to run for a Slurm tool: bare (found in PATH) or under {@code bin_dir}. */

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** The sbatch options one attempt gets from its spec and its cluster's settings. */
 class BatchScriptTest {
-  static final SlurmSettings CLUSTER = new SlurmSettings("debug", "proj-default", "/w", null, 50,
+  static final SlurmSettings CLUSTER = new SlurmSettings("debug", "proj-default", "/w", null, 50, 4,
       Duration.ofSeconds(60), Accounting.AUTO);
 
   static JobSpec spec(Resources resources, String queue, String account,

@@ -115,4 +115,38 @@ class SlurmSubmitScriptTest {
     assertThat(second.ids()).containsEntry("jy-t.1", "4242");
     assertThat(calls()).containsExactly("sbatch");
   }
+
+  @Test
+  void aBatchRunsSeveralSbatchCallsAtOnceButNeverMoreThanAskedAndReportsEveryJob()
+      throws Exception {
+    var running = Files.createDirectories(dir.resolve("running"));
+    // each call marks itself running, waits long enough for the others of its group to start,
+    // and logs how many calls it saw running at once
+    var slow = tool("sbatch-slow", """
+        : > RUNNING/$$
+        sleep 0.4
+        set -- RUNNING/*
+        echo $# >> CALLS
+        rm -f RUNNING/$$
+        echo "$$"
+        """.replace("RUNNING", running.toString()));
+    var jobs = new java.util.ArrayList<SlurmScripts.Submit>();
+    for (int i = 0; i < 9; i++) {
+      jobs.add(new SlurmScripts.Submit("jy-p." + i, dir.resolve("w/jy-p." + i).toString(),
+          "#!/bin/sh\ntrue\n", List.of(slow.toString())));
+    }
+    var p = new ProcessBuilder("sh", "-s").start();
+    p.getOutputStream().write(SlurmScripts.submit(jobs, squeue.toString(), 3)
+        .getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    var listing = SlurmListings.parseSubmit(
+        new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(listing.ids()).as("every job of the batch reported with its id").hasSize(9);
+    assertThat(listing.ids().values()).doesNotHaveDuplicates();
+    var seen = calls().stream().map(Integer::parseInt).toList();
+    assertThat(seen).as("sbatch calls running at once, as each call saw it").hasSize(9)
+        .allMatch(n -> n <= 3).anyMatch(n -> n >= 2);
+  }
 }

@@ -1,0 +1,231 @@
+package org.jobyard.plugins.local;
+
+import static org.jobyard.api.ShellQuoting.quote;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The long-lived runner of a job folder root ({@code runner.sh}, one bash process started detached
+ * with {@code setsid}, so it outlives the engine): it forks only the payload of each job, records
+ * its pid and exit code with builtins, and runs at most {@code slots} jobs at once, so that the
+ * engine can hand jobs over ahead of free slots without a process spawn per submit.
+ *
+ * <p>Layout under the root {@code W}: {@code W/<tag>/run.sh} (the job, {@link
+ * WrapperScript#forRunner}), {@code W/.spool/<sequence>} (tags handed over, one a line), {@code
+ * W/.runner/} (the script, {@code pid}, {@code slots}). In a job folder the runner writes {@code
+ * started} (its claim, created with O_EXCL: no job runs twice), {@code pid} ({@code <pid> <start
+ * time> <runner pid>}) and {@code exitcode}, then {@code W/.done/<tag>}.
+ */
+final class Runner {
+  static final String JOB = "run.sh";
+  static final String STARTED = "started";
+  static final String SPOOL = ".spool";
+  static final String HOME = ".runner";
+  static final String SCRIPT = HOME + "/runner.sh";
+
+  /** Seconds a runner with nothing to do waits before it leaves. */
+  static final int IDLE_SECONDS = 60;
+
+  static final String TEXT = load();
+
+  private static final AtomicLong SEQUENCE = new AtomicLong();
+
+  private Runner() {}
+
+  private static String load() {
+    try (var in = Runner.class.getResourceAsStream("runner.sh")) {
+      if (in == null) {
+        throw new IllegalStateException("runner.sh is missing from the local plugin's jar");
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** A spool file name that sorts after every earlier one, also across engine restarts. */
+  static String spoolName() {
+    return String.format("%016d%06d", System.currentTimeMillis(),
+        SEQUENCE.getAndIncrement() % 1_000_000);
+  }
+
+  /**
+   * A shell snippet (with {@code $W} set to the absolute root) that starts a runner unless one is
+   * alive; prints nothing. Exit 3 when the host has no bash or setsid. The script file is
+   * replaced by a rename, never rewritten in place: bash reads a running script as it goes.
+   */
+  static String ensureScript(int slots) {
+    return "R=\"$W/" + HOME + "\"\n"
+        + "mkdir -p -- \"$W/" + SPOOL + "\" \"$W/.done\" \"$R\" || exit 4\n"
+        + "echo " + slots + " > \"$R/slots.$$\" && mv -f -- \"$R/slots.$$\" \"$R/slots\"\n"
+        + "rp=; [ -s \"$R/pid\" ] && read -r rp < \"$R/pid\"\n"
+        + "if [ -z \"$rp\" ] || ! runner_alive \"$rp\"; then\n"
+        + "  command -v bash >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 \\\n"
+        + "    || { echo 'the local runner needs bash and setsid on this host' >&2; exit 3; }\n"
+        + "  [ -p \"$R/wake\" ] || mkfifo \"$R/wake\" || exit 4\n"
+        + "  printf '%s' " + quote(TEXT) + " > \"$R/runner.sh.$$\" \\\n"
+        + "    && mv -f -- \"$R/runner.sh.$$\" \"$R/runner.sh\" || exit 4\n"
+        + "  setsid bash \"$R/runner.sh\" \"$W\" " + IDLE_SECONDS
+        + " </dev/null >/dev/null 2>&1 &\n"
+        + "fi\n";
+  }
+
+  /** Whether pid $1 is a runner (its command line names a runner script). */
+  static final String ALIVE_FUNCTION = """
+      runner_alive() {
+        [ -r "/proc/$1/cmdline" ] || return 1
+        cl=; IFS= read -r cl < "/proc/$1/cmdline" 2>/dev/null
+        case $cl in *"/%s/runner.sh"*) return 0 ;; esac
+        return 1
+      }
+      """.formatted(HOME);
+
+  /** Writes a spool file naming {@code tags}, atomically (a temporary name, then a rename). */
+  static void spool(Path root, Collection<String> tags) throws IOException {
+    var dir = root.resolve(SPOOL);
+    var name = spoolName();
+    var tmp = dir.resolve(name + ".tmp");
+    Files.writeString(tmp, String.join("\n", tags) + "\n");
+    move(tmp, dir.resolve(name));
+  }
+
+  /** Writes a file whole under its final name: readers never see it half written. */
+  static void writeAtomically(Path file, String text) throws IOException {
+    var tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    Files.writeString(tmp, text);
+    move(tmp, file);
+  }
+
+  private static void move(Path from, Path to) throws IOException {
+    try {
+      Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /** Whether the root's runner is alive, read from /proc without a process. */
+  static boolean alive(Path root) {
+    var pid = firstLine(root.resolve(HOME).resolve("pid"));
+    return pid != null && isRunner(pid.strip());
+  }
+
+  /** Whether {@code pid} is a runner process (its second argument is a runner script). */
+  static boolean isRunner(String pid) {
+    if (!pid.matches("\\d+")) {
+      return false;
+    }
+    try {
+      var args = new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")),
+          StandardCharsets.UTF_8).split("\0");
+      return args.length > 1 && args[1].endsWith("/" + SCRIPT);
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Whether process {@code pid} exists and started at {@code startTime} ("-": unknown). */
+  static boolean processAlive(String pid, String startTime) {
+    if (!pid.matches("\\d+")) {
+      return false;
+    }
+    try {
+      var stat = Files.readString(Path.of("/proc", pid, "stat"));
+      if (startTime.equals("-")) {
+        return true;
+      }
+      var fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return fields.length > 19 && fields[19].equals(startTime);
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /** The first line of a file, or null when it does not exist or is empty. */
+  static String firstLine(Path file) {
+    try {
+      var bytes = Files.readAllBytes(file);
+      if (bytes.length == 0) {
+        return null;
+      }
+      var text = new String(bytes, StandardCharsets.UTF_8);
+      int nl = text.indexOf('\n');
+      return nl < 0 ? text : text.substring(0, nl);
+    } catch (NoSuchFileException e) {
+      return null;
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  /** The fields of a runner's pid line: pid, start time, runner pid. */
+  record PidLine(String pid, String startTime, String runner) {
+    static PidLine parse(String line) {
+      var f = line.strip().split("\\s+");
+      return new PidLine(f[0], f.length > 1 ? f[1] : null, f.length > 2 ? f[2] : null);
+    }
+
+    /** Written by the runner (else by the old per-job wrapper). */
+    boolean byRunner() {
+      return runner != null;
+    }
+  }
+
+  /** Tags as spool lines, for a script: {@code printf} of one quoted word. */
+  static String spoolScript(List<String> tags) {
+    return "n=$(printf '000%s000%06d' \"$(date +%s)\" $(($$ % 1000000)))\n"
+        + "printf '%s' " + quote(String.join("\n", tags) + "\n") + " > \"$W/" + SPOOL
+        + "/$n.tmp\" && mv -f -- \"$W/" + SPOOL + "/$n.tmp\" \"$W/" + SPOOL + "/$n\" || exit 4\n";
+  }
+
+  /**
+   * What a job folder says, read in Java (the folder is on the engine's filesystem): the same
+   * facts, in the same order, as the poll script prints. Null when the folder does not exist.
+   */
+  static Listings.PollLine read(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return null;
+    }
+    var line = firstLine(dir.resolve("pid"));
+    String pid = null;
+    boolean alive = false;
+    if (line != null && !line.isBlank()) {
+      var p = PidLine.parse(line);
+      pid = p.pid();
+      alive = p.byRunner()
+          ? isRunner(p.runner()) || processAlive(p.pid(), p.startTime())
+          : wrapperAlive(p.pid(), dir.getFileName().toString());
+    }
+    var ec = firstLine(dir.resolve("exitcode"));
+    var reason = firstLine(dir.resolve("reason"));
+    boolean queued = pid == null && Files.exists(dir.resolve(JOB))
+        && !Files.exists(dir.resolve(STARTED));
+    return new Listings.PollLine(ec == null || ec.isBlank() ? null : ec.strip(), pid, alive,
+        Files.exists(dir.resolve("cancelled")), Files.exists(dir.resolve("walltime")), queued,
+        reason == null ? "" : reason.strip());
+  }
+
+  /** The per-job wrapper's liveness: its command line names {@code <tag>/job.sh}. */
+  private static boolean wrapperAlive(String pid, String tag) {
+    if (!pid.matches("\\d+")) {
+      return false;
+    }
+    try {
+      var cl = new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")),
+          StandardCharsets.UTF_8);
+      return cl.contains("/" + tag + "/job.sh");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+}
