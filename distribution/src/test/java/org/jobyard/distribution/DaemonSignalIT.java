@@ -12,7 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bin/jobyard engine} stops in order on SIGTERM, with a job running, and exits 0; a second
- * SIGTERM during that stop exits at once.
+ * SIGTERM during that stop exits at once; SIGHUP reads the configuration again, and a broken one
+ * is refused whole while the one in force stays.
  */
 class DaemonSignalIT {
   @TempDir
@@ -94,5 +95,58 @@ class DaemonSignalIT {
       ProcessHandle.of(Long.parseLong(Files.readString(started).strip()))
           .ifPresent(ProcessHandle::destroyForcibly); // the hanging sbatch
     }
+  }
+
+  @Test
+  void sighupReadsTheConfigurationAgainAndKeepsTheOldOneWhenTheNewIsBroken() throws Exception {
+    var tarball = Tarball.unpack(Files.createDirectory(tmp.resolve("dist")));
+    var work = Files.createDirectory(tmp.resolve("work"));
+    var conf = tarball.home.resolve("conf/jobyard.yaml");
+    Files.writeString(conf, """
+        default_clusters: [here]
+        clusters:
+          here: {backend: local}
+        """);
+    var daemon = DaemonIT.Daemon.start(tarball);
+    try {
+      Files.writeString(conf, """
+          default_clusters: [here]
+          clusters:
+            here: {backend: local}
+            added-by-hup: {backend: local, max_jobs: 3}
+          """);
+      hangUp(daemon);
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+          .until(() -> clusters(tarball, work).contains("added-by-hup"));
+      Files.writeString(work.resolve("job.yaml"),
+          "{name: on-the-new-one, executable: 'true', clusters: [added-by-hup]}\n");
+      var submit = tarball.run(work, Duration.ofMinutes(1), "submit", "job.yaml");
+      assertThat(submit.exitCode()).as(submit.toString()).isZero();
+
+      Files.writeString(conf, "clusters: [this is: not a mapping\n");
+      hangUp(daemon);
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+          .until(() -> daemon.console()
+              .contains("reload refused, the configuration in force stays"));
+      assertThat(daemon.process().isAlive()).as(daemon.console()).isTrue();
+      assertThat(clusters(tarball, work)).contains("here", "added-by-hup");
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500))
+          .until(() -> tarball.run(work, Duration.ofMinutes(1), "ps", "--state", "succeeded")
+              .stdout().contains("on-the-new-one"));
+    } finally {
+      daemon.stop();
+    }
+  }
+
+  private static void hangUp(DaemonIT.Daemon daemon) throws Exception {
+    var kill = new ProcessBuilder("kill", "-HUP", Long.toString(daemon.process().pid())).start();
+    assertThat(kill.waitFor(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(kill.exitValue()).isZero();
+  }
+
+  private static String clusters(Tarball tarball, Path work) throws Exception {
+    var backends = tarball.run(work, Duration.ofMinutes(1), "backends", "-o", "json");
+    assertThat(backends.exitCode()).as(backends.toString()).isZero();
+    return backends.stdout();
   }
 }
