@@ -2,7 +2,6 @@ package org.jobyard.examples.hello;
 
 import static org.jobyard.api.ShellQuoting.quote;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,6 +21,7 @@ import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.toolkit.ClusterCommands;
 import org.jobyard.toolkit.HostScript;
+import org.jobyard.toolkit.JobFolder;
 import org.jobyard.toolkit.SubmitVerdict;
 
 /**
@@ -67,12 +67,14 @@ final class HelloBackend implements Backend {
 
   private final ClusterCommands commands;
   private final HostScript host;
+  private final JobFolder folder;
   private final String workdir;
 
   HelloBackend(BackendContext context, String workdir) {
     this.commands = new ClusterCommands(context.cluster(), context.transport(),
         Duration.ofSeconds(60));
     this.host = new HostScript(SCRIPT, commands);
+    this.folder = new JobFolder(commands, workdir, "stdout", "stderr");
     this.workdir = workdir;
   }
 
@@ -162,14 +164,7 @@ final class HelloBackend implements Backend {
 
   @Override
   public void collect(JobRef job, JobSpec spec) throws BackendException {
-    fetch(job.attribute("dir") + "/stdout", spec.stdout());
-    fetch(job.attribute("dir") + "/stderr", spec.stderr());
-  }
-
-  private void fetch(String remote, String local) throws BackendException {
-    if (local != null) {
-      commands.transport().download(remote, Path.of(local));
-    }
+    folder.collect(job, spec); // the toolkit copies stdout and stderr from the job's folder
   }
 
   @Override
