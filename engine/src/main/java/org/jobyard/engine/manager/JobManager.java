@@ -420,7 +420,8 @@ public final class JobManager implements Runnable {
       if (c == null) {
         continue;
       }
-      var busy = c.live.size() + c.queue.size() + c.toSubmit.size();
+      var busy = c.live.size() + c.queue.size() + c.toSubmit.size()
+          + retryWait.waitingFor(name);
       if (busy > 0 && admission.closed(name).isEmpty()) {
         throw new RejectedException("cluster '" + name + "' cannot be removed: it has " + busy
             + " live or queued job(s); drain it first ('jobyard drain " + name + "'), then "
@@ -453,7 +454,7 @@ public final class JobManager implements Runnable {
       if (c == null) {
         it.remove();
       } else if (c.live.isEmpty() && c.queue.isEmpty() && c.toSubmit.isEmpty()
-          && c.outbox.isEmpty()) {
+          && c.outbox.isEmpty() && retryWait.waitingFor(c.name) == 0) {
         it.remove();
         var next = new LinkedHashMap<>(clusters);
         next.remove(c.name);

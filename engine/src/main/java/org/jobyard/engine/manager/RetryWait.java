@@ -40,4 +40,16 @@ final class RetryWait {
     }
     return out;
   }
+
+  /** How many retries wait to go back to {@code cluster}'s queue (a reload must not lose them). */
+  int waitingFor(String cluster) {
+    int n = 0;
+    for (var job : waiting) {
+      if (job.notBefore > 0 && job.state == org.jobyard.api.JobState.QUEUED
+          && cluster.equals(job.currentCluster())) {
+        n++;
+      }
+    }
+    return n;
+  }
 }

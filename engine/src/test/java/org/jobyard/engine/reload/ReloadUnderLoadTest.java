@@ -136,4 +136,28 @@ class ReloadUnderLoadTest {
       assertThat(all).filteredOn(j -> j.path("state").asText().equals("CANCELLED")).hasSize(2);
     }
   }
+
+  @Test
+  void aDrainedClusterWithARetryWaitingOutItsDelayIsNotRemovedUnderIt() throws Exception {
+    var conf = home.resolve("jobyard.yaml");
+    try (var r = TestEngine.start(home, config("a: {backend: scripted}"))) {
+      r.engine().reloadFrom(() -> ConfigLoader.load(home, conf));
+      var id = r.submit(ADMIN, List.of(Map.of("name", "later", "executable", "hang",
+          "clusters", List.of("a"), "retries", 1, "retry_delay", "1h"))).getFirst();
+      await().atMost(Duration.ofSeconds(20)).until(() -> count(r, "RUNNING", "later") == 1);
+      ScriptedBackend.finish(id, 3); // fails: the retry waits an hour, counted nowhere else
+      await().atMost(Duration.ofSeconds(20)).until(() -> count(r, "QUEUED", "later") == 1);
+
+      assertThat(call(r, "POST", "api/v1/clusters/a/drain", ADMIN, null).statusCode())
+          .isEqualTo(200);
+      Files.writeString(conf, config(""));
+      var removed = call(r, "POST", "api/v1/reload", ADMIN, null);
+      assertThat(removed.statusCode()).as(removed.body()).isEqualTo(200);
+
+      assertThat(clusters(r)).as("the waiting retry keeps its cluster").contains("a");
+      var kill = call(r, "POST", "api/v1/jobs/kill", ADMIN, "{\"states\": [\"QUEUED\"]}");
+      assertThat(kill.statusCode()).as(kill.body()).isEqualTo(200);
+      await().atMost(Duration.ofSeconds(30)).until(() -> !clusters(r).contains("a"));
+    }
+  }
 }
