@@ -642,19 +642,27 @@ public final class JobManager implements Runnable {
    * their clusters that does; jobs with none wait where they are.
    */
   private void reroute(Cluster c, String why) {
+    var waiting = why + "; waiting until it takes jobs again";
     for (var job : c.queue.items()) {
       var list = job.clusters();
-      for (int k = 1; k < list.size(); k++) {
-        var i = (job.clusterIndex + k) % list.size();
-        var target = clusters.get(list.get(i));
-        if (target != null && admission.closed(target.name).isEmpty()) {
-          c.queue.remove(job);
-          job.clusterIndex = i;
-          job.reason = why + "; sent to cluster '" + target.name + "'";
-          changes.add(new Change.UpdateJob(job.row(Instant.now())));
-          target.queue.add(job);
-          break;
+      Cluster target = null;
+      int i = job.clusterIndex;
+      for (int k = 1; k < list.size() && target == null; k++) {
+        i = (job.clusterIndex + k) % list.size();
+        var candidate = clusters.get(list.get(i));
+        if (candidate != null && admission.closed(candidate.name).isEmpty()) {
+          target = candidate;
         }
+      }
+      if (target != null) {
+        c.queue.remove(job);
+        job.clusterIndex = i;
+        job.reason = why + "; sent to cluster '" + target.name + "'";
+        changes.add(new Change.UpdateJob(job.row(Instant.now())));
+        target.queue.add(job);
+      } else if (!waiting.equals(job.reason)) {
+        job.reason = waiting; // ps and show say why it waits (written once, not every tick)
+        changes.add(new Change.UpdateJob(job.row(Instant.now())));
       }
     }
   }

@@ -92,6 +92,8 @@ class DrainThroughTheApiTest {
       stays = ids.get(1);
       await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(10)).until(() ->
           job(r, stays).path("state").asText().equals("QUEUED"));
+      assertThat(job(r, stays).path("reason").asText()).as("says why it waits")
+          .isEqualTo("cluster 'a' is drained (kernel update); waiting until it takes jobs again");
     }
     try (var r = start()) {
       assertThat(submissions(r, "a").path("state").asText()).as("kept across the restart")
