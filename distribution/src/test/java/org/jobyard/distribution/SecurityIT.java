@@ -78,7 +78,7 @@ class SecurityIT {
         clusters:
           local: {backend: local, users: [alice], keep_sandbox: true}  # the test reads the ended job's folder
           private: {backend: local}
-          single: {backend: local, slots: 1, users: [alice]}
+          single: {backend: local, slots: 1, queue_ahead: 0, users: [alice]}  # run_as jobs start at once: only slots go
         """.formatted(ALICE, account, space, BOB));
     daemon = DaemonIT.Daemon.start(tarball);
   }
