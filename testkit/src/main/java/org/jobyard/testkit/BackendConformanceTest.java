@@ -480,8 +480,8 @@ public abstract class BackendConformanceTest {
     try {
       backend.collect(job, spec);
     } catch (BackendException e) {
-      fail("collect of a cancelled job that wrote no output threw %s; collect must bring home "
-          + "what exists and skip what the job never wrote", e);
+      fail("collect of a cancelled job that wrote no output threw '" + e.getMessage()
+          + "'; collect must bring home what exists and skip what the job never wrote", e);
     }
   }
 

@@ -520,8 +520,10 @@ public final class LocalBackend implements Backend {
     }
     var fetch = new OutputFetch(transport, context.cluster());
     if (!shares) {
-      fetch.fetch(files.stdout(), spec.stdout(), false);
-      fetch.fetch(files.stderr(), spec.stderr(), false);
+      // a job cancelled before the runner set up its output (or before it started) has no
+      // stdout or stderr: nothing to bring home, and no failure (as for Slurm and HTCondor)
+      fetch.fetch(files.stdout(), spec.stdout(), true);
+      fetch.fetch(files.stderr(), spec.stderr(), true);
     }
     fetch.declaredOutputs(spec, jobCwd(files.dir(), spec));
     fetch.finish(job.jobId());
