@@ -83,11 +83,7 @@ class ArcWireTest {
     });
     server.start();
     try {
-      var client = new ArcClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()
-          + "/arex/rest/1.0"), HttpClient.newHttpClient(), Optional::empty,
-          Duration.ofSeconds(10));
-      var backend = new ArcBackend("down", client, Optional.empty(), null,
-          org.jobyard.api.BackendContext.Events.NONE, Duration.ofMinutes(1));
+      var backend = backendOn(server, "down");
       var job = new JobRef("j", "X", Map.of(ArcBackend.TAG, "j.1"));
 
       assertThatThrownBy(() -> backend.poll(List.of(job)))
@@ -128,11 +124,7 @@ class ArcWireTest {
     });
     server.start();
     try {
-      var client = new ArcClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()
-          + "/arex/rest/1.0"), HttpClient.newHttpClient(), Optional::empty,
-          Duration.ofSeconds(10));
-      var backend = new ArcBackend("ce", client, Optional.empty(), null,
-          org.jobyard.api.BackendContext.Events.NONE, Duration.ofMinutes(1));
+      var backend = backendOn(server, "ce");
       var jobs = List.of(new JobRef("a", "A", Map.of(ArcBackend.TAG, "a.1")),
           new JobRef("b", "B", Map.of(ArcBackend.TAG, "b.1")),
           new JobRef("c", "C", Map.of(ArcBackend.TAG, "c.1")));
@@ -148,5 +140,14 @@ class ArcWireTest {
     } finally {
       server.stop(0);
     }
+  }
+
+  /** A backend whose A-REX is {@code server} (plain HTTP, no delegation). */
+  private static ArcBackend backendOn(HttpServer server, String cluster) {
+    var client = new ArcClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()
+        + "/arex/rest/1.0"), HttpClient.newHttpClient(), Optional::empty,
+        Duration.ofSeconds(10));
+    return new ArcBackend(cluster, client, Optional.empty(), null,
+        org.jobyard.api.BackendContext.Events.NONE, Duration.ofMinutes(1));
   }
 }
