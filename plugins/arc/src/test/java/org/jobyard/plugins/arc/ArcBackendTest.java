@@ -145,8 +145,19 @@ class ArcBackendTest {
     assertThat(counted.requests() - before).as("HTTP requests for one poll of 200 jobs")
         .isBetween(1, 2);
     assertThat(statuses).hasSize(200);
+    // A-REX moves a job's files between its control folders as the job advances: a job caught
+    // in between may read as missing or WIPED for a moment (seen under load). That is Unknown,
+    // never an end, and the next poll sees it again.
     assertThat(statuses.values()).allSatisfy(s -> assertThat(s)
-        .isInstanceOf(JobStatus.Pending.class));
+        .isInstanceOfAny(JobStatus.Pending.class, JobStatus.Unknown.class));
+    var caught = jobs.stream().filter(j -> statuses.get(j.jobId()) instanceof JobStatus.Unknown)
+        .toList();
+    assertThat(caught.size()).as("jobs caught between two folders").isLessThan(10);
+    if (!caught.isEmpty()) {
+      Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofSeconds(1))
+          .until(() -> backend.poll(caught).values().stream()
+              .allMatch(s -> s instanceof JobStatus.Pending));
+    }
     var ids = jobs.stream().map(JobRef::nativeId).toList();
     client.jobs("kill", ids);
     client.jobs("clean", ids);
