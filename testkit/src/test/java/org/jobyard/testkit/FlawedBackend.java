@@ -250,10 +250,10 @@ final class FlawedBackend implements Backend {
         new AtomicInteger(), new AtomicBoolean());
     Thread.ofVirtual().start(() -> { // the scheduler starts it a moment later, unless held
       try (var stdin = process.getOutputStream()) {
-        Thread.sleep(300);
-        while (job.held().get() && !job.cancelled().get()) {
-          Thread.sleep(50);
-        }
+        Thread.sleep(300); // the simulated scheduler's latency, which the cancel cases need
+        // a held job waits for its release (or its cancel)
+        org.awaitility.Awaitility.await().forever().pollInterval(Duration.ofMillis(50))
+            .until(() -> !job.held().get() || job.cancelled().get());
         if (!job.cancelled().get()) {
           stdin.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
           job.started().set(true);
