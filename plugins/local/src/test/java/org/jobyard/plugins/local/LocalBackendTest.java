@@ -255,9 +255,12 @@ class LocalBackendTest {
   @Test
   void cancelDoesNotWaitForTheKillGrace() throws Exception {
     var slow = create(transport, Map.of("kill-grace", "20s"));
-    var job = submit(slow, new SubmitRequest("stubborn", 1, sh("trap '' TERM; sleep 300")));
-    await().atMost(LONG).until(() -> slow.poll(List.of(job)).get("stubborn"),
-        JobStatus.Running.class::isInstance);
+    // "Running" comes as soon as the runner starts, before the script has set its trap:
+    // wait for the script to say the trap is in place, or TERM may kill it at once
+    var trapped = tmp.resolve("trapped");
+    var job = submit(slow, new SubmitRequest("stubborn", 1,
+        sh("trap '' TERM; touch '" + trapped + "'; sleep 300")));
+    await().atMost(LONG).until(() -> Files.exists(trapped));
 
     slow.cancel(List.of(job));
 
