@@ -126,4 +126,42 @@ class CondorListingsTest {
     assertThat(runs.get(1).output()).contains("ERROR: Parse error");
     assertThat(runs).doesNotContainKey(2);
   }
+
+  @Test
+  void readingTheSubmitAnswerLoadsNoJsonLibrary() throws Exception {
+    // a class loader of its own, so that this JVM's earlier tests have loaded nothing in it
+    var urls = java.util.Arrays.stream(System.getProperty("java.class.path")
+        .split(java.io.File.pathSeparator)).map(e -> {
+          try {
+            return java.nio.file.Path.of(e).toUri().toURL();
+          } catch (java.net.MalformedURLException ex) {
+            throw new IllegalStateException(ex);
+          }
+        }).toArray(java.net.URL[]::new);
+    try (var loader = new Fresh(urls)) {
+      var listings = loader.loadClass(CondorListings.class.getName());
+      var parse = listings.getDeclaredMethod("parseSubmitScript", String.class);
+      parse.setAccessible(true);
+      var runs = (java.util.Map<?, ?>) parse.invoke(null, "@@jobyard group 0 0\n|7.0 - 7.1\n");
+      assertThat(runs).hasSize(1);
+      assertThat(loader.loaded("com.fasterxml.jackson.databind.ObjectMapper"))
+          .as("Jackson loaded by the submit answer's parse").isFalse();
+      var ads = listings.getDeclaredMethod("parseAds", String.class);
+      ads.setAccessible(true);
+      ads.invoke(null, "[ ]");
+      assertThat(loader.loaded("com.fasterxml.jackson.databind.ObjectMapper"))
+          .as("Jackson loaded once a listing is read").isTrue();
+    }
+  }
+
+  /** Loads the test class path itself (parent: the platform loader) and says what it loaded. */
+  private static final class Fresh extends java.net.URLClassLoader {
+    Fresh(java.net.URL[] urls) {
+      super(urls, ClassLoader.getPlatformClassLoader());
+    }
+
+    boolean loaded(String name) {
+      return findLoadedClass(name) != null;
+    }
+  }
 }

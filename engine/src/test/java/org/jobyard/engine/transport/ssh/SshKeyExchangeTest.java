@@ -1,0 +1,40 @@
+package org.jobyard.engine.transport.ssh;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.jcraft.jsch.JSch;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Which key exchanges a handshake tries out before proposing them (JSch's CheckKexes). */
+class SshKeyExchangeTest {
+
+  @Test
+  void theDefaultHandshakeTriesOutOnlyTheKeyExchangesItProposes() {
+    var check = JSch.getConfig("CheckKexes");
+    var proposed = List.of(JSch.getConfig("kex").split(","));
+    // the premise: JSch's own list holds ones it never proposes (sntrup761 through Bouncy Castle)
+    assertThat(check).contains("sntrup761x25519-sha512");
+    assertThat(proposed).doesNotContain("sntrup761x25519-sha512");
+
+    var tried = List.of(SshTransport.proposedOnly(check, JSch.getConfig("kex")).split(","));
+
+    assertThat(tried).isNotEmpty().allMatch(proposed::contains)
+        .contains("mlkem768x25519-sha256", "curve25519-sha256")
+        .doesNotContain("sntrup761x25519-sha512", "mlkem1024nistp384-sha384");
+  }
+
+  @Test
+  void aKeyExchangeTheUserProposesIsStillTriedOutInJschsOrder() {
+    var tried = SshTransport.proposedOnly("mlkem768x25519-sha256,sntrup761x25519-sha512,"
+        + "curve25519-sha256", "curve25519-sha256,sntrup761x25519-sha512,curve25519-sha256");
+
+    assertThat(tried).isEqualTo("sntrup761x25519-sha512,curve25519-sha256");
+  }
+
+  @Test
+  void nothingToTryOutStaysNothing() {
+    assertThat(SshTransport.proposedOnly(null, "curve25519-sha256")).isNull();
+    assertThat(SshTransport.proposedOnly("curve25519-sha256", "ecdh-sha2-nistp256")).isEmpty();
+  }
+}
