@@ -34,8 +34,9 @@ final class SlurmScripts {
    * <p>The folders are made by one {@code mkdir} up front rather than one per job, and only
    * builtins run per job besides {@code sbatch} itself (the id is read from its output file, not
    * taken by a command substitution). Up to {@code parallel} jobs are submitted at once, each in
-   * a subshell of its own (a fork, no exec), in groups that end with a {@code wait}: slurmctld
-   * serves several submissions at once, so the batch beats a sequential loop. Every result is one
+   * a subshell of its own (a fork, no exec), a new one starting as soon as one ends (a window,
+   * not groups that wait for their slowest call): slurmctld serves several submissions at once,
+   * so the batch beats a sequential loop. Every result is one
    * short {@code echo}, a single write, so lines of jobs submitted at once never interleave.
    */
   static String submit(List<Submit> jobs, String squeue) {
@@ -67,7 +68,7 @@ final class SlurmScripts {
             fi
           fi
           printf '%s' "$s" > "$d/job.sh" || { echo "E $t 4 cannot write $d/job.sh"; return; }
-          "$@" "$d/job.sh" >"$d/sbatch.out" 2>"$d/sbatch.err" &
+          "$@" "$d/job.sh" >"$d/sbatch.out" 2>"$d/sbatch.err" 3>&- &
           p=$!
           echo "$p" > "$d/submitting"
           if wait "$p"; then
@@ -87,22 +88,26 @@ final class SlurmScripts {
       }
       sb.append(" 2>/dev/null\n");
     }
-    int inGroup = 0;
+    if (parallel == 1 || jobs.size() == 1) {
+      sb.append("go() { sub \"$@\"; }\n");
+    } else {
+      // a window of `parallel` sbatch calls, not groups that wait for their slowest: a slot
+      // is a token in a FIFO, taken before a job starts and given back when it ends (dash has
+      // no `wait -n`); without a FIFO the jobs go one at a time
+      sb.append("f=${TMPDIR:-/tmp}/jobyard-submit.$$\n")
+          .append("if rm -f \"$f\" && mkfifo -m 600 \"$f\" 2>/dev/null; then\n")
+          .append("  exec 3<>\"$f\"; rm -f \"$f\"\n")
+          .append("  n=0; while [ $n -lt ").append(parallel).append(" ]; do echo >&3; "
+              + "n=$((n+1)); done\n")
+          .append("  go() { read -r _ <&3; { sub \"$@\"; echo >&3; } & }\n")
+          .append("else\n  go() { sub \"$@\"; }\nfi\n");
+    }
     for (var j : jobs) {
-      sb.append("sub ").append(j.tag()).append(' ').append(quote(j.dir())).append(' ')
-          .append(quote(j.script())).append(' ').append(ShellQuoting.join(j.sbatch()));
-      if (parallel == 1) {
-        sb.append('\n');
-      } else if (++inGroup < parallel) {
-        sb.append(" &\n");
-      } else {
-        sb.append(" &\nwait\n");
-        inGroup = 0;
-      }
+      sb.append("go ").append(j.tag()).append(' ').append(quote(j.dir())).append(' ')
+          .append(quote(j.script())).append(' ').append(ShellQuoting.join(j.sbatch()))
+          .append('\n');
     }
-    if (inGroup > 0) {
-      sb.append("wait\n");
-    }
+    sb.append("wait\n");
     return sb.toString();
   }
 

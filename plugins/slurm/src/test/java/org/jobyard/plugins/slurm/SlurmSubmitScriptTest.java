@@ -149,4 +149,36 @@ class SlurmSubmitScriptTest {
     assertThat(seen).as("sbatch calls running at once, as each call saw it").hasSize(9)
         .allMatch(n -> n <= 3).anyMatch(n -> n >= 2);
   }
+
+  @Test
+  void aSlowSbatchHoldsUpOnlyItsOwnSlotWhileTheOthersGoOnThroughTheRest() throws Exception {
+    var done = dir.resolve("done");
+    // job 0's sbatch ends only once the last job's sbatch has run (or gives up after ~20 s):
+    // with 2 slots, jobs 1 to 5 must pass through the other slot while job 0 still runs
+    var sbatchTool = tool("sbatch-window", """
+        case "$1" in
+          */jy-w.0/job.sh)
+            i=0; while [ ! -e DONE ] && [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done
+            if [ -e DONE ]; then echo 'slow call saw the last job submitted' >> CALLS
+            else echo 'slow call gave up waiting' >> CALLS; fi ;;
+          */jy-w.5/job.sh) : > DONE ;;
+        esac
+        echo "$$"
+        """.replace("DONE", done.toString()));
+    var jobs = new java.util.ArrayList<SlurmScripts.Submit>();
+    for (int i = 0; i < 6; i++) {
+      jobs.add(new SlurmScripts.Submit("jy-w." + i, dir.resolve("w/jy-w." + i).toString(),
+          "#!/bin/sh\ntrue\n", List.of(sbatchTool.toString())));
+    }
+    var p = new ProcessBuilder("sh", "-s").start();
+    p.getOutputStream().write(SlurmScripts.submit(jobs, squeue.toString(), 2)
+        .getBytes(StandardCharsets.UTF_8));
+    p.getOutputStream().close();
+    var listing = SlurmListings.parseSubmit(
+        new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+
+    assertThat(listing.ids()).as("every job of the batch reported with its id").hasSize(6);
+    assertThat(calls()).containsExactly("slow call saw the last job submitted");
+  }
 }
