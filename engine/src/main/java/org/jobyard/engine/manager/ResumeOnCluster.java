@@ -63,8 +63,9 @@ final class ResumeOnCluster {
     job.attemptStartedAt = last.startedAt();
     job.attemptEndedAt = null;
     job.exitCode = null;
+    // polled (c.live) only once the cluster took the request: until then a poll would still see
+    // the old failure and end the job again before the answer came
     actor.admit(job);
-    c.live.add(job.id);
     actor.move(job, Transitions.Event.RESUMED_ON_CLUSTER, "restarted on cluster '" + c.name
         + "' from where its attempt " + job.attempt + " failed (native job " + last.nativeId()
         + ")");
@@ -93,7 +94,10 @@ final class ResumeOnCluster {
 
   private void answered(Cluster c, Job job, JobRef ref, org.jobyard.api.BackendException error) {
     if (error == null) {
-      c.pollWanted = true;
+      if (actor.job(job.id) == job && !job.state.isTerminal()) {
+        c.live.add(job.id);
+        c.pollWanted = true;
+      }
       return;
     }
     if (actor.job(job.id) != job || job.ref == null

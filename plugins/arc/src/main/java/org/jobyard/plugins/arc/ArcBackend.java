@@ -325,9 +325,9 @@ final class ArcBackend implements Backend {
   }
 
   /**
-   * A-REX's {@code restart}: each failed job runs again from the step it failed at (PREPARING,
-   * SUBMITTING, INLRMS or FINISHING), on the same CE job. Only a FAILED job can; any other is
-   * refused, naming its state, before anything is asked.
+   * A-REX's {@code restart}: each failed job runs again from the step it failed at, on the same
+   * CE job. Only a FAILED job that failed staging its files can (see below); any other is
+   * refused, naming its state, before anything is asked, and the engine runs it as a new attempt.
    */
   @Override
   public void resume(List<JobRef> jobs) throws BackendException {
@@ -350,6 +350,18 @@ final class ArcBackend implements Backend {
         throw new BackendException(cluster + ": the CE restarts only FAILED jobs, and "
             + String.join(", ", refused) + "; nothing was restarted", false);
       }
+      for (var id : ids) {
+        var failedIn = failedState(client.diagnose(id, "local").orElse(""));
+        if (!failedIn.equals("PREPARING") && !failedIn.equals("FINISHING")) {
+          // seen on A-REX 6.17: a job restarted after failing in the batch system keeps its
+          // first LRMS id (the .grami file), so A-REX skips the submission and the job "dies
+          // unexpectedly" without running; only staging failures really run again
+          throw new BackendException(cluster + ": job " + id + " failed in "
+              + (failedIn.isEmpty() ? "an unknown state" : failedIn) + " on the CE, and A-REX "
+              + "re-runs only jobs that failed staging their files (PREPARING, FINISHING); "
+              + "nothing was restarted", false);
+        }
+      }
       var problems = new ArrayList<String>();
       for (var entry : client.jobs("restart", ids)) {
         var id = ArcJson.text(entry, "id").orElse("?");
@@ -367,6 +379,12 @@ final class ArcBackend implements Backend {
     } catch (ArcException e) {
       throw error("cannot restart jobs", e);
     }
+  }
+
+  /** The state A-REX recorded a job failing in ({@code failedstate=} of its .local file). */
+  static String failedState(String local) {
+    var m = java.util.regex.Pattern.compile("(?m)^failedstate=(\\S*)\\s*$").matcher(local);
+    return m.find() ? m.group(1) : "";
   }
 
   // ---- lookup -----------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The user's restart of a job that failed on the real A-REX resumes it there (A-REX's
- * {@code restart}), on the same CE job, instead of submitting a new one.
+ * The user's restart of a job that failed on the real A-REX, through the backend's {@code resume}
+ * (A-REX's {@code restart}): a job that did not fail is refused naming its state, and one A-REX
+ * would not really run again gets a new attempt with the reason.
  */
 @Tag("testbed")
 class ArcResumeTest {
@@ -45,8 +46,15 @@ class ArcResumeTest {
     }
   }
 
+  /**
+   * A job whose script failed (in the batch system, INLRMS) is one A-REX cannot really re-run:
+   * it keeps the first run's LRMS id and skips the submission (seen on 6.17, the job then "dies
+   * unexpectedly"). The backend refuses it, saying so, and the engine's restart falls back to a
+   * new attempt, which runs now that the marker exists.
+   */
   @Test
-  void aJobThatFailedOnTheCeIsRestartedThereAndEndsOnTheSameCeJob() throws Exception {
+  void aJobWhoseScriptFailedOnTheCeIsRestartedAsANewAttemptSayingWhyNotInPlace()
+      throws Exception {
     // the job's own condition: it fails while a marker file is missing (the job runs as the
     // CE's mapped user, so the folder is readable by all)
     var shared = Files.createTempDirectory(Path.of("/var/tmp"), "jobyard-arc-resume-");
@@ -74,15 +82,15 @@ class ArcResumeTest {
       var job = store.job(id).orElseThrow();
       assertThat(job.state()).as("the restarted job (%s)", job.reason())
           .isEqualTo(JobState.SUCCEEDED);
-      assertThat(job.exitCode()).isZero();
-      assertThat(store.attempts(id)).as("attempts of the resumed job").singleElement()
-          .satisfies(a -> {
-            assertThat(a.nativeId()).as("its CE job").isEqualTo(failedOn);
-            assertThat(a.state()).isEqualTo(JobState.SUCCEEDED);
-          });
-      var name = ArcJobDescription.nameOf(id + ".1");
-      assertThat(ArcTestbed.jobsNamed(ArcTestbed.client(), name).get(name))
-          .as("jobs on the CE named %s", name).containsExactly(failedOn);
+      var attempts = store.attempts(id);
+      assertThat(attempts).as("attempts").hasSize(2);
+      assertThat(attempts.getFirst().nativeId()).isEqualTo(failedOn);
+      assertThat(attempts.getFirst().reason()).as("why the first attempt did not go on")
+          .contains("did not resume its failed attempt").contains("failed in INLRMS")
+          .contains("re-runs only jobs that failed staging");
+      assertThat(attempts.getLast().nativeId()).as("the new attempt's CE job")
+          .isNotEqualTo(failedOn);
+      assertThat(attempts.getLast().exitCode()).isZero();
     } finally {
       Files.deleteIfExists(marker);
       Files.deleteIfExists(shared);
