@@ -74,6 +74,17 @@ public interface Backend extends AutoCloseable {
   }
 
   /**
+   * With {@link Capability#RESUME}: asks the cluster to run failed native jobs again from where
+   * they failed, keeping their native ids. Polls after it must not report the old failure as the
+   * job's end (the cluster may still show it for a while). A job the cluster will not restart
+   * (not failed, out of reruns, gone) throws a non-retryable {@link BackendException} naming it
+   * and its state there; the engine then runs the job as a new attempt.
+   */
+  default void resume(List<JobRef> jobs) throws BackendException {
+    throw new UnsupportedOperationException("resume is not supported by this backend");
+  }
+
+  /**
    * With {@link Capability#LOG_ACCESS}: the last {@code lines} lines of a job's output, read where
    * the job runs (for a job still running, or whose output has not come home yet).
    */

@@ -28,5 +28,11 @@ public enum Capability {
    * Lets a job see {@link JobSpec#inheritEnvironment() variables of the submitting environment}.
    * Without it, a job asking for any is refused; every backend must start jobs without them.
    */
-  INHERIT_ENVIRONMENT
+  INHERIT_ENVIRONMENT,
+  /**
+   * {@link Backend#resume} restarts a failed native job where it failed (A-REX's {@code restart}):
+   * the user's restart of a job whose last attempt failed on such a cluster continues that
+   * attempt, on the same native job, instead of submitting a new one.
+   */
+  RESUME
 }

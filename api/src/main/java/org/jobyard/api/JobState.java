@@ -12,6 +12,7 @@ import java.util.Set;
  *    any live state -> CANCELLING -> CANCELLED ; any live state -> PAUSED -> QUEUED
  *    SUBMITTING | PENDING | RUNNING -> QUEUED (a new attempt: retry, next cluster)
  *    SUCCEEDED | FAILED | CANCELLED -> QUEUED (restart, on request)
+ *    FAILED -> PENDING (restart on request, resuming the failed attempt on a RESUME cluster)
  * </pre>
  */
 public enum JobState {
@@ -55,8 +56,9 @@ public enum JobState {
       case PAUSED -> next == QUEUED || next == PENDING || next == RUNNING || next == CANCELLING
           || next == CANCELLED || next == FAILED || next == SUCCEEDED;
       case CANCELLING -> next == CANCELLED || next == SUCCEEDED || next == FAILED;
-      // a restart runs a finished job again as a new attempt
-      case SUCCEEDED, FAILED, CANCELLED -> next == QUEUED;
+      // a restart runs a finished job again as a new attempt, or resumes a failed one in place
+      case SUCCEEDED, CANCELLED -> next == QUEUED;
+      case FAILED -> next == QUEUED || next == PENDING;
     };
   }
 }

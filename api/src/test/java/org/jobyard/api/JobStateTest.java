@@ -21,5 +21,8 @@ class JobStateTest {
     assertThat(JobState.CANCELLING.canMoveTo(JobState.RUNNING)).isFalse();
     assertThat(JobState.QUEUED.canMoveTo(JobState.SUBMITTING)).isTrue();
     assertThat(JobState.FAILED.canMoveTo(JobState.QUEUED)).isTrue();
+    assertThat(JobState.FAILED.canMoveTo(JobState.PENDING)).as("resumed on its cluster").isTrue();
+    assertThat(JobState.SUCCEEDED.canMoveTo(JobState.PENDING)).isFalse();
+    assertThat(JobState.CANCELLED.canMoveTo(JobState.PENDING)).isFalse();
   }
 }

@@ -699,8 +699,8 @@ public abstract class BackendConformanceTest {
   public void aSubmitWhoseAnswerIsLostRunsTheJobOnce() throws Exception {
     var scratch = clusterScratch();
     try {
-      var lossy = new AnswerLosingTransport(fixture.transport());
-      var engineSide = newBackend(lossy);
+      var lossy = answerLoss();
+      var engineSide = lossy.backend();
       // a first job, so that one-time set-up (a workdir resolved once) is behind us
       adoptAccepted(engineSide.submit(List.of(request("lost-warmup",
           spec(step("true")).build()))));
@@ -767,8 +767,23 @@ public abstract class BackendConformanceTest {
     }
   }
 
-  /** A fresh folder in the cluster's home, seen by its jobs; for payloads that leave traces. */
-  private String clusterScratch() throws Exception {
+  /**
+   * How the lost-answer case loses a submit's answer: by default the fixture's transport runs
+   * each command and drops its result ({@link AnswerLosingTransport}). A backend that does not
+   * reach its cluster through the transport (HTTP) overrides it, e.g. with a backend built on an
+   * {@link AnswerLosingHttpClient}; see {@link AnswerLoss}.
+   */
+  protected AnswerLoss answerLoss() throws Exception {
+    var lossy = new AnswerLosingTransport(fixture.transport());
+    return AnswerLoss.of(newBackend(lossy), lossy::loseAnswers);
+  }
+
+  /**
+   * A fresh folder on the cluster, reached through the fixture's transport, where its jobs can
+   * write: in the cluster's home by default. Override when jobs run as another user (a CE's
+   * mapped account) that cannot write there.
+   */
+  protected String clusterScratch() throws Exception {
     var out = fixture.transport().run(org.jobyard.api.Command.of("sh", "-c",
         "mktemp -d \"${HOME:-/tmp}/.jobyard-kit.XXXXXX\""));
     assertThat(out.exitCode()).as("mktemp on the cluster: %s", out.stderr()).isZero();

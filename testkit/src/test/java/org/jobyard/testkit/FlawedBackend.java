@@ -120,6 +120,8 @@ final class FlawedBackend implements Backend {
 
   /** Set by the test before it runs the kit; one flaw at a time. */
   static volatile Flaw flaw = Flaw.NONE;
+  /** With {@code reach: http}: "the service" carries requests out and their answers are lost. */
+  static volatile boolean answersLost;
 
   private final BackendContext context;
   /** Only for the flaw that keeps state in memory: the tags this instance knows. */
@@ -480,6 +482,10 @@ final class FlawedBackend implements Backend {
     if ("http".equals(context.settings().string("reach", "transport"))) {
       if ("down".equals(context.settings().string("service", "up"))) {
         throw BackendException.unavailable(context.cluster() + ": connection refused", null);
+      }
+      if (answersLost) {
+        throw BackendException.unavailable(context.cluster() + ": connection lost after the "
+            + "request was sent", null);
       }
       return;
     }

@@ -24,6 +24,12 @@ class HttpLikeBackendConformance extends BackendConformanceTest {
         .build();
   }
 
+  /** The kit's hook for backends without a transport: "the service" loses its answers. */
+  @Override
+  protected AnswerLoss answerLoss() throws Exception {
+    return AnswerLoss.of(newBackend(transport()), lose -> FlawedBackend.answersLost = lose);
+  }
+
   @Override
   protected Backend unavailableBackend() throws Exception {
     return expressesOutage ? newBackend(transport(), Map.of("service", "down"))

@@ -23,6 +23,26 @@ class TheKitCatchesEveryFlawTest {
   void noFlaw() {
     FlawedBackend.flaw = Flaw.NONE;
     HttpLikeBackendConformance.expressesOutage = true;
+    FlawedBackend.answersLost = false;
+  }
+
+  @Test
+  void theLostAnswerCaseCatchesAnHttpBackendThatSubmitsTwiceThroughTheFixturesOwnAnswerLoss() {
+    var lost = "aSubmitWhoseAnswerIsLostRunsTheJobOnce";
+
+    var sound = KitRun.run(selectMethod(HttpLikeBackendConformance.class, lost));
+    FlawedBackend.flaw = Flaw.LOST_ANSWER_TAKEN_FOR_NOT_NOW;
+    var twice = KitRun.run(selectMethod(HttpLikeBackendConformance.class, lost));
+
+    assertThat(sound.get(lost).getStatus()).as("the lost-answer case through the fixture's "
+        + "answerLoss(), against a backend that reports it in doubt: %s",
+        sound.get(lost).getThrowable().orElse(null))
+        .isEqualTo(TestExecutionResult.Status.SUCCESSFUL);
+    assertThat(twice.get(lost).getStatus()).as("the same case against a backend that takes a "
+        + "lost answer for 'not now' and so runs the job twice")
+        .isEqualTo(TestExecutionResult.Status.FAILED);
+    assertThat(twice.get(lost).getThrowable()).hasValueSatisfying(t -> assertThat(
+        t.getMessage()).contains("ran 2 times").contains("exactly one native job per tag"));
   }
 
   @Test

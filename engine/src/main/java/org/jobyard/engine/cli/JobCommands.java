@@ -434,8 +434,9 @@ final class JobCommands {
 
   @Command(name = "restart", mixinStandardHelpOptions = true,
       description = {"Runs the selected finished jobs (failed, cancelled or succeeded) again, "
-          + "each as a new attempt; same selection as kill. If the selection holds a live job, "
-          + "nothing is restarted.", "", ENGINE_HELP},
+          + "each as a new attempt; same selection as kill. A job whose attempt failed on a "
+          + "cluster that can resume it (ARC, staging failures) goes on there from where it failed instead. If the "
+          + "selection holds a live job, nothing is restarted.", "", ENGINE_HELP},
       footer = {"", EXIT_CODES, "", "Examples:", "  jobyard restart 1f3a9c2e4b5d",
           "  jobyard restart --session run-42 --state failed",
           "  jobyard restart --name analysis --state failed"})

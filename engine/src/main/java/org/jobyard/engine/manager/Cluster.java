@@ -141,7 +141,7 @@ public final class Cluster implements AutoCloseable {
 
   /** What the engine asks of a backend; names the call in errors and decides their class. */
   enum Call {
-    SUBMIT, POLL, LOOKUP, CANCEL, HOLD, RELEASE, COLLECT, CLEAN;
+    SUBMIT, POLL, LOOKUP, CANCEL, HOLD, RELEASE, COLLECT, CLEAN, RESUME;
 
     String label() {
       return name().toLowerCase(java.util.Locale.ROOT);

@@ -52,7 +52,9 @@ final class Transitions {
     /** The user resumed a paused job whose attempt is gone: queued as a new attempt. */
     RESUMED,
     /** The user ran a finished job again. */
-    RESTARTED
+    RESTARTED,
+    /** The user restarted a failed job whose cluster resumes its failed attempt in place. */
+    RESUMED_ON_CLUSTER
   }
 
   /** What the manager does besides changing the state. */
@@ -98,6 +100,7 @@ final class Transitions {
         Effect.LEAVE_CLUSTER);
     rule(Event.RESUMED, Set.of(PAUSED, PENDING, RUNNING), QUEUED);
     rule(Event.RESTARTED, Set.of(SUCCEEDED, FAILED, CANCELLED), QUEUED);
+    rule(Event.RESUMED_ON_CLUSTER, Set.of(FAILED), PENDING);
   }
 
   private Transitions() {}

@@ -31,6 +31,7 @@ final class UserCommands {
   private final Supplier<Map<String, Cluster>> clusterTable;
   private final List<String> defaultClusters;
   private final JobStore store;
+  private final ResumeOnCluster resume;
 
   UserCommands(Actor actor, Supplier<Map<String, Cluster>> clusters, List<String> defaultClusters,
       JobStore store) {
@@ -38,6 +39,7 @@ final class UserCommands {
     this.clusterTable = java.util.Objects.requireNonNull(clusters, "clusters is null");
     this.defaultClusters = List.copyOf(defaultClusters);
     this.store = java.util.Objects.requireNonNull(store, "store is null");
+    this.resume = new ResumeOnCluster(actor, clusters, store);
   }
 
   private Map<String, Cluster> clusters() {
@@ -155,6 +157,10 @@ final class UserCommands {
       throw new RejectedException("job " + row.id() + " names cluster '"
           + job.clusters().getFirst() + "', which is not configured; configured: "
           + clusters().keySet());
+    }
+    if (resume.tryResume(row, job)) { // #17: a failed attempt goes on where its cluster can
+      actor.afterCommit(() -> m.reply().complete(job.id));
+      return;
     }
     job.desired = JobRow.Desired.RUN;
     job.state = row.state();

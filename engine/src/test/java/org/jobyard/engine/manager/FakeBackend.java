@@ -136,6 +136,22 @@ final class FakeBackend implements Backend {
     return out;
   }
 
+  /** Resumed native ids; with {@link #resumeRefusal} set, every resume throws it instead. */
+  final java.util.Queue<String> resumed = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  volatile BackendException resumeRefusal;
+
+  /** A resumed job runs again and, this time, exits 0 (with Capability.RESUME declared). */
+  @Override
+  public void resume(List<JobRef> refs) throws BackendException {
+    if (resumeRefusal != null) {
+      throw resumeRefusal;
+    }
+    refs.forEach(r -> {
+      resumed.add(r.nativeId());
+      jobs.put(r.nativeId(), "ok");
+    });
+  }
+
   @Override
   public void cancel(List<JobRef> refs) throws BackendException {
     cancelCalls.incrementAndGet();

@@ -47,6 +47,7 @@ class TransitionsTest {
     expect(Event.PAUSED_BY_USER, PAUSED, null, PAUSED, PAUSED, PAUSED, null, null, null, null);
     expect(Event.RESUMED, null, null, QUEUED, QUEUED, QUEUED, null, null, null, null);
     expect(Event.RESTARTED, null, null, null, null, null, null, QUEUED, QUEUED, QUEUED);
+    expect(Event.RESUMED_ON_CLUSTER, null, null, null, null, null, null, null, PENDING, null);
   }
 
   static void expect(Event event, JobState... byState) {
@@ -86,7 +87,8 @@ class TransitionsTest {
     for (var state : List.of(SUCCEEDED, FAILED, CANCELLED)) {
       for (var event : Event.values()) {
         assertThat(Transitions.allows(state, event)).as("%s in %s", event, state)
-            .isEqualTo(event == Event.RESTARTED);
+            .isEqualTo(event == Event.RESTARTED
+                || event == Event.RESUMED_ON_CLUSTER && state == FAILED);
       }
     }
   }

@@ -51,6 +51,12 @@ final class ArcBackend implements Backend {
   private final String queue;
   /** Ends already seen: the CE's answers never move a job out of its end. */
   private final Map<String, JobStatus> ended = new HashMap<>();
+  /**
+   * Jobs asked to restart, with when: A-REX takes the request up at its next scan, and until it
+   * does the listing still says FAILED, which must not end the job again (for at most this long).
+   */
+  private final Map<String, Instant> resuming = new java.util.concurrent.ConcurrentHashMap<>();
+  static final Duration RESUME_GRACE = Duration.ofMinutes(5);
 
   private final BackendContext.Events events;
   private final Duration maintenance;
@@ -71,7 +77,8 @@ final class ArcBackend implements Backend {
 
   @Override
   public Set<Capability> capabilities() {
-    return EnumSet.of(Capability.BULK_SUBMIT, Capability.STAGING, Capability.STEPS);
+    return EnumSet.of(Capability.BULK_SUBMIT, Capability.STAGING, Capability.STEPS,
+        Capability.RESUME);
   }
 
   /** The delegated proxy's expiry, for {@code jobyard backends}. */
@@ -239,6 +246,16 @@ final class ArcBackend implements Backend {
     confirmMissing(open, states);
     for (var job : open) {
       var state = states.get(job.nativeId());
+      var asked = resuming.get(job.nativeId());
+      if (asked != null) {
+        if (state != null && ArcStates.ended(state)
+            && Instant.now().isBefore(asked.plus(RESUME_GRACE))) {
+          result.put(job.jobId(), new JobStatus.Pending(state, "restart requested; the CE has "
+              + "not taken it up yet"));
+          continue;
+        }
+        resuming.remove(job.nativeId()); // taken up (or never, after the grace: its end stands)
+      }
       if (state != null && ArcStates.ended(state)) {
         try {
           var end = ArcStates.end(state, client.diagnose(job.nativeId(), "diag").orElse(null),
@@ -305,6 +322,69 @@ final class ArcBackend implements Backend {
     } catch (ArcException e) {
       throw error("cannot kill jobs", e);
     }
+  }
+
+  /**
+   * A-REX's {@code restart}: each failed job runs again from the step it failed at, on the same
+   * CE job. Only a FAILED job that failed staging its files can (see below); any other is
+   * refused, naming its state, before anything is asked, and the engine runs it as a new attempt.
+   */
+  @Override
+  public void resume(List<JobRef> jobs) throws BackendException {
+    if (jobs.isEmpty()) {
+      return;
+    }
+    var ids = jobs.stream().map(JobRef::nativeId).toList();
+    try {
+      // the listing, not action=status: status reads what the information system last wrote
+      // and lags (a failed job still read SUBMITTING or ACCEPTED there)
+      var states = client.states();
+      var refused = new ArrayList<String>();
+      for (var id : ids) {
+        var state = states.getOrDefault(id, "not known to the CE");
+        if (!state.equals("FAILED")) {
+          refused.add(id + " is " + state);
+        }
+      }
+      if (!refused.isEmpty()) {
+        throw new BackendException(cluster + ": the CE restarts only FAILED jobs, and "
+            + String.join(", ", refused) + "; nothing was restarted", false);
+      }
+      for (var id : ids) {
+        var failedIn = failedState(client.diagnose(id, "local").orElse(""));
+        if (!failedIn.equals("PREPARING") && !failedIn.equals("FINISHING")) {
+          // seen on A-REX 6.17: a job restarted after failing in the batch system keeps its
+          // first LRMS id (the .grami file), so A-REX skips the submission and the job "dies
+          // unexpectedly" without running; only staging failures really run again
+          throw new BackendException(cluster + ": job " + id + " failed in "
+              + (failedIn.isEmpty() ? "an unknown state" : failedIn) + " on the CE, and A-REX "
+              + "re-runs only jobs that failed staging their files (PREPARING, FINISHING); "
+              + "nothing was restarted", false);
+        }
+      }
+      var problems = new ArrayList<String>();
+      for (var entry : client.jobs("restart", ids)) {
+        var id = ArcJson.text(entry, "id").orElse("?");
+        var code = ArcJson.text(entry, "status-code").orElse("");
+        if (code.equals("202")) {
+          ended.remove(id);
+          resuming.put(id, Instant.now());
+        } else {
+          problems.add(id + ": " + code + " " + ArcJson.text(entry, "reason").orElse(""));
+        }
+      }
+      if (!problems.isEmpty()) {
+        throw new BackendException(cluster + ": the CE did not restart " + problems, false);
+      }
+    } catch (ArcException e) {
+      throw error("cannot restart jobs", e);
+    }
+  }
+
+  /** The state A-REX recorded a job failing in ({@code failedstate=} of its .local file). */
+  static String failedState(String local) {
+    var m = java.util.regex.Pattern.compile("(?m)^failedstate=(\\S*)\\s*$").matcher(local);
+    return m.find() ? m.group(1) : "";
   }
 
   // ---- lookup -----------------------------------------------------------------------------------

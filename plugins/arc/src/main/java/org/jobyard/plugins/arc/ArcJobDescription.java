@@ -28,6 +28,11 @@ record ArcJobDescription(String name, String adl, String script, List<Upload> in
   static final String STDOUT = "jobyard.stdout";
   static final String STDERR = "jobyard.stderr";
   static final String NAME_PREFIX = "jobyard.";
+  /**
+   * How often A-REX may restart a failed job on request (without it, none); the CE's own
+   * {@code maxrerun} caps it.
+   */
+  static final int RERUNS = 5;
 
   /** A file the client PUTs into the session: {@code source} on the engine's machine. */
   record Upload(String sessionName, String source) {}
@@ -47,6 +52,8 @@ record ArcJobDescription(String name, String adl, String script, List<Upload> in
     var outputs = new ArrayList<Download>();
     outputs.add(new Download(STDOUT, spec.stdout(), true));
     outputs.add(new Download(STDERR, spec.stderr(), true));
+    // inputs are linked (or copied), not moved: a restart on the CE (A-REX re-reads the staging
+    // list and waits for any input missing from the session) finds them all in place
     var script = new StringBuilder(512).append("#!/bin/sh\n")
         .append("# Jobyard payload for ").append(request.tag()).append('\n')
         .append("d=$(pwd)\n");
@@ -55,8 +62,9 @@ record ArcJobDescription(String name, String adl, String script, List<Upload> in
       var staged = "jobyard.in." + i;
       inputs.add(new Upload(staged, in.source()));
       script.append("mkdir -p -- \"$(dirname -- ").append(quote(in.destination()))
-          .append(")\" && mv -f -- ").append(staged).append(' ').append(quote(in.destination()))
-          .append(" || { echo ").append(quote("jobyard: cannot place input "
+          .append(")\" && { ln -f -- ").append(staged).append(' ')
+          .append(quote(in.destination())).append(" 2>/dev/null || cp -f -- ").append(staged)
+          .append(' ').append(quote(in.destination())).append("; } || { echo ").append(quote("jobyard: cannot place input "
               + in.destination())).append(" >&2; exit ").append(PayloadScript.SETUP_FAILED)
           .append("; }\n");
     }
@@ -80,7 +88,8 @@ record ArcJobDescription(String name, String adl, String script, List<Upload> in
         .append("</Name></ActivityIdentification>")
         .append("<Application><Executable><Path>/bin/sh</Path><Argument>").append(SCRIPT)
         .append("</Argument></Executable><Output>").append(STDOUT).append("</Output><Error>")
-        .append(STDERR).append("</Error></Application>");
+        .append(STDERR).append("</Error><nordugrid-adl:Rerun>").append(RERUNS)
+        .append("</nordugrid-adl:Rerun></Application>");
     var resources = spec.resources();
     var queue = spec.queue() != null && !spec.queue().isBlank() ? spec.queue() : defaultQueue;
     var res = new StringBuilder();

@@ -9,11 +9,13 @@ import java.util.List;
 import java.util.Map;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
+import org.jobyard.api.Command;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobStatus;
-import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.engine.transport.local.LocalTransport;
+import org.jobyard.testkit.AnswerLoss;
+import org.jobyard.testkit.AnswerLosingHttpClient;
 import org.jobyard.testkit.BackendConformanceTest;
 import org.jobyard.testkit.BackendFixture;
 import org.junit.jupiter.api.AfterAll;
@@ -22,9 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The conformance kit against the testbed's real A-REX (fork LRMS). The kit's outage and
- * lost-answer cases go through a transport, which an HTTP backend does not use: they are
- * replaced here by the same checks over HTTP (a CE that refuses connections; a submit whose
- * answer times out).
+ * lost-answer cases go through a transport, which an HTTP backend does not use: the outage is
+ * replaced here by the same check over HTTP (a CE that refuses connections), and the lost answer
+ * goes through the kit's {@link AnswerLoss} hook, with an {@link AnswerLosingHttpClient}.
  */
 @Tag("testbed")
 class ArcConformanceTest extends BackendConformanceTest {
@@ -34,7 +36,8 @@ class ArcConformanceTest extends BackendConformanceTest {
     var builder = BackendFixture.builder(new ArcBackendProvider(), new LocalTransport(),
         tempDir.resolve("cluster"));
     ArcTestbed.settings().forEach(builder::setting);
-    return builder.capabilities(Capability.BULK_SUBMIT, Capability.STAGING, Capability.STEPS)
+    return builder.capabilities(Capability.BULK_SUBMIT, Capability.STAGING, Capability.STEPS,
+        Capability.RESUME)
         .timeout(Duration.ofSeconds(120)).build();
   }
 
@@ -72,37 +75,20 @@ class ArcConformanceTest extends BackendConformanceTest {
     }
   }
 
+  /** The kit's lost-answer case: requests reach A-REX, and their answers are dropped. */
   @Override
-  @Test
-  public void aSubmitWhoseAnswerIsLostRunsTheJobOnce() throws Exception {
-    var settings = new HashMap<>(ArcTestbed.settings());
-    settings.put("timeout", "1ms"); // the request goes out; its answer comes too late
-    var lossy = ArcTestbed.backend(settings, engineDir.resolve("lossy"));
-    var request = request("lost", spec(step("true")).build());
+  protected AnswerLoss answerLoss() throws Exception {
+    var http = new AnswerLosingHttpClient(ArcTestbed.httpClient());
+    var lossy = ArcTestbed.backend(ArcTestbed.settings(), engineDir.resolve("lossy"), http);
+    return AnswerLoss.of(lossy, http::loseAnswers);
+  }
 
-    SubmitOutcome outcome;
-    try {
-      outcome = lossy.submit(List.of(request)).getFirst();
-    } catch (BackendException e) {
-      outcome = new SubmitOutcome.InDoubt(request.jobId(), e.getMessage());
-    }
-    assertThat(outcome).as("a submit whose answer never came must not be Accepted nor "
-        + "(non-retryably) Rejected").satisfiesAnyOf(
-            o -> assertThat(o).isInstanceOf(SubmitOutcome.InDoubt.class),
-            o -> assertThat(o instanceof SubmitOutcome.Rejected r && r.error().isRetryable())
-                .isTrue());
-    // the engine's answer to doubt: lookup, and submit again only if nothing is found
-    var found = backend().lookup(List.of(request));
-    JobRef job = found.get(request.jobId());
-    if (job == null) {
-      job = submit(request);
-    }
-    var end = awaitStatus(job, s -> s instanceof JobStatus.Exited, "ended");
-
-    assertThat(end).isInstanceOf(JobStatus.Exited.class);
-    assertThat(ArcTestbed.jobsNamed(ArcTestbed.client(), ArcJobDescription.nameOf(request.tag())))
-        .as("native jobs carrying the tag %s", request.tag())
-        .hasEntrySatisfying(ArcJobDescription.nameOf(request.tag()),
-            ids -> assertThat(ids).hasSize(1));
+  /** A-REX runs jobs as its mapped account (nobody), which cannot write in root's home. */
+  @Override
+  protected String clusterScratch() throws Exception {
+    var out = transport().run(Command.of("sh", "-c",
+        "d=$(mktemp -d /var/tmp/.jobyard-kit.XXXXXX) && chmod 1777 \"$d\" && echo \"$d\""));
+    assertThat(out.exitCode()).as("mktemp: %s", out.stderr()).isZero();
+    return out.stdout().strip();
   }
 }

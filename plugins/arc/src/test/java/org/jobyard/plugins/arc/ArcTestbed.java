@@ -33,18 +33,37 @@ final class ArcTestbed {
         BackendContext.Events.NONE));
   }
 
+  /**
+   * A backend on {@code http} as the engine would give it (an HTTP client with the testbed's
+   * TLS material), e.g. one that loses answers.
+   */
+  static ArcBackend backend(Map<String, String> settings, Path workDir,
+      java.net.http.HttpClient http) throws Exception {
+    return (ArcBackend) new ArcBackendProvider().create(new BackendContext("arc-test",
+        new Settings("cluster 'arc-test'", settings), new LocalTransport(), workDir,
+        BackendContext.Events.NONE, new org.jobyard.api.Http(http, sslContext(),
+            java.util.Optional.empty()), org.jobyard.api.Secrets.NONE));
+  }
+
   /** A raw client on the testbed's CE, to look behind the backend's back. */
   static ArcClient client() throws Exception {
+    return new ArcClient(java.net.URI.create(settings().get("url") + "/rest/1.0"), httpClient(),
+        java.util.Optional::empty, java.time.Duration.ofSeconds(60));
+  }
+
+  /** An HTTP/1.1 client presenting the testbed's user certificate and trusting its CA. */
+  static java.net.http.HttpClient httpClient() throws Exception {
+    return java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1)
+        .sslContext(sslContext()).build();
+  }
+
+  private static javax.net.ssl.SSLContext sslContext() throws Exception {
     var s = settings();
     var owner = "test";
     var credential = ArcCredential.read(owner, "certificate", Path.of(s.get("certificate")),
         "key", Path.of(s.get("key")));
     var cas = ArcCredential.trusted(owner, "ca_dir", Path.of(s.get("ca_dir")));
-    var http = java.net.http.HttpClient.newBuilder()
-        .version(java.net.http.HttpClient.Version.HTTP_1_1)
-        .sslContext(ArcCredential.sslContext(credential, cas)).build();
-    return new ArcClient(java.net.URI.create(s.get("url") + "/rest/1.0"), http,
-        java.util.Optional::empty, java.time.Duration.ofSeconds(60));
+    return ArcCredential.sslContext(credential, cas);
   }
 
   /** The CE's ids of jobs whose name starts with {@code prefix}, by name. */
