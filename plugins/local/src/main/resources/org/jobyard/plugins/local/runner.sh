@@ -48,7 +48,7 @@ mapfile -t jy_exported < <(compgen -e 2>/dev/null)
 starttime() {
   local s=
   st=-
-  read -r s < "/proc/$1/stat" 2>/dev/null || return 0
+  read -r s 2>/dev/null < "/proc/$1/stat" || return 0 # (2> first: a gone pid says nothing)
   s=${s##*) }
   set -- $s
   st=${20:--}
