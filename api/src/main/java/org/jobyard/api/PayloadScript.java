@@ -33,6 +33,20 @@ public final class PayloadScript {
    * status (or the signal that ended it) is the shell's, for the parent to record.
    */
   public static String of(JobSpec spec, boolean execLastStep) {
+    return of(spec, execLastStep, null);
+  }
+
+  /**
+   * The script text for a bash parent that forks every job (the local runner): with {@code
+   * exportedNames} the name of a bash array holding the names of the exported variables, which
+   * that parent filled once, the environment filter reads it instead of {@code $(export -p)},
+   * saving a subshell (a fork of bash) per job. When the array is not set (a parent that does not
+   * fill it), the portable filter runs. Null: the portable filter only.
+   */
+  public static String of(JobSpec spec, boolean execLastStep, String exportedNames) {
+    if (exportedNames != null && !ShellQuoting.isValidVariableName(exportedNames)) {
+      throw new IllegalArgumentException("not a shell array name: '" + exportedNames + "'");
+    }
     var sb = new StringBuilder(256);
     if (spec.directory() != null && !spec.directory().isBlank()) {
       sb.append("cd ").append(quote(spec.directory())).append(" || fail ").append(SETUP_FAILED)
@@ -40,7 +54,17 @@ public final class PayloadScript {
           .append('\n');
     }
     if (!spec.inheritsAllEnvironment()) {
-      sb.append(environmentFilter(spec.inheritEnvironment()));
+      var filter = environmentFilter(spec.inheritEnvironment());
+      if (exportedNames == null) {
+        sb.append(filter);
+      } else {
+        sb.append("if [ -n \"${").append(exportedNames).append("+set}\" ]; then\n")
+            .append("for jy_n in \"${").append(exportedNames).append("[@]}\"; do\n")
+            .append("  case $jy_n in d|jy_*|").append(kept(spec.inheritEnvironment()))
+            .append(") continue ;; esac\n")
+            .append("  command unset \"$jy_n\" 2>/dev/null\n")
+            .append("done\nelse\n").append(filter).append("fi\n");
+      }
     }
     for (var e : new TreeMap<String, String>(spec.environment()).entrySet()) {
       if (!ShellQuoting.isValidVariableName(e.getKey())) {
@@ -94,7 +118,6 @@ public final class PayloadScript {
             + "variable name or pattern (letters, digits, '_' and '*')");
       }
     }
-    var kept = allowed.isEmpty() ? KEPT : KEPT + "|" + String.join("|", allowed);
     return """
         while IFS= read -r jy_l; do
           case $jy_l in 'export '*|'declare -x '*) ;; *) continue ;; esac
@@ -104,7 +127,12 @@ public final class PayloadScript {
         done <<JY_ENV_END
         $(export -p)
         JY_ENV_END
-        """.replace("KEPT", kept);
+        """.replace("KEPT", kept(allowed));
+  }
+
+  /** The names kept, as a {@code case} pattern (checked by {@link #environmentFilter}). */
+  private static String kept(java.util.List<String> allowed) {
+    return allowed.isEmpty() ? KEPT : KEPT + "|" + String.join("|", allowed);
   }
 
   /** The program word, always quoted: unquoted, {@code done} or {@code A=b} would be syntax. */

@@ -102,6 +102,33 @@ class PayloadScriptTest {
   }
 
   @Test
+  void underAParentThatListedTheExportedNamesTheFilterUnsetsThoseNamesWithoutASubshell()
+      throws Exception {
+    var spec = inheriting(List.of("CONDA_*"), SHOW, Map.of("X", "mine"));
+    var payload = PayloadScript.of(spec, false, "jy_names");
+    var script = "d=$(pwd)\nfinish() { echo \"exit=$1\"; exit \"$1\"; }\n"
+        + "fail() { echo \"fail=$2\"; finish \"$1\"; }\n";
+    var env = Map.of("SECRET", "s3cret", "CONDA_A", "a", "CONDA_B", "b");
+    // the parent's list is what counts: SECRET, left out of it, stays (the list is trusted)
+    var listed = bash(script + "jy_names=(CONDA_A CONDA_B PATH)\n" + payload, env);
+    // a parent that listed nothing: the portable filter runs, SECRET goes
+    var unlisted = bash(script + payload, env);
+
+    assertThat(listed).isEqualTo("s3cret|a|b|path|mine\nexit=0\n");
+    assertThat(unlisted).isEqualTo("unset|a|b|path|mine\nexit=0\n");
+    assertThat(payload.substring(0, payload.indexOf("else"))).doesNotContain("$(");
+  }
+
+  private static String bash(String script, Map<String, String> env) throws Exception {
+    var pb = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true);
+    pb.environment().putAll(env);
+    var p = pb.start();
+    var out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    return out;
+  }
+
+  @Test
   void refusesAnInheritPatternThatIsNotAVariableName() {
     assertThatThrownBy(() -> PayloadScript.environmentFilter(List.of("A|B) rm -rf /;;")))
         .hasMessageContaining("inherit_environment");

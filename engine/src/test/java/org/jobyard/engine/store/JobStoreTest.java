@@ -100,6 +100,23 @@ class JobStoreTest {
   }
 
   @Test
+  void aTransactionWritesOnlyTheLastUpdateOfEachRowAndEverythingElseInOrder() {
+    var now = Instant.now();
+    var submitting = new Change.UpdateJob(job("a", 1, "alice", null, JobState.SUBMITTING));
+    var running = new Change.UpdateJob(job("a", 1, "alice", null, JobState.RUNNING));
+    var other = new Change.UpdateJob(job("b", 2, "bob", null, JobState.RUNNING));
+    var submitted = new Change.UpdateAttempt(new AttemptRow("a", 1, "local", "local", "1", "Q",
+        JobState.PENDING, null, null, null, now, now, null, null));
+    var ended = new Change.UpdateAttempt(new AttemptRow("a", 1, "local", "local", "1", "E",
+        JobState.SUCCEEDED, 0, null, null, now, now, now, now));
+    var retry = new Change.UpdateAttempt(new AttemptRow("a", 2, "local", "local", "2", "Q",
+        JobState.PENDING, null, null, null, now, now, null, null));
+    var outbox = new Change.InsertOutbox(1, "a", "clean", "{}");
+    assertThat(JobStore.merged(List.of(submitting, submitted, other, running, outbox, ended,
+        retry))).containsExactly(other, running, outbox, ended, retry);
+  }
+
+  @Test
   void keepsJobsAndAttemptsInEmbeddedH2() {
     exercise(h2());
   }

@@ -329,6 +329,7 @@ public final class LocalBackend implements Backend {
   public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
     var queued = new ArrayList<JobRef>();
     var runnerDown = new boolean[1];
+    var runners = new HashMap<String, Boolean>();
     var result = StatusChain.of(open -> {
       var found = new HashMap<String, JobStatus>();
       for (var job : open) {
@@ -336,7 +337,7 @@ public final class LocalBackend implements Backend {
           found.put(job.jobId(), new JobStatus.Unknown(
               "the engine's record of this job has no job folder (attribute 'dir')"));
         } else if (shares && RunAs.of(job) == null) {
-          var line = Runner.read(Path.of(JobFiles.of(job).dir()));
+          var line = Runner.read(Path.of(JobFiles.of(job).dir()), runners);
           found.put(job.jobId(), line == null
               ? new JobStatus.Unknown("the job folder does not exist on the execution host")
               : Listings.status(line));

@@ -7,11 +7,12 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -153,6 +154,12 @@ final class Runner {
 
   /** The first line of a file, or null when it does not exist or is empty. */
   static String firstLine(Path file) {
+    // asked first, because a missing file is the common case of a poll (no exit code yet), and
+    // an exception per missing file cost more than the read itself
+    return Files.exists(file) ? readFirstLine(file) : null;
+  }
+
+  private static String readFirstLine(Path file) {
     try {
       var bytes = Files.readAllBytes(file);
       if (bytes.length == 0) {
@@ -161,10 +168,8 @@ final class Runner {
       var text = new String(bytes, StandardCharsets.UTF_8);
       int nl = text.indexOf('\n');
       return nl < 0 ? text : text.substring(0, nl);
-    } catch (NoSuchFileException e) {
-      return null;
     } catch (IOException e) {
-      return null;
+      return null; // gone since it was listed: as if it never was
     }
   }
 
@@ -191,27 +196,50 @@ final class Runner {
   /**
    * What a job folder says, read in Java (the folder is on the engine's filesystem): the same
    * facts, in the same order, as the poll script prints. Null when the folder does not exist.
+   * {@code runners} remembers, for one poll, which runner pids are alive: every job of a root
+   * names the same runner, so its /proc entry is read once per poll, not once per job.
    */
-  static Listings.PollLine read(Path dir) {
-    if (!Files.isDirectory(dir)) {
+  static Listings.PollLine read(Path dir, Map<String, Boolean> runners) {
+    // one listing of the folder says which files exist; only those are read
+    var names = dir.toFile().list();
+    if (names == null) {
       return null;
     }
-    var line = firstLine(dir.resolve("pid"));
-    String pid = null;
-    boolean alive = false;
-    if (line != null && !line.isBlank()) {
-      var p = PidLine.parse(line);
-      pid = p.pid();
-      alive = p.byRunner()
-          ? isRunner(p.runner()) || processAlive(p.pid(), p.startTime())
-          : wrapperAlive(p.pid(), dir.getFileName().toString());
+    var have = Set.of(names);
+    var ec = have.contains("exitcode") ? readFirstLine(dir.resolve("exitcode")) : null;
+    boolean cancelled = have.contains("cancelled");
+    boolean walltime = have.contains("walltime");
+    if (ec != null && !ec.isBlank()) {
+      return ended(dir, ec, cancelled, walltime);
     }
-    var ec = firstLine(dir.resolve("exitcode"));
-    var reason = firstLine(dir.resolve("reason"));
-    boolean queued = pid == null && Files.exists(dir.resolve(JOB))
-        && !Files.exists(dir.resolve(STARTED));
-    return new Listings.PollLine(ec == null || ec.isBlank() ? null : ec.strip(), pid, alive,
-        Files.exists(dir.resolve("cancelled")), Files.exists(dir.resolve("walltime")), queued,
+    var line = have.contains("pid") ? readFirstLine(dir.resolve("pid")) : null;
+    if (line == null || line.isBlank()) {
+      boolean queued = have.contains(JOB) && !have.contains(STARTED);
+      return new Listings.PollLine(null, null, false, cancelled, walltime, queued, "");
+    }
+    var p = PidLine.parse(line);
+    boolean alive = p.byRunner()
+        ? runners.computeIfAbsent(p.runner(), Runner::isRunner)
+            || processAlive(p.pid(), p.startTime())
+        : wrapperAlive(p.pid(), dir.getFileName().toString());
+    if (!alive) {
+      // it may have ended since the listing: its exit code is read after the liveness check,
+      // so an end recorded in between is seen as an end, never as a lost job
+      ec = readFirstLine(dir.resolve("exitcode"));
+      cancelled = Files.exists(dir.resolve("cancelled"));
+      walltime = Files.exists(dir.resolve("walltime"));
+      if (ec != null && !ec.isBlank()) {
+        return ended(dir, ec, cancelled, walltime);
+      }
+    }
+    return new Listings.PollLine(null, p.pid(), alive, cancelled, walltime, false, "");
+  }
+
+  /** An ended job: what happened is all a status needs (pid and liveness are not asked for). */
+  private static Listings.PollLine ended(Path dir, String ec, boolean cancelled,
+      boolean walltime) {
+    var reason = firstLine(dir.resolve("reason")); // written before the exit code, if at all
+    return new Listings.PollLine(ec.strip(), null, false, cancelled, walltime, false,
         reason == null ? "" : reason.strip());
   }
 

@@ -151,7 +151,7 @@ final class WrapperScript {
           .append(" 'cannot create the job'\\''s stdout or stderr file'\n")
           .append("cd \"$d\" || fail ").append(SETUP_FAILED)
           .append(" 'cannot change to the job folder'\n")
-          .append(PayloadScript.of(spec, true));
+          .append(PayloadScript.of(spec, true, "jy_exported")); // filled by runner.sh
       return sb.append("}\n").toString();
     } catch (IllegalArgumentException e) {
       throw BackendException.rejected("job " + tag + " cannot be run by a shell: "

@@ -40,12 +40,15 @@ if ! { set -C; echo "$$" > "$R/pid"; } 2>/dev/null; then
   echo "$$" > "$R/pid"
 fi
 set +C
+# the names of the variables every job inherits from the runner, listed once: a job's run.sh
+# unsets those it must not see from this list, instead of a $(export -p) subshell per job
+mapfile -t jy_exported < <(compgen -e 2>/dev/null)
 
 # start time of a process (field 22 of /proc/<pid>/stat): with the pid, it names the process
 starttime() {
   local s=
   st=-
-  read -r s < "/proc/$1/stat" 2>/dev/null || return 0
+  read -r s 2>/dev/null < "/proc/$1/stat" || return 0 # (2> first: a gone pid says nothing)
   s=${s##*) }
   set -- $s
   st=${20:--}
