@@ -95,9 +95,11 @@ final class SlurmStates {
     if (markers == null || markers.exitCode() == null) {
       return new JobStatus.Running(state);
     }
-    if (markers.signal() == null) {
+    if (markers.signal() == null && markers.exitCode() <= 128) {
       return ended(state, reason, markers, null);
     }
+    // killed: the script's trap may not have run yet (its payload ended on the same SIGTERM and
+    // the script finished first), so the final state tells a cancel from a job's own exit 143
     return markers.cancelled() ? new JobStatus.Cancelled(state, "cancelled")
         : new JobStatus.Running(state);
   }

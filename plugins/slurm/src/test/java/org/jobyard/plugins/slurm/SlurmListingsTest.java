@@ -344,6 +344,12 @@ class SlurmListingsTest {
         .isInstanceOf(JobStatus.Cancelled.class);
     assertThat(SlurmStates.fromQueue(row, new Markers(true, 143, "TERM", false)))
         .isEqualTo(new JobStatus.Running("COMPLETING"));
+    // 143 without the trap's signal file (seen under load): wait for CANCELLED or FAILED
+    assertThat(SlurmStates.fromQueue(row, new Markers(true, 143, null, false)))
+        .isEqualTo(new JobStatus.Running("COMPLETING"));
+    assertThat(SlurmStates.fromQueue(new QueueRow("5", "FAILED", "NonZeroExitCode",
+        new ExitCode(143, 0)), new Markers(true, 143, null, false)))
+        .isEqualTo(new JobStatus.Exited(143, "FAILED", "NonZeroExitCode"));
   }
 
   @Test
