@@ -27,6 +27,8 @@ public final class Testbed {
   public static final String SSH = "SSH";
   public static final String PG = "PG";
   public static final String SLURM = "SLURM";
+  /** A second Slurm, 24.11, for the Slurm plugin's second kit run (the system Slurm on Debian 13). */
+  public static final String SLURM24 = "SLURM24";
   public static final String CONDOR = "CONDOR";
   public static final String ARC = "ARC";
   /** Not a daemon: Chromium, chromedriver and the Prometheus parser the tests drive. */

@@ -1,5 +1,6 @@
 package org.jobyard.plugins.slurm;
 
+import java.util.regex.Pattern;
 import org.jobyard.api.JobStatus;
 import org.jobyard.plugins.slurm.SlurmListings.AcctRow;
 import org.jobyard.plugins.slurm.SlurmListings.ExitCode;
@@ -42,7 +43,8 @@ final class SlurmStates {
       case "COMPLETING" -> completing(state, reason, markers);
       case "COMPLETED", "FAILED" -> ended(state, reason, markers, row.exit());
       case "CANCELLED" -> new JobStatus.Cancelled(state, reasonOrNull(reason));
-      case "TIMEOUT" -> new JobStatus.Failed(code(row.exit()), state, "walltime exceeded");
+      // killed by Slurm, so no exit code of its own: 22.05's squeue prints 0, 24.11's 0:15
+      case "TIMEOUT" -> new JobStatus.Failed(-1, state, "walltime exceeded");
       case "OUT_OF_MEMORY" -> new JobStatus.Failed(code(row.exit()), state, "out of memory");
       case "NODE_FAIL" -> new JobStatus.Failed(-1, state, "node failure" + detail(reason));
       case "BOOT_FAIL" -> new JobStatus.Failed(-1, state, "node boot failure" + detail(reason));
@@ -93,9 +95,11 @@ final class SlurmStates {
     if (markers == null || markers.exitCode() == null) {
       return new JobStatus.Running(state);
     }
-    if (markers.signal() == null) {
+    if (markers.signal() == null && markers.exitCode() <= 128) {
       return ended(state, reason, markers, null);
     }
+    // killed: the script's trap may not have run yet (its payload ended on the same SIGTERM and
+    // the script finished first), so the final state tells a cancel from a job's own exit 143
     return markers.cancelled() ? new JobStatus.Cancelled(state, "cancelled")
         : new JobStatus.Running(state);
   }
@@ -128,8 +132,15 @@ final class SlurmStates {
     return reason == null || reason.isBlank() || reason.equals("None") ? null : reason;
   }
 
+  /** 24.11's reason for a job a signal ended repeats the signal: RaisedSignal:9(Killed). */
+  private static final Pattern RAISED_SIGNAL = Pattern.compile("RaisedSignal:\\d+\\((.+)\\)");
+
   private static String detail(String reason) {
     var r = reasonOrNull(reason);
-    return r == null ? "" : " (" + r + ")";
+    if (r == null) {
+      return "";
+    }
+    var raised = RAISED_SIGNAL.matcher(r);
+    return " (" + (raised.matches() ? raised.group(1) : r) + ")";
   }
 }

@@ -1,8 +1,8 @@
 package org.jobyard.plugins.slurm;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.jobyard.plugins.slurm.Recorded.slurm2205;
 
+import java.util.stream.Stream;
 import org.jobyard.api.JobStatus;
 import org.jobyard.plugins.slurm.SlurmListings.ExitCode;
 import org.jobyard.plugins.slurm.SlurmListings.Markers;
@@ -10,122 +10,140 @@ import org.jobyard.plugins.slurm.SlurmListings.QueueError;
 import org.jobyard.plugins.slurm.SlurmListings.QueueRow;
 import org.jobyard.toolkit.SubmitVerdict;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** The parsers and the state mapping against outputs recorded from Slurm 22.05.8. */
+/**
+ * The parsers and the state mapping against outputs recorded from Slurm 22.05.8 and 24.11.5: the
+ * same commands on the same jobs, each case run against both.
+ */
 class SlurmListingsTest {
 
-  private static JobStatus status(String recording, String id) {
-    var row = SlurmListings.parseQueue(slurm2205(recording).stdout()).get(id);
+  private static JobStatus status(Recorded slurm, String recording, String id2205) {
+    var row = SlurmListings.parseQueue(slurm.get(recording).stdout()).get(slurm.id(id2205));
     return SlurmStates.fromQueue(row, null);
   }
 
-  @Test
-  void readsEveryStateOfAMixedListing() {
-    var rows = SlurmListings.parseQueue(slurm2205("squeue-mixed").stdout());
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void readsEveryStateOfAMixedListing(Recorded slurm) {
+    var rows = SlurmListings.parseQueue(slurm.get("squeue-mixed").stdout());
 
-    assertThat(rows).containsOnlyKeys("51", "52", "53", "54", "55", "56", "57");
-    assertThat(rows.get("52")).isEqualTo(new QueueRow("52", "FAILED", "NonZeroExitCode",
+    assertThat(rows).containsOnlyKeys(Stream.of("51", "52", "53", "54", "55", "56", "57")
+        .map(slurm::id).toList());
+    // 22.05 prints the raw wait status (768), 24.11 code:signal (3:0)
+    assertThat(rows.get(slurm.id("52"))).isEqualTo(new QueueRow(slurm.id("52"), "FAILED",
+        "NonZeroExitCode",
         new ExitCode(3, 0)));
-    assertThat(status("squeue-mixed", "51")).isEqualTo(new JobStatus.Exited(0, "COMPLETED", null));
-    assertThat(status("squeue-mixed", "52"))
+    assertThat(status(slurm, "squeue-mixed", "51")).isEqualTo(new JobStatus.Exited(0, "COMPLETED", null));
+    assertThat(status(slurm, "squeue-mixed", "52"))
         .isEqualTo(new JobStatus.Exited(3, "FAILED", "NonZeroExitCode"));
-    assertThat(status("squeue-mixed", "53")).isEqualTo(new JobStatus.Failed(-1, "FAILED",
-        "killed by signal 9 (JobLaunchFailure)"));
-    assertThat(status("squeue-mixed", "54")).isEqualTo(new JobStatus.Running("RUNNING"));
-    assertThat(status("squeue-mixed", "55")).isEqualTo(new JobStatus.Pending("PENDING",
+    assertThat(status(slurm, "squeue-mixed", "53")).isEqualTo(new JobStatus.Failed(-1, "FAILED",
+        "killed by signal 9 (" + slurm.killedBy9() + ")"));
+    assertThat(status(slurm, "squeue-mixed", "54")).isEqualTo(new JobStatus.Running("RUNNING"));
+    assertThat(status(slurm, "squeue-mixed", "55")).isEqualTo(new JobStatus.Pending("PENDING",
         "Resources"));
-    assertThat(status("squeue-mixed", "57")).isEqualTo(new JobStatus.Held("PENDING",
+    assertThat(status(slurm, "squeue-mixed", "57")).isEqualTo(new JobStatus.Held("PENDING",
         "JobHeldUser"));
   }
 
-  @Test
-  void theExitCodeFileWinsOverSqueue() {
-    var row = SlurmListings.parseQueue(slurm2205("squeue-mixed").stdout()).get("52");
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void theExitCodeFileWinsOverSqueue(Recorded slurm) {
+    var row = SlurmListings.parseQueue(slurm.get("squeue-mixed").stdout()).get(slurm.id("52"));
     var markers = new Markers(true, 7, null, false);
 
     assertThat(SlurmStates.fromQueue(row, markers))
         .isEqualTo(new JobStatus.Exited(7, "FAILED", "NonZeroExitCode"));
   }
 
-  @Test
-  void heldJobsAreHeldWhetherUserOrAdminHeldThem() {
-    assertThat(status("squeue-after-hold", "56")).isEqualTo(new JobStatus.Held("PENDING",
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void heldJobsAreHeldWhetherUserOrAdminHeldThem(Recorded slurm) {
+    assertThat(status(slurm, "squeue-after-hold", "56")).isEqualTo(new JobStatus.Held("PENDING",
         "JobHeldAdmin"));
-    assertThat(status("squeue-after-hold", "57")).isEqualTo(new JobStatus.Held("PENDING",
+    assertThat(status(slurm, "squeue-after-hold", "57")).isEqualTo(new JobStatus.Held("PENDING",
         "JobHeldUser"));
     // scontrol hold on a running job succeeds and only changes its reason
-    assertThat(status("squeue-after-hold", "54")).isEqualTo(new JobStatus.Running("RUNNING"));
+    assertThat(status(slurm, "squeue-after-hold", "54")).isEqualTo(new JobStatus.Running("RUNNING"));
   }
 
-  @Test
-  void cancelledJobsAreCancelledWhateverTheirExitCode() {
-    assertThat(status("squeue-cancelled", "54")).isEqualTo(new JobStatus.Cancelled("CANCELLED",
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void cancelledJobsAreCancelledWhateverTheirExitCode(Recorded slurm) {
+    assertThat(status(slurm, "squeue-cancelled", "54")).isEqualTo(new JobStatus.Cancelled("CANCELLED",
         "JobHeldAdmin"));
-    assertThat(status("squeue-cancelled", "55")).isEqualTo(new JobStatus.Cancelled("CANCELLED",
+    assertThat(status(slurm, "squeue-cancelled", "55")).isEqualTo(new JobStatus.Cancelled("CANCELLED",
         "Resources"));
-    assertThat(status("squeue-cancelled", "57")).isEqualTo(new JobStatus.Exited(0, "COMPLETED",
+    assertThat(status(slurm, "squeue-cancelled", "57")).isEqualTo(new JobStatus.Exited(0, "COMPLETED",
         null));
   }
 
-  @Test
-  void aTimeoutIsAFailureForWalltime() {
-    assertThat(status("squeue-timeout", "42")).isEqualTo(new JobStatus.Failed(0, "TIMEOUT",
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void aTimeoutIsAFailureForWalltime(Recorded slurm) {
+    // no exit code of its own whatever squeue prints for it (22.05: 0, 24.11: 0:15)
+    assertThat(status(slurm, "squeue-timeout", "42")).isEqualTo(new JobStatus.Failed(-1, "TIMEOUT",
         "walltime exceeded"));
   }
 
-  @Test
-  void oneUnknownIdIsAnEmptyListingNotAnOutage() {
-    var one = slurm2205("squeue-one-unknown");
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void oneUnknownIdIsAnEmptyListingNotAnOutage(Recorded slurm) {
+    var one = slurm.get("squeue-one-unknown");
     assertThat(one.exitCode()).isEqualTo(1);
     assertThat(SlurmListings.classifyQueueFailure(one.stderr())).isEqualTo(QueueError.NO_SUCH_JOB);
     assertThat(SlurmListings.parseQueue(one.stdout())).isEmpty();
 
-    var two = slurm2205("squeue-empty-all-unknown");
+    var two = slurm.get("squeue-empty-all-unknown");
     assertThat(two.exitCode()).isZero();
     assertThat(SlurmListings.parseQueue(two.stdout())).isEmpty();
 
-    assertThat(SlurmListings.parseQueue(slurm2205("squeue-known-and-unknown").stdout()))
-        .containsOnlyKeys("51");
+    assertThat(SlurmListings.parseQueue(slurm.get("squeue-known-and-unknown").stdout()))
+        .containsOnlyKeys(slurm.id("51"));
   }
 
-  @Test
-  void aDownControllerIsUnavailable() {
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void aDownControllerIsUnavailable(Recorded slurm) {
     for (var name : new String[] {"squeue-ctld-down", "squeue-one-ctld-down",
         "squeue-name-ctld-down"}) {
-      var r = slurm2205(name);
+      var r = slurm.get(name);
       assertThat(r.exitCode()).isEqualTo(1);
       assertThat(SlurmListings.classifyQueueFailure(r.stderr())).isEqualTo(QueueError.UNAVAILABLE);
       assertThat(SlurmListings.isUnavailable(r.stderr())).isTrue();
     }
-    assertThat(SlurmListings.isUnavailable(slurm2205("scancel-ctld-down").stderr())).isTrue();
-    // 22.05's scontrol hold says "Unexpected message received" when slurmctld is down
-    assertThat(SlurmListings.isUnavailable(slurm2205("scontrol-hold-ctld-down").stderr()))
+    assertThat(SlurmListings.isUnavailable(slurm.get("scancel-ctld-down").stderr())).isTrue();
+    // scontrol hold says "Unexpected message received" when slurmctld is down (22.05 and 24.11)
+    assertThat(SlurmListings.isUnavailable(slurm.get("scontrol-hold-ctld-down").stderr()))
         .isTrue();
-    assertThat(SlurmListings.onlyGoneJobs(slurm2205("scontrol-hold-ctld-down").stderr()))
+    assertThat(SlurmListings.onlyGoneJobs(slurm.get("scontrol-hold-ctld-down").stderr()))
         .isFalse();
   }
 
-  @Test
-  void squeueAskedAboutOneKnownJobListsJustThatJob() {
-    var one = slurm2205("squeue-one-known");
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void squeueAskedAboutOneKnownJobListsJustThatJob(Recorded slurm) {
+    var one = slurm.get("squeue-one-known");
     assertThat(one.exitCode()).isZero();
-    assertThat(SlurmListings.parseQueue(one.stdout())).containsOnlyKeys("52");
-    assertThat(status("squeue-one-known", "52"))
+    assertThat(SlurmListings.parseQueue(one.stdout())).containsOnlyKeys(slurm.id("52"));
+    assertThat(status(slurm, "squeue-one-known", "52"))
         .isEqualTo(new JobStatus.Exited(3, "FAILED", "NonZeroExitCode"));
   }
 
-  @Test
-  void scontrolShowJobTellsNothingTheListingDoesNot() {
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void scontrolShowJobTellsNothingTheListingDoesNot(Recorded slurm) {
     // why the backend never asks scontrol: for jobs 23 (exit 3) and 24 (kill -9), its state,
     // reason and exit code read as squeue's row for the same jobs (52 and 53) do
-    assertThat(fromScontrol("scontrol-three"))
+    assertThat(fromScontrol(slurm, "scontrol-three"))
         .isEqualTo(new JobStatus.Exited(3, "FAILED", "NonZeroExitCode"))
-        .isEqualTo(status("squeue-mixed", "52"));
-    assertThat(fromScontrol("scontrol-k9"))
-        .isEqualTo(new JobStatus.Failed(-1, "FAILED", "killed by signal 9 (JobLaunchFailure)"))
-        .isEqualTo(status("squeue-mixed", "53"));
+        .isEqualTo(status(slurm, "squeue-mixed", "52"));
+    assertThat(fromScontrol(slurm, "scontrol-k9"))
+        .isEqualTo(new JobStatus.Failed(-1, "FAILED", "killed by signal 9 (" + slurm.killedBy9() + ")"))
+        .isEqualTo(status(slurm, "squeue-mixed", "53"));
     // and for an unknown id it says what squeue says
-    var unknown = slurm2205("scontrol-unknown");
+    var unknown = slurm.get("scontrol-unknown");
     assertThat(unknown.exitCode()).isEqualTo(1);
     assertThat(SlurmListings.classifyQueueFailure(unknown.stderr()))
         .isEqualTo(QueueError.NO_SUCH_JOB);
@@ -133,8 +151,8 @@ class SlurmListingsTest {
   }
 
   /** squeue's row made from {@code scontrol show job -o}'s fields. */
-  private static JobStatus fromScontrol(String recording) {
-    var r = slurm2205(recording);
+  private static JobStatus fromScontrol(Recorded slurm, String recording) {
+    var r = slurm.get(recording);
     assertThat(r.exitCode()).isZero();
     var fields = new java.util.HashMap<String, String>();
     for (var word : r.stdout().strip().split(" ")) {
@@ -147,31 +165,35 @@ class SlurmListingsTest {
         fields.get("Reason"), ExitCode.parse(fields.get("ExitCode"))), null);
   }
 
-  @Test
-  void anUnknownAccountIsAcceptedWhereThereIsNoAccounting() {
-    // the testbed has no slurmdbd: sbatch --account=nosuchacct takes the job (id 31)
-    var r = slurm2205("sbatch-bad-account");
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void anUnknownAccountIsAcceptedWhereThereIsNoAccounting(Recorded slurm) {
+    // the testbed has no slurmdbd: sbatch --account=nosuchacct takes the job (id 31 in 22.05)
+    var r = slurm.get("sbatch-bad-account");
     assertThat(r.exitCode()).isZero();
-    assertThat(SlurmListings.parseSbatchId(r.stdout())).isEqualTo("31");
+    assertThat(SlurmListings.parseSbatchId(r.stdout())).isEqualTo(slurm.id("31"));
   }
 
-  @Test
-  void readsTheJobIdSbatchPrints() {
-    assertThat(SlurmListings.parseSbatchId(slurm2205("sbatch-ok").stdout())).isEqualTo("29");
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void readsTheJobIdSbatchPrints(Recorded slurm) {
+    assertThat(SlurmListings.parseSbatchId(slurm.get("sbatch-ok").stdout()))
+        .isEqualTo(slurm.id("29"));
     assertThat(SlurmListings.parseSbatchId("1234;cluster2\n")).isEqualTo("1234");
     assertThat(SlurmListings.parseSbatchId("")).isNull();
     assertThat(SlurmListings.parseSbatchId("Submitted batch job 12")).isNull();
   }
 
-  @Test
-  void tellsRefusedJobsFromAnUnreachableControllerAndFromATimeoutThatMayHaveSubmitted() {
-    assertThat(classify("sbatch-bad-partition")).isEqualTo(SubmitVerdict.REFUSED);
-    assertThat(classify("sbatch-too-much-mem")).isEqualTo(SubmitVerdict.REFUSED);
-    assertThat(classify("sbatch-bad-option")).isEqualTo(SubmitVerdict.REFUSED);
-    assertThat(classify("sbatch-bad-gres")).isEqualTo(SubmitVerdict.REFUSED);
-    assertThat(classify("sbatch-ctld-down")).isEqualTo(SubmitVerdict.NOT_NOW);
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void tellsRefusedJobsFromAnUnreachableControllerAndFromATimeoutThatMayHaveSubmitted(Recorded slurm) {
+    assertThat(classify(slurm, "sbatch-bad-partition")).isEqualTo(SubmitVerdict.REFUSED);
+    assertThat(classify(slurm, "sbatch-too-much-mem")).isEqualTo(SubmitVerdict.REFUSED);
+    assertThat(classify(slurm, "sbatch-bad-option")).isEqualTo(SubmitVerdict.REFUSED);
+    assertThat(classify(slurm, "sbatch-bad-gres")).isEqualTo(SubmitVerdict.REFUSED);
+    assertThat(classify(slurm, "sbatch-ctld-down")).isEqualTo(SubmitVerdict.NOT_NOW);
     // slurmctld frozen: sbatch gives up, slurmctld creates the job when it resumes
-    assertThat(classify("sbatch-ctld-frozen")).isEqualTo(SubmitVerdict.IN_DOUBT);
+    assertThat(classify(slurm, "sbatch-ctld-frozen")).isEqualTo(SubmitVerdict.IN_DOUBT);
     assertThat(SlurmListings.classifySubmit(1, "sbatch: error: QOSMaxSubmitJobPerUserLimit\n"
         + "sbatch: error: Batch job submission failed: Job violates accounting/QOS policy"))
         .isEqualTo(SubmitVerdict.NOT_NOW);
@@ -189,25 +211,27 @@ class SlurmListingsTest {
         .isEqualTo(SubmitVerdict.IN_DOUBT);
   }
 
-  private static SubmitVerdict classify(String recording) {
-    var r = slurm2205(recording);
+  private static SubmitVerdict classify(Recorded slurm, String recording) {
+    var r = slurm.get(recording);
     return SlurmListings.classifySubmit(r.exitCode(), r.stderr());
   }
 
-  @Test
-  void holdAndReleaseIgnoreJobsThatAreGoneOrDone() {
-    assertThat(SlurmListings.onlyGoneJobs(slurm2205("scontrol-hold-unknown").stderr())).isTrue();
-    assertThat(SlurmListings.onlyGoneJobs(slurm2205("scontrol-hold-mixed").stderr())).isTrue();
-    assertThat(SlurmListings.onlyGoneJobs(slurm2205("scontrol-release-unknown").stderr()))
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void holdAndReleaseIgnoreJobsThatAreGoneOrDone(Recorded slurm) {
+    assertThat(SlurmListings.onlyGoneJobs(slurm.get("scontrol-hold-unknown").stderr())).isTrue();
+    assertThat(SlurmListings.onlyGoneJobs(slurm.get("scontrol-hold-mixed").stderr())).isTrue();
+    assertThat(SlurmListings.onlyGoneJobs(slurm.get("scontrol-release-unknown").stderr()))
         .isTrue();
     assertThat(SlurmListings.onlyGoneJobs("Job is no longer pending execution for job 5\n"))
         .isFalse();
   }
 
-  @Test
-  void holdingARunningJobAndReleasingHeldOnesSucceedSilently() {
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void holdingARunningJobAndReleasingHeldOnesSucceedSilently(Recorded slurm) {
     for (var name : new String[] {"scontrol-hold-running", "scontrol-release"}) {
-      var r = slurm2205(name);
+      var r = slurm.get(name);
       assertThat(r.exitCode()).as(name).isZero();
       assertThat(r.stderr()).as(name).isEmpty();
       assertThat(SlurmListings.onlyGoneJobs(r.stderr())).as(name).isTrue();
@@ -215,20 +239,22 @@ class SlurmListingsTest {
     }
   }
 
-  @Test
-  void scancelIsSilentForUnknownJobs() {
-    assertThat(slurm2205("scancel-unknown").exitCode()).isZero();
-    assertThat(slurm2205("scancel-unknown").stderr()).isEmpty();
-    assertThat(slurm2205("scancel-batch").exitCode()).isZero();
-    assertThat(slurm2205("scancel-ctld-down").exitCode()).isEqualTo(8);
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void scancelIsSilentForUnknownJobs(Recorded slurm) {
+    assertThat(slurm.get("scancel-unknown").exitCode()).isZero();
+    assertThat(slurm.get("scancel-unknown").stderr()).isEmpty();
+    assertThat(slurm.get("scancel-batch").exitCode()).isZero();
+    assertThat(slurm.get("scancel-ctld-down").exitCode()).isEqualTo(8);
   }
 
-  @Test
-  void knowsWhenThereIsNoAccounting() {
-    var r = slurm2205("sacct-disabled");
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void knowsWhenThereIsNoAccounting(Recorded slurm) {
+    var r = slurm.get("sacct-disabled");
     assertThat(r.exitCode()).isEqualTo(1);
     assertThat(SlurmListings.accountingDisabled(r.stderr())).isTrue();
-    assertThat(SlurmListings.accountingDisabled(slurm2205("squeue-ctld-down").stderr()))
+    assertThat(SlurmListings.accountingDisabled(slurm.get("squeue-ctld-down").stderr()))
         .as("a down controller is not a cluster without accounting").isFalse();
     assertThat(SlurmListings.parseSacct(r.stdout())).isEmpty();
   }
@@ -252,11 +278,13 @@ class SlurmListingsTest {
         .isInstanceOf(JobStatus.Failed.class);
   }
 
-  @Test
-  void lookupFindsJobsByName() {
-    assertThat(SlurmListings.parseLookup(slurm2205("squeue-name").stdout()))
-        .containsEntry("rec-ok", "22").containsEntry("rec-three", "23").hasSize(2);
-    assertThat(SlurmListings.parseLookup(slurm2205("squeue-name-none").stdout())).isEmpty();
+  @ParameterizedTest
+  @EnumSource(Recorded.class)
+  void lookupFindsJobsByName(Recorded slurm) {
+    assertThat(SlurmListings.parseLookup(slurm.get("squeue-name").stdout()))
+        .containsEntry("rec-ok", slurm.id("22")).containsEntry("rec-three", slurm.id("23"))
+        .hasSize(2);
+    assertThat(SlurmListings.parseLookup(slurm.get("squeue-name-none").stdout())).isEmpty();
   }
 
   @Test
@@ -316,6 +344,12 @@ class SlurmListingsTest {
         .isInstanceOf(JobStatus.Cancelled.class);
     assertThat(SlurmStates.fromQueue(row, new Markers(true, 143, "TERM", false)))
         .isEqualTo(new JobStatus.Running("COMPLETING"));
+    // 143 without the trap's signal file (seen under load): wait for CANCELLED or FAILED
+    assertThat(SlurmStates.fromQueue(row, new Markers(true, 143, null, false)))
+        .isEqualTo(new JobStatus.Running("COMPLETING"));
+    assertThat(SlurmStates.fromQueue(new QueueRow("5", "FAILED", "NonZeroExitCode",
+        new ExitCode(143, 0)), new Markers(true, 143, null, false)))
+        .isEqualTo(new JobStatus.Exited(143, "FAILED", "NonZeroExitCode"));
   }
 
   @Test
