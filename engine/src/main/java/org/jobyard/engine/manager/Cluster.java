@@ -197,6 +197,22 @@ public final class Cluster implements AutoCloseable {
     return new Health(lastError, polls, submitCalls);
   }
 
+  /** Forgets the scheduling state: the manager's loop restarts from the store. */
+  void reset() {
+    queue.clear();
+    live.clear();
+    toSubmit.clear();
+    needLookup.clear();
+    cancelling.clear();
+    pollInFlight = false;
+    submitInFlight = false;
+    pollWanted = false;
+    pollDueScheduled = false;
+    failures = 0;
+    outbox.clear();
+    lostChecks.clear();
+  }
+
   /** The job's submission outcome is unknown: it is looked up by tag before anything else. */
   void lookUp(Job job) {
     job.lookupNeeded = true;
