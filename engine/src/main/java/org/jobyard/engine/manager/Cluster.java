@@ -68,6 +68,8 @@ public final class Cluster implements AutoCloseable {
   volatile String lastError;
   volatile long polls;
   volatile long submitCalls;
+  /** Collect tasks handed out (one per poll that saw jobs end, however many): tests count them. */
+  volatile long collectTasks;
 
   public Cluster(String name, String backendName, Backend backend, Transport transport,
       int maxJobs, Duration pollInterval) {
@@ -200,6 +202,9 @@ public final class Cluster implements AutoCloseable {
    */
   <T> void dispatch(Call call, BackendWork<T> work,
       java.util.function.BiConsumer<T, BackendException> report) {
+    if (call == Call.COLLECT) {
+      collectTasks++; // only the manager's thread dispatches
+    }
     execute(switch (call.lane()) {
       case STAGING -> staging;
       case COLLECTING -> collecting;

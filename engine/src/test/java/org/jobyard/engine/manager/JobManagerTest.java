@@ -160,6 +160,9 @@ class JobManagerTest {
         .until(() -> ids.stream().allMatch(id -> stateOf(r, id) == JobState.SUCCEEDED));
     // the 20 ends were one turn, which freed 20 slots at once: not 20 refills of one job each
     assertThat(backend.batchSizes).containsExactly(20, 20);
+    // and each poll's ends were collected in one task, not one task per job
+    assertThat(r.cluster().collectTasks).as("collect tasks for 2 x 20 jobs that end together")
+        .isBetween(2L, 4L);
   }
 
   @Test
