@@ -192,8 +192,9 @@ public final class Cluster implements AutoCloseable {
 
   /**
    * The one way the manager calls the backend: on the cluster's thread for the call ({@link
-   * Call#lane}; one call at a time on each, as the SPI promises), every failure a {@link BackendException}, then {@code report} with the
-   * result or the failure (from that thread; it posts to the manager's mailbox).
+   * Call#lane}; one call at a time on each, as the SPI promises), every failure a {@link
+   * BackendException}, then {@code report} with the result or the failure (from that thread; it
+   * posts to the manager's mailbox).
    *
    * <p>A {@code RuntimeException} is a plugin bug, classified here once: retryable for every call
    * (unknown is not dead: a submit may have reached the batch system, and is looked up; a poll,
