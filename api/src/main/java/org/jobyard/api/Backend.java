@@ -9,9 +9,19 @@ import java.util.Set;
  * A batch system as one configured cluster sees it. Created by a {@link BackendProvider} for each
  * cluster of the configuration.
  *
- * <p><b>Threads.</b> The engine calls one backend instance from one thread at a time, so an
- * implementation needs no locking of its own; calls may block (they run outside the engine's job
- * manager). Different clusters are called concurrently, each with its own instance.
+ * <p><b>Threads.</b> The engine calls one backend instance from three threads, each making one
+ * call at a time, in order: the <em>staging</em> thread makes the {@link #submit} calls (which
+ * upload the jobs' inputs), the <em>collecting</em> thread the {@link #collect} calls, and the
+ * <em>control</em> thread every other call ({@link #poll}, {@link #lookup}, {@link #cancel},
+ * {@link #hold}, {@link #release}, {@link #tail}, {@link #clean}, {@link #maintain}); so a long
+ * upload or download never delays a poll, a cancel or another job's end. Two submits, two
+ * collects or two control calls never overlap, but a submit, a collect and a control call may run
+ * at the same time: state that more than one of them touches (a cache, a lazily resolved folder,
+ * a credential) must be thread-safe; state used by one kind of call only needs no locking. For one
+ * job the engine keeps the order itself: it cancels, holds or releases a job only after its
+ * submit has returned, does not poll it while it is collected, and cleans it only after its
+ * collect has returned. Calls may block (they run outside the engine's job manager). Different
+ * clusters are called concurrently, each with its own instance.
  *
  * <p><b>Errors.</b> Throw {@link BackendException}; {@link BackendException#isRetryable()} tells
  * the engine whether to try the same call again later (a timeout, a scheduler that is down) or to
@@ -123,10 +133,10 @@ public interface Backend extends AutoCloseable {
 
   /**
    * Periodic work that is not a job call: renewing a delegation, checking that the CE answers,
-   * cleaning a quota. Called every {@link #maintenanceInterval()} on the same one-call-at-a-time
-   * rule as the other methods (never while a submit or poll of this backend runs). The conditions
-   * returned replace the previous call's and are shown to users by {@code jobyard backends} and
-   * the API; a {@link Condition.Severity#WARNING} or {@link Condition.Severity#ERROR} marks the
+   * cleaning a quota. Called every {@link #maintenanceInterval()} on the control thread (never
+   * while a poll or cancel of this backend runs, but possibly while a submit or collect does). The
+   * conditions returned replace the previous call's and are shown to users by {@code jobyard
+   * backends} and the API; a {@link Condition.Severity#WARNING} or {@link Condition.Severity#ERROR} marks the
    * cluster as degraded. An exception is shown as an error condition; the cluster keeps working
    * and the hook is called again at its next time.
    */

@@ -36,7 +36,9 @@ public final class JobFolder {
   private final String setting;
   private final String stdout;
   private final String stderr;
-  private String workdir; // absolute, resolved on first use
+  // absolute, resolved on first use; volatile as a backend may use its folders from two threads
+  // (see Backend: transfers run next to polls); resolving twice gives the same answer
+  private volatile String workdir;
 
   /**
    * @param commands the cluster's commands

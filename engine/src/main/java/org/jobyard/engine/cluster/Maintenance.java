@@ -15,9 +15,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Calls each backend's periodic hook ({@code Backend.maintain}) at the interval it declares. The
- * call itself runs on the cluster's own worker, behind the submits and polls already queued, so a
- * backend is still called by one thread at a time; a hook still running when its next time comes
- * is not queued twice. Failures become conditions users see; they never stop the cluster.
+ * call itself runs on the cluster's control thread, behind the polls and cancels already queued
+ * there, so it never overlaps them (submits and collects run on threads of their own; see {@code
+ * Backend}); a hook still running when its next time comes is not queued twice. Failures become conditions users see; they never stop the cluster.
  */
 public final class Maintenance implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Maintenance.class);

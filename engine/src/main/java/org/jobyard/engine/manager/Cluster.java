@@ -18,8 +18,12 @@ import org.jobyard.engine.fairshare.FairQueue;
 import org.jobyard.engine.fairshare.Shares;
 
 /**
- * One configured cluster: its backend, and the one worker thread that calls it (the SPI promises
- * a backend one caller at a time). The scheduling fields are owned by the job manager's thread.
+ * One configured cluster: its backend, and the three threads that call it. The control thread
+ * polls, looks up, cancels, holds, releases, cleans and runs the maintenance hook; the staging
+ * thread submits (uploading the jobs' inputs); the collecting thread collects (bringing their
+ * outputs home). So a long upload or download never delays a poll, a cancel, or the end of
+ * another job. Each thread makes one call at a time, in the order asked, as the SPI promises
+ * ({@code Backend}'s threads). The scheduling fields are owned by the job manager's thread.
  */
 public final class Cluster implements AutoCloseable {
   final String name;
@@ -34,6 +38,9 @@ public final class Cluster implements AutoCloseable {
   /** Paces submissions to {@code submit_rate}; used by the manager's thread. */
   volatile SubmitPace pace;
   private final ExecutorService worker;
+  /** The calls that move files, off the control thread (see {@link Call#lane}). */
+  private final ExecutorService staging;
+  private final ExecutorService collecting;
 
   // owned by the manager's thread
   /** Jobs waiting for room here, released in fair-share order (see {@link FairQueue}). */
@@ -61,6 +68,8 @@ public final class Cluster implements AutoCloseable {
   volatile String lastError;
   volatile long polls;
   volatile long submitCalls;
+  /** Collect tasks handed out (one per poll that saw jobs end, however many): tests count them. */
+  volatile long collectTasks;
 
   public Cluster(String name, String backendName, Backend backend, Transport transport,
       int maxJobs, Duration pollInterval) {
@@ -81,6 +90,10 @@ public final class Cluster implements AutoCloseable {
     this.pace = new SubmitPace(policy.submitRate());
     this.worker = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
         .name("cluster-" + name).factory());
+    this.staging = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
+        .name("cluster-" + name + "-staging").factory());
+    this.collecting = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon()
+        .name("cluster-" + name + "-collecting").factory());
   }
 
   public String name() {
@@ -129,7 +142,11 @@ public final class Cluster implements AutoCloseable {
   }
 
   void execute(Runnable work) {
-    worker.execute(() -> {
+    execute(worker, work);
+  }
+
+  private void execute(ExecutorService thread, Runnable work) {
+    thread.execute(() -> {
       org.slf4j.MDC.put("cluster", name);
       try {
         work.run();
@@ -146,6 +163,26 @@ public final class Cluster implements AutoCloseable {
     String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
     }
+
+    /**
+     * The thread the call runs on: submits and collects, which may move many large files, each
+     * on a thread of its own next to the control thread. The manager keeps the order that
+     * matters for one job itself: a job is cancelled, held or released only once its submit has
+     * returned its native id, not polled while it is collected, and cleaned only once its
+     * collect has returned.
+     */
+    Lane lane() {
+      return switch (this) {
+        case SUBMIT -> Lane.STAGING;
+        case COLLECT -> Lane.COLLECTING;
+        default -> Lane.CONTROL;
+      };
+    }
+  }
+
+  /** A cluster's threads; see {@link Call#lane}. */
+  enum Lane {
+    CONTROL, STAGING, COLLECTING
   }
 
   /** One backend call. */
@@ -154,9 +191,10 @@ public final class Cluster implements AutoCloseable {
   }
 
   /**
-   * The one way the manager calls the backend: on this cluster's worker (one call at a time, as
-   * the SPI promises), every failure a {@link BackendException}, then {@code report} with the
-   * result or the failure (from the worker; it posts to the manager's mailbox).
+   * The one way the manager calls the backend: on the cluster's thread for the call ({@link
+   * Call#lane}; one call at a time on each, as the SPI promises), every failure a {@link
+   * BackendException}, then {@code report} with the result or the failure (from that thread; it
+   * posts to the manager's mailbox).
    *
    * <p>A {@code RuntimeException} is a plugin bug, classified here once: retryable for every call
    * (unknown is not dead: a submit may have reached the batch system, and is looked up; a poll,
@@ -165,7 +203,14 @@ public final class Cluster implements AutoCloseable {
    */
   <T> void dispatch(Call call, BackendWork<T> work,
       java.util.function.BiConsumer<T, BackendException> report) {
-    execute(() -> {
+    if (call == Call.COLLECT) {
+      collectTasks++; // only the manager's thread dispatches
+    }
+    execute(switch (call.lane()) {
+      case STAGING -> staging;
+      case COLLECTING -> collecting;
+      case CONTROL -> worker;
+    }, () -> {
       T result = null;
       BackendException error = null;
       try {
@@ -185,7 +230,7 @@ public final class Cluster implements AutoCloseable {
         + call.label() + " failed unexpectedly: " + e, call != Call.COLLECT, e);
   }
 
-  /** Runs work on this cluster's worker, after the backend calls already queued. */
+  /** Runs work on this cluster's control thread, after the calls already queued there. */
   public void call(Runnable work) {
     execute(work);
   }
@@ -195,6 +240,22 @@ public final class Cluster implements AutoCloseable {
 
   public Health health() {
     return new Health(lastError, polls, submitCalls);
+  }
+
+  /** Forgets the scheduling state: the manager's loop restarts from the store. */
+  void reset() {
+    queue.clear();
+    live.clear();
+    toSubmit.clear();
+    needLookup.clear();
+    cancelling.clear();
+    pollInFlight = false;
+    submitInFlight = false;
+    pollWanted = false;
+    pollDueScheduled = false;
+    failures = 0;
+    outbox.clear();
+    lostChecks.clear();
   }
 
   /** The job's submission outcome is unknown: it is looked up by tag before anything else. */
@@ -222,14 +283,16 @@ public final class Cluster implements AutoCloseable {
 
   @Override
   public void close() {
-    worker.shutdown();
-    try {
-      if (!worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
-        worker.shutdownNow();
+    for (var thread : java.util.List.of(staging, collecting, worker)) {
+      thread.shutdown();
+      try {
+        if (!thread.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS)) {
+          thread.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        thread.shutdownNow();
+        Thread.currentThread().interrupt();
       }
-    } catch (InterruptedException e) {
-      worker.shutdownNow();
-      Thread.currentThread().interrupt();
     }
     try {
       backend.close();

@@ -20,6 +20,11 @@ sealed interface Message {
     CompletableFuture<?> reply();
   }
 
+  /** A report from a backend call: ignored when it comes from before a restart of the loop. */
+  sealed interface Report extends Message {
+    long incarnation();
+  }
+
   record Submit(String owner, List<JobSpec> specs, CompletableFuture<List<String>> reply)
       implements Command {}
 
@@ -48,7 +53,7 @@ sealed interface Message {
       implements Command {}
 
   /** An outbox entry (cleanup, cancel of an abandoned attempt) was carried out, or failed. */
-  record Cleaned(long incarnation, long outboxId, BackendException error) implements Message {}
+  record Cleaned(long incarnation, long outboxId, BackendException error) implements Report {}
 
   /** Periodic: time to poll clusters whose interval elapsed, retry what waited. */
   record Tick() implements Message {}
@@ -65,21 +70,21 @@ sealed interface Message {
   record StoreFailed(Throwable error) implements Message {}
 
   record Submitted(long incarnation, String cluster, List<String> jobIds,
-      List<SubmitOutcome> outcomes, BackendException error) implements Message {}
+      List<SubmitOutcome> outcomes, BackendException error) implements Report {}
 
   /** @param asked the jobs the poll asked about: one missing from {@code statuses} is unknown */
   record Polled(long incarnation, String cluster, List<String> asked,
-      Map<String, JobStatus> statuses, BackendException error) implements Message {}
+      Map<String, JobStatus> statuses, BackendException error) implements Report {}
 
   record LookedUp(long incarnation, String cluster, List<String> jobIds,
-      Map<String, JobRef> found, BackendException error) implements Message {}
+      Map<String, JobRef> found, BackendException error) implements Report {}
 
   /** The outputs of the jobs one poll saw end were fetched (each with its own outcome). */
-  record Collected(long incarnation, String cluster, List<Collection> jobs) implements Message {}
+  record Collected(long incarnation, String cluster, List<Collection> jobs) implements Report {}
 
   /** One ended job's collection: {@code error} is null when its outputs came home. */
   record Collection(String jobId, JobStatus status, BackendException error) {}
 
   record CancelSent(long incarnation, String cluster, List<String> jobIds,
-      BackendException error) implements Message {}
+      BackendException error) implements Report {}
 }

@@ -130,11 +130,14 @@ class RestBackendThroughTheEngineTest {
     HttpProbe.HOOKS.put("ce-hook", () -> List.of(Condition.ok("health", "the CE answers")));
     await().atMost(WAIT).until(() -> cluster().get("status").equals("ok"));
 
-    // the hook runs on the cluster's one worker, like every other call of the backend
-    assertThat(HttpProbe.CALLS.get("ce-hook")).extracting(c -> c.substring(c.indexOf(' ') + 1))
-        .containsOnly("cluster-ce-hook");
-    assertThat(HttpProbe.CALLS.get("ce-hook")).anyMatch(c -> c.startsWith("maintain "))
-        .anyMatch(c -> c.startsWith("poll "));
+    // the hook runs on the cluster's control thread, as polls do; submits on its staging thread
+    var calls = HttpProbe.CALLS.get("ce-hook");
+    assertThat(calls).filteredOn(c -> !c.startsWith("submit "))
+        .extracting(c -> c.substring(c.indexOf(' ') + 1)).containsOnly("cluster-ce-hook");
+    assertThat(calls).filteredOn(c -> c.startsWith("submit "))
+        .extracting(c -> c.substring(c.indexOf(' ') + 1)).containsOnly("cluster-ce-hook-staging");
+    assertThat(calls).anyMatch(c -> c.startsWith("maintain "))
+        .anyMatch(c -> c.startsWith("poll ")).anyMatch(c -> c.startsWith("submit "));
   }
 
   @Test

@@ -58,6 +58,15 @@ final class FakeBackend implements Backend {
   final Map<String, AtomicInteger> cancels = new ConcurrentHashMap<>();
   /** When each job was handed to the batch system (nanoTime), in order. */
   final java.util.Queue<Long> submittedAt = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  /** When set, a submit waits in its staging until this opens (a long upload). */
+  volatile java.util.concurrent.CountDownLatch staging;
+  /** When set, a collect waits until this opens (a long download). */
+  volatile java.util.concurrent.CountDownLatch collecting;
+  /** Submits (collects) running now, and the most ever seen at once. */
+  final AtomicInteger submitsNow = new AtomicInteger();
+  final AtomicInteger mostSubmitsAtOnce = new AtomicInteger();
+  final AtomicInteger collectsNow = new AtomicInteger();
+  final AtomicInteger mostCollectsAtOnce = new AtomicInteger();
 
   @Override
   public Set<Capability> capabilities() {
@@ -66,6 +75,34 @@ final class FakeBackend implements Backend {
 
   @Override
   public List<SubmitOutcome> submit(List<SubmitRequest> requests) throws BackendException {
+    try (var t = running(submitsNow, mostSubmitsAtOnce)) {
+      awaitOpen(staging);
+      return submitNow(requests);
+    }
+  }
+
+  /** Counts a call in {@code now} while it runs, and the most at once in {@code most}. */
+  private static Call running(AtomicInteger now, AtomicInteger most) {
+    most.accumulateAndGet(now.incrementAndGet(), Math::max);
+    return now::decrementAndGet;
+  }
+
+  private interface Call extends AutoCloseable {
+    @Override
+    void close();
+  }
+
+  private static void awaitOpen(java.util.concurrent.CountDownLatch gate) {
+    try {
+      if (gate != null && !gate.await(60, java.util.concurrent.TimeUnit.SECONDS)) {
+        throw new IllegalStateException("the test never opened the gate");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private List<SubmitOutcome> submitNow(List<SubmitRequest> requests) throws BackendException {
     submitCalls.incrementAndGet();
     batchSizes.add(requests.size());
     if (down) {
@@ -185,9 +222,12 @@ final class FakeBackend implements Backend {
 
   @Override
   public void collect(JobRef job, org.jobyard.api.JobSpec spec) throws BackendException {
-    collects.incrementAndGet();
-    if (collectError != null) {
-      throw collectError;
+    try (var t = running(collectsNow, mostCollectsAtOnce)) {
+      awaitOpen(collecting);
+      collects.incrementAndGet();
+      if (collectError != null) {
+        throw collectError;
+      }
     }
   }
 

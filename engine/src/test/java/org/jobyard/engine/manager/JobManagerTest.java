@@ -160,6 +160,9 @@ class JobManagerTest {
         .until(() -> ids.stream().allMatch(id -> stateOf(r, id) == JobState.SUCCEEDED));
     // the 20 ends were one turn, which freed 20 slots at once: not 20 refills of one job each
     assertThat(backend.batchSizes).containsExactly(20, 20);
+    // and each poll's ends were collected in one task, not one task per job
+    assertThat(r.cluster().collectTasks).as("collect tasks for 2 x 20 jobs that end together")
+        .isBetween(2L, 4L);
   }
 
   @Test
@@ -219,6 +222,75 @@ class JobManagerTest {
     await().until(() -> stateOf(r, id) == JobState.RUNNING);
     assertThat(r.manager().cancel(List.of(id)).get(10, TimeUnit.SECONDS)).containsExactly(id);
     await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.CANCELLED);
+  }
+
+  /** A job that runs until cancelled, once it runs. */
+  String runningJob(Running r) throws Exception {
+    var id = r.manager().submit("alice", List.of(JobSpec.of("running", "hang")))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    return id;
+  }
+
+  @Test
+  void aSubmitStuckInItsStagingDelaysNeitherThePollsNorTheCancelsOfItsCluster() throws Exception {
+    var r = start();
+    var running = runningJob(r);
+    var staging = new java.util.concurrent.CountDownLatch(1);
+    backend.staging = staging;
+    var calls = backend.submitCalls.get();
+    var uploading = r.manager().submit("alice", List.of(JobSpec.of("uploading", "hang")))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    await().until(() -> backend.submitsNow.get() == 1); // its submit waits in the staging
+    try {
+      var polls = backend.polls.get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> backend.polls.get() > polls + 3);
+      r.manager().cancel(List.of(running, uploading)).get(10, TimeUnit.SECONDS);
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> stateOf(r, running) == JobState.CANCELLED);
+      // the order kept for one job: no cancel before its submit has returned a native id
+      assertThat(backend.cancels).containsOnlyKeys(running + ".1");
+      assertThat(stateOf(r, uploading)).isEqualTo(JobState.CANCELLING);
+      assertThat(backend.submitCalls).hasValue(calls); // still the first, unfinished call
+    } finally {
+      staging.countDown();
+    }
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> stateOf(r, uploading) == JobState.CANCELLED);
+    assertThat(backend.cancels.get(uploading + ".1")).as("its cancel, once submitted").hasValue(1);
+    assertThat(backend.mostSubmitsAtOnce).as("submits one at a time").hasValue(1);
+  }
+
+  @Test
+  void aCollectStuckBringingOutputsHomeDelaysNeitherThePollsNorTheCancelsOfItsCluster()
+      throws Exception {
+    var r = start();
+    var running = runningJob(r);
+    var collecting = new java.util.concurrent.CountDownLatch(1);
+    backend.collecting = collecting;
+    // with log files of its own, so that its sandbox is cleaned once its outputs are home
+    var ended = r.manager().submit("alice", List.of(spec(JobSpec.of("ended", "ok"), 0, home)))
+        .get(10, TimeUnit.SECONDS).getFirst();
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.collectsNow.get() == 1);
+    // its collect waits for the download
+    try {
+      var polls = backend.polls.get();
+      await().atMost(Duration.ofSeconds(10)).until(() -> backend.polls.get() > polls + 3);
+      r.manager().cancel(List.of(running)).get(10, TimeUnit.SECONDS);
+      // the cancel reaches the batch system (its end then waits to be collected in turn)
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> backend.cancels.containsKey(running + ".1"));
+      // the order kept for one job: no cleanup before its collect has returned
+      assertThat(backend.cleaned).doesNotContainKey(ended + ".1");
+      assertThat(stateOf(r, ended).isTerminal()).as("ended before its outputs are home").isFalse();
+    } finally {
+      collecting.countDown();
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, ended) == JobState.SUCCEEDED
+        && stateOf(r, running) == JobState.CANCELLED);
+    await().atMost(Duration.ofSeconds(10)).until(() -> backend.cleaned.containsKey(ended + ".1"));
+    assertThat(backend.collects).as("collected once, not again by the polls meanwhile").hasValue(2);
+    assertThat(backend.mostCollectsAtOnce).as("collects one at a time").hasValue(1);
   }
 
   @Test

@@ -15,6 +15,8 @@ import org.jobyard.plugins.arc.ArcClient.ArcException;
  * One delegated proxy on the CE, shared by every job of the cluster: created on first use,
  * renewed when less than {@code renewBefore} is left, and remembered in the cluster's folder so
  * an engine restart reuses it. A delegation the CE forgot (404 on renewal) is created anew.
+ * Synchronized: a submit (on the cluster's transfer thread) may ensure it while a cancel or the
+ * maintenance hook does (on its other thread; see {@code Backend}'s threads).
  */
 final class Delegation {
   private final ArcClient client;
@@ -38,7 +40,7 @@ final class Delegation {
   }
 
   /** The delegation's id, renewed or created first when it is missing or about to expire. */
-  String ensure() throws ArcException {
+  synchronized String ensure() throws ArcException {
     var now = clock.instant();
     if (id != null && expiry != null && expiry.minus(renewBefore).isAfter(now)) {
       return id;
@@ -60,11 +62,11 @@ final class Delegation {
   }
 
   /** When the delegated proxy expires, if one was made. */
-  Optional<Instant> expiry() {
+  synchronized Optional<Instant> expiry() {
     return Optional.ofNullable(expiry);
   }
 
-  Optional<String> id() {
+  synchronized Optional<String> id() {
     return Optional.ofNullable(id);
   }
 

@@ -67,7 +67,8 @@ final class SlurmBackend implements Backend {
   private final String cluster;
   private final ClusterCommands commands;
   private final JobFolder folders;
-  private boolean accountingOff;
+  // read by polls and lookups, which may run while a submit or collect runs (Backend javadoc)
+  private volatile boolean accountingOff;
 
   SlurmBackend(BackendContext context, SlurmSettings settings) {
     this.context = requireNonNull(context, "context is null");
