@@ -214,7 +214,12 @@ public final class JobManager implements Runnable {
 
   /** i18: recovers live jobs this engine just took over, as at a start (lease.LeaseService). */
   public void adopt(List<String> jobIds) {
-    mailbox.add(new Message.Adopt(List.copyOf(jobIds)));
+    adopt(jobIds, List.of());
+  }
+
+  /** i18: ... and carries out the clean-ups (outbox entries) it took over with them. */
+  public void adopt(List<String> jobIds, List<Long> cleanUps) {
+    mailbox.add(new Message.Adopt(List.copyOf(jobIds), List.copyOf(cleanUps)));
   }
 
   /** Called by a backend's events: poll that cluster soon. */
@@ -961,6 +966,16 @@ public final class JobManager implements Runnable {
     }
 
     @Override
+    public void overflow(Cluster c) {
+      if (store.engineId() != null) {
+        for (var job : Overflow.take(c)) {
+          jobs.remove(job.id);
+          changes.add(new Change.ReleaseJob(job.id, c.name));
+        }
+      }
+    }
+
+    @Override
     public void announce(Job job) {
       events.add(event(job, null));
     }
@@ -990,6 +1005,8 @@ public final class JobManager implements Runnable {
    */
   private void onAdopt(Message.Adopt m) {
     try {
+      store.outbox(m.cleanUps()).stream().filter(e -> !pendingOutbox.containsKey(e.id()))
+          .forEach(this::runOutbox);
       take(store.liveJobsWithAttempts(m.jobIds().stream().filter(id -> !jobs.containsKey(id))
           .toList()));
     } catch (org.jobyard.engine.store.StoreUnavailableException e) {
