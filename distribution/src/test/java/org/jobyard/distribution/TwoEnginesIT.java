@@ -49,13 +49,20 @@ class TwoEnginesIT {
   }
 
   Tarball install(String name, String url, Path jobFolders) throws Exception {
+    return install(name, url, jobFolders, "");
+  }
+
+  /** {@code clusterSettings}: more settings of the local cluster, each with a leading comma. */
+  Tarball install(String name, String url, Path jobFolders, String clusterSettings)
+      throws Exception {
     var t = Tarball.unpack(Files.createDirectory(tmp.resolve(name)));
     Files.writeString(t.home.resolve("conf/jobyard.yaml"), """
         database: {url: "%s", user: "%s", password: "%s", lease: 10s}
         engine: {poll_interval: 1s}
         clusters:
-          local: {backend: local, slots: 16, workdir: "%s"}
-        """.formatted(url, Testbed.get("PG_USER"), Testbed.get("PG_PASSWORD"), jobFolders));
+          local: {backend: local, slots: 16, workdir: "%s"%s}
+        """.formatted(url, Testbed.get("PG_USER"), Testbed.get("PG_PASSWORD"), jobFolders,
+        clusterSettings));
     return t;
   }
 
@@ -145,6 +152,52 @@ class TwoEnginesIT {
     assertThat(states.values()).as("every job, as engine b reports it").containsOnly("SUCCEEDED");
     assertThat(output("b")).as("engine b took engine a's jobs over")
         .containsPattern("took over [1-9][0-9]* live job");
+    assertEveryJobRanOnce(ran, 2 * JOBS_EACH);
+  }
+
+  @Test
+  void jobsSubmittedAllToAnEngineAtItsMaxJobsRunOnBothEnginesEachOnce() throws Exception {
+    var url = Testbed.freshPostgresSchema();
+    var folders = Files.createDirectory(tmp.resolve("jobs"));
+    var ran = Files.createDirectory(tmp.resolve("ran"));
+    var a = install("a", url, folders, ", max_jobs: 2");
+    var b = install("b", url, folders, ", max_jobs: 2");
+    start(a, "a");
+    start(b, "b");
+    int jobs = 40;
+    Files.writeString(tmp.resolve("all.yaml"), """
+        sweep: {n: {from: 1, to: %d}}
+        job:
+          name: 'j-${n}'
+          executable: /bin/sh
+          arguments: [-c, 'sleep 0.5; echo run >> "$2/j-$1"', sh, '${n}', '%s']
+        """.formatted(jobs, ran));
+    var submitted = a.run(tmp, Duration.ofMinutes(2), "submit", "-o", "json", "all.yaml");
+    assertThat(submitted.exitCode()).as("%s\n--- engine a\n%s", submitted, output("a")).isZero();
+
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).until(() ->
+        states(a).values().stream().allMatch(s -> s.equals("SUCCEEDED") || s.equals("FAILED")
+            || s.equals("CANCELLED")));
+    assertThat(states(b).values()).as("every job, as engine b reports it").hasSize(jobs)
+        .containsOnly("SUCCEEDED");
+    assertEveryJobRanOnce(ran, jobs);
+    // the engine that wrote a job's end is the engine that ran it
+    try (var c = java.sql.DriverManager.getConnection(url, Testbed.get("PG_USER"),
+        Testbed.get("PG_PASSWORD")); var s = c.createStatement();
+        var rs = s.executeQuery("SELECT e.home, COUNT(*) FROM jobs j JOIN engines e ON"
+            + " e.id = j.engine_id GROUP BY e.home")) {
+      var ranBy = new TreeMap<String, Long>();
+      while (rs.next()) {
+        var home = Path.of(rs.getString(1)).toRealPath();
+        ranBy.put(home.startsWith(tmp.resolve("a").toRealPath()) ? "a"
+            : home.startsWith(tmp.resolve("b").toRealPath()) ? "b" : home.toString(), rs.getLong(2));
+      }
+      assertThat(ranBy).as("jobs run by each engine (by home)").containsOnlyKeys("a", "b");
+      assertThat(ranBy.values().stream().mapToLong(Long::longValue).sum()).isEqualTo(jobs);
+    }
+  }
+
+  static void assertEveryJobRanOnce(Path ran, int jobs) throws Exception {
     var twice = new ArrayList<String>();
     try (Stream<Path> s = Files.list(ran)) {
       for (var marker : s.toList()) {
@@ -154,6 +207,6 @@ class TwoEnginesIT {
       }
     }
     assertThat(twice).as("jobs that ran more than once").isEmpty();
-    assertThat(markers(ran, "a-") + markers(ran, "b-")).isEqualTo(2 * JOBS_EACH);
+    assertThat(markers(ran, "")).as("jobs that ran").isEqualTo(jobs);
   }
 }

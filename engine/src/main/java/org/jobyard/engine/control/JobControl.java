@@ -384,6 +384,9 @@ public final class JobControl {
       return List.of();
     }
     var routed = engine.leases().route(action, ids);
+    if (!routed.claimed().isEmpty()) {
+      engine.manager().adopt(routed.claimed()); // i18: from the shared queue, before the command
+    }
     if (routed.sent().isEmpty()) {
       return await(here.apply(routed.here()));
     }

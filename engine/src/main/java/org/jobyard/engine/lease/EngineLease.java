@@ -112,18 +112,23 @@ public final class EngineLease implements Fence {
         .bind("id", id).execute());
   }
 
+  /** What a takeover claimed: live jobs and pending clean-ups (outbox entries). */
+  public record Claimed(List<String> jobs, List<Long> cleanUps) {
+    public boolean isEmpty() {
+      return jobs.isEmpty() && cleanUps.isEmpty();
+    }
+  }
+
   /**
    * Claims live jobs that no running engine holds, up to {@code max}, in one transaction: jobs
-   * with no owner (a store moved in from H2), and, if {@code expired}, the jobs of engines whose
-   * lease ran out, whose rows it deletes (fencing them). SKIP LOCKED: two engines claiming at
-   * once share the work out instead of waiting for each other.
+   * with no owner (a store moved in from H2; not those waiting in the shared queue, see {@link
+   * #claimQueued}), and, if {@code expired}, the jobs and clean-ups of engines whose lease ran
+   * out, whose rows it deletes (fencing them). SKIP LOCKED: two engines claiming at once share
+   * the work out instead of waiting for each other.
    */
-  public List<String> claim(int max, boolean expired) {
+  public Claimed claim(int max, boolean expired) {
     return jdbi.inTransaction(h -> {
-      if (h.createQuery("SELECT id FROM engines WHERE id = :id FOR SHARE").bind("id", id)
-          .mapTo(String.class).findOne().isEmpty()) {
-        throw fenced(); // (a claim needs no lease margin: it acts on nothing outside the store)
-      }
+      checkRow(h);
       if (expired) {
         var dead = h.createQuery("SELECT id, host, home FROM engines WHERE id <> :id AND"
             + " lease_until_ms < " + NOW_MS + " FOR UPDATE SKIP LOCKED").bind("id", id)
@@ -135,16 +140,78 @@ public final class EngineLease implements Fence {
               d.get(0), d.get(2), d.get(1));
         }
       }
-      var ids = h.createQuery("SELECT j.id FROM jobs j WHERE j." + LIVE + " AND (j.engine_id"
-          + " IS NULL" + (expired ? " OR NOT EXISTS (SELECT 1 FROM engines e WHERE e.id ="
-              + " j.engine_id)" : "") + ") ORDER BY j.seq LIMIT :max FOR UPDATE SKIP LOCKED")
+      var ids = h.createQuery("SELECT j.id FROM jobs j WHERE j." + LIVE + " AND ((j.engine_id"
+          + " IS NULL AND j.pooled_for IS NULL)" + (expired ? " OR (j.engine_id IS NOT NULL"
+              + " AND NOT EXISTS (SELECT 1 FROM engines e WHERE e.id = j.engine_id))" : "")
+          + ") ORDER BY j.seq LIMIT :max FOR UPDATE SKIP LOCKED")
           .bind("max", max).mapTo(String.class).list();
-      if (!ids.isEmpty()) {
-        h.createUpdate("UPDATE jobs SET engine_id = :id WHERE id IN (<ids>)").bind("id", id)
-            .bindList("ids", ids).execute();
+      own(h, ids);
+      // clean-ups with no running owner: a stopped engine's, or moved in from H2
+      var cleanUps = h.createQuery("SELECT o.id FROM outbox o WHERE o.engine_id IS NULL"
+          + (expired ? " OR NOT EXISTS (SELECT 1 FROM engines e WHERE e.id = o.engine_id)" : "")
+          + " ORDER BY o.id LIMIT :max FOR UPDATE SKIP LOCKED").bind("max", max)
+          .mapTo(Long.class).list();
+      if (!cleanUps.isEmpty()) {
+        h.createUpdate("UPDATE outbox SET engine_id = :id WHERE id IN (<ids>)").bind("id", id)
+            .bindList("ids", cleanUps).execute();
       }
-      return ids;
+      return new Claimed(ids, cleanUps);
     });
+  }
+
+  /**
+   * Claims queued jobs from the shared queue (released by engines that cannot run them soon),
+   * oldest first, up to the given number per cluster: what this engine has room for.
+   */
+  public List<String> claimQueued(java.util.Map<String, Integer> roomByCluster) {
+    if (roomByCluster.isEmpty()) {
+      return List.of();
+    }
+    return jdbi.inTransaction(h -> {
+      checkRow(h);
+      var out = new java.util.ArrayList<String>();
+      for (var room : roomByCluster.entrySet()) {
+        var ids = h.createQuery("SELECT id FROM jobs WHERE pooled_for = :cluster AND engine_id"
+            + " IS NULL AND state = 'QUEUED' ORDER BY seq LIMIT :max FOR UPDATE SKIP LOCKED")
+            .bind("cluster", room.getKey()).bind("max", room.getValue())
+            .mapTo(String.class).list();
+        own(h, ids);
+        out.addAll(ids);
+      }
+      return out;
+    });
+  }
+
+  /** Which of the given jobs wait in the shared queue: claimed at once, to act on them here. */
+  List<String> claimQueued(List<String> jobIds) {
+    var out = new java.util.ArrayList<String>();
+    for (int i = 0; i < jobIds.size(); i += 1000) {
+      var part = jobIds.subList(i, Math.min(jobIds.size(), i + 1000));
+      out.addAll(jdbi.inTransaction(h -> {
+        checkRow(h);
+        var ids = h.createQuery("SELECT id FROM jobs WHERE id IN (<ids>) AND pooled_for IS NOT"
+            + " NULL AND engine_id IS NULL AND state = 'QUEUED' FOR UPDATE SKIP LOCKED")
+            .bindList("ids", part).mapTo(String.class).list();
+        own(h, ids);
+        return ids;
+      }));
+    }
+    return out;
+  }
+
+  /** A claim needs this engine's row, not a lease margin: it acts on nothing outside the store. */
+  private void checkRow(Handle h) {
+    if (h.createQuery("SELECT id FROM engines WHERE id = :id FOR SHARE").bind("id", id)
+        .mapTo(String.class).findOne().isEmpty()) {
+      throw fenced();
+    }
+  }
+
+  private void own(Handle h, List<String> jobIds) {
+    if (!jobIds.isEmpty()) {
+      h.createUpdate("UPDATE jobs SET engine_id = :id, pooled_for = NULL WHERE id IN (<ids>)")
+          .bind("id", id).bindList("ids", jobIds).execute();
+    }
   }
 
   /** An engine sharing the store, as the health report shows it. */

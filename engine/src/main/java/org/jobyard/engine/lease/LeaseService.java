@@ -8,6 +8,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jobyard.engine.manager.JobManager;
 import org.jobyard.engine.manager.ManagerStoppedException;
+import org.jobyard.engine.manager.Overflow;
 import org.jobyard.engine.service.Service;
 import org.jobyard.engine.store.StoreHealth;
 import org.jobyard.engine.store.StoreUnavailableException;
@@ -17,8 +18,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The heartbeat of an engine that shares its store: once a second it renews the lease, takes over
  * the live jobs no running engine holds (handing them to the job manager, which recovers them as
- * at a start), and carries out the commands other engines stored for its jobs. An engine that
- * finds its lease taken over stops ({@code onFenced}).
+ * at a start), claims queued jobs from the shared queue for the clusters it has room for (work
+ * shared out by capacity: {@code manager.Overflow} is the other half), and carries out the
+ * commands other engines stored for its jobs. An engine that finds its lease taken over stops
+ * ({@code onFenced}). While claims find jobs it beats ten times as often, so that an engine
+ * working through a backlog in the shared queue does not wait a second between helpings.
  *
  * <p>After the database was away, every engine's lease may have run out at once: an engine takes
  * over other engines' jobs only once it has itself been connected for a whole lease since, so
@@ -27,6 +31,7 @@ import org.slf4j.LoggerFactory;
 public final class LeaseService implements Service {
   private static final Logger LOG = LoggerFactory.getLogger(LeaseService.class);
   static final long BEAT_MILLIS = 1000;
+  static final long BUSY_BEAT_MILLIS = 100;
   private static final int CLAIM_AT_ONCE = 5000;
 
   private final EngineLease lease;
@@ -38,6 +43,10 @@ public final class LeaseService implements Service {
   /** When the database answered again after an outage (0: during one); start counts as long ago. */
   private long connectedSince = System.nanoTime() - Long.MAX_VALUE / 4;
   private boolean away;
+  /** The last heartbeat claimed queued jobs: more may wait. */
+  private boolean busy;
+  /** The manager's turn count at the last claim: its stats must show what it adopted. */
+  private long turnsAtClaim = -1;
 
   public LeaseService(EngineLease lease, JobManager manager, Consumer<String> onFenced) {
     this.lease = lease;
@@ -56,7 +65,8 @@ public final class LeaseService implements Service {
       if (!beat()) {
         return;
       }
-      stopped.await(BEAT_MILLIS, TimeUnit.MILLISECONDS); // the heartbeat's period, not a condition
+      // the heartbeat's period, not a condition
+      stopped.await(busy ? BUSY_BEAT_MILLIS : BEAT_MILLIS, TimeUnit.MILLISECONDS);
     }
   }
 
@@ -76,6 +86,7 @@ public final class LeaseService implements Service {
             lease.engineId());
       }
       takeOver();
+      claimQueued();
       carryOutCommands();
     } catch (StoreUnavailableException e) {
       noteAway(e);
@@ -100,7 +111,36 @@ public final class LeaseService implements Service {
     boolean expired = System.nanoTime() - connectedSince >= lease.ttl().toNanos();
     var claimed = lease.claim(CLAIM_AT_ONCE, expired);
     if (!claimed.isEmpty()) {
-      LOG.info("engine {} took over {} live job(s)", lease.engineId(), claimed.size());
+      LOG.info("engine {} took over {} live job(s) and {} clean-up(s)", lease.engineId(),
+          claimed.jobs().size(), claimed.cleanUps().size());
+      manager.adopt(claimed.jobs(), claimed.cleanUps());
+    }
+  }
+
+  /**
+   * Claims from the shared queue what this engine has room for: per cluster, up to what its
+   * manager holds before it gives jobs away ({@code Overflow}), less what it runs and holds now.
+   */
+  private void claimQueued() {
+    var stats = manager.stats();
+    if (stats.turns() <= turnsAtClaim || !manager.isReady()) {
+      busy = false;
+      return; // the manager has not yet taken the last helping: its numbers are out of date
+    }
+    var room = new LinkedHashMap<String, Integer>();
+    manager.clusters().forEach((name, c) -> {
+      long free = Overflow.holds(c.limit()) - stats.liveByCluster().getOrDefault(name, 0)
+          - stats.waitingByCluster().getOrDefault(name, 0);
+      if (free > 0) {
+        room.put(name, (int) Math.min(free, CLAIM_AT_ONCE));
+      }
+    });
+    var claimed = lease.claimQueued(room);
+    busy = !claimed.isEmpty();
+    if (busy) {
+      LOG.debug("engine {} claimed {} queued job(s) from the shared queue", lease.engineId(),
+          claimed.size());
+      turnsAtClaim = stats.turns();
       manager.adopt(claimed);
     }
   }

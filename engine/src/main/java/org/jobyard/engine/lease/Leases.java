@@ -28,13 +28,19 @@ public final class Leases {
     return Optional.ofNullable(lease);
   }
 
-  /** The command for {@code jobIds} that this engine carries out itself; the rest are stored. */
-  public record Routed(List<String> here, List<String> sent) {}
+  /**
+   * The command for {@code jobIds} that this engine carries out itself; the rest are stored.
+   * {@code claimed}: jobs of {@code here} that waited in the shared queue, now this engine's,
+   * which its manager must adopt before it acts on them.
+   */
+  public record Routed(List<String> here, List<String> sent, List<String> claimed) {}
 
   public Routed route(String action, List<String> jobIds) {
     if (lease == null || jobIds.isEmpty()) {
-      return new Routed(jobIds, List.of());
+      return new Routed(jobIds, List.of(), List.of());
     }
+    // a job waiting in the shared queue has no owner to send the command to: this engine takes it
+    var claimed = lease.claimQueued(jobIds);
     var owners = lease.owners(jobIds);
     var here = new ArrayList<String>();
     var sent = new ArrayList<String>();
@@ -45,6 +51,6 @@ public final class Leases {
     if (!sent.isEmpty()) {
       lease.send(action, sent);
     }
-    return new Routed(here, sent);
+    return new Routed(here, sent, claimed);
   }
 }

@@ -67,6 +67,9 @@ interface Actor {
   /** Queues the job for its cluster once its dependencies ({@code after}) are met. */
   void queue(Job job);
 
+  /** i18: gives the cluster's queued jobs this engine cannot run soon to other engines. */
+  void overflow(Cluster c);
+
   /** Tells listeners of a job that is new (no state before). */
   void announce(Job job);
 

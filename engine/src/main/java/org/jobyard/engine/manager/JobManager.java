@@ -163,7 +163,12 @@ public final class JobManager implements Runnable {
 
   /** i18: recovers live jobs this engine just took over, as at a start (lease.LeaseService). */
   public void adopt(List<String> jobIds) {
-    mailbox.add(new Message.Adopt(List.copyOf(jobIds)));
+    adopt(jobIds, List.of());
+  }
+
+  /** i18: ... and carries out the clean-ups (outbox entries) it took over with them. */
+  public void adopt(List<String> jobIds, List<Long> cleanUps) {
+    mailbox.add(new Message.Adopt(List.copyOf(jobIds), List.copyOf(cleanUps)));
   }
 
   /** Called by a backend's events: poll that cluster soon. */

@@ -33,7 +33,7 @@ sealed interface Message {
   record Stop(CompletableFuture<Void> reply) implements Command {}
 
   /** Live jobs this engine just took over from another one (i18, org.jobyard.engine.lease). */
-  record Adopt(List<String> jobIds) implements Message {}
+  record Adopt(List<String> jobIds, List<Long> cleanUps) implements Message {}
 
   /** Runs a dead job again from its first step, as a new attempt with its retries renewed. */
   record Restart(org.jobyard.engine.store.JobRow row, CompletableFuture<String> reply)

@@ -44,6 +44,13 @@ final class Outbox {
     store.outbox().forEach(this::run);
   }
 
+  /** i18: entries taken over with another engine's jobs, unless already being carried out. */
+  void adopt(List<Long> ids) {
+    if (!ids.isEmpty()) {
+      store.outbox(ids).stream().filter(e -> !pending.containsKey(e.id())).forEach(this::run);
+    }
+  }
+
   /** Records the action in this turn's batch; it runs once the batch is committed. */
   void record(String jobId, String action, String cluster, String nativeId,
       String attributesJson) {

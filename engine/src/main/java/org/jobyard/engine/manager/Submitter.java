@@ -79,6 +79,7 @@ final class Submitter {
       actor.move(job, Transitions.Event.SUBMIT_INTENT, null);
       stagedNow.add(job);
     }
+    actor.overflow(c); // i18: shared out by capacity when several engines share the store
     if (!stagedNow.isEmpty()) {
       // every job staged this turn is handed over before the first call goes: one call carries
       // up to submit_batch of them (one dispatch per job made the first call carry one job)

@@ -93,10 +93,25 @@ final class Turn implements Actor {
    */
   void adopt(Message.Adopt m) {
     try {
+      outbox.adopt(m.cleanUps());
       take(store.liveJobsWithAttempts(m.jobIds().stream().filter(id -> !jobs.containsKey(id))
           .toList()));
     } catch (StoreUnavailableException e) {
       timer.schedule(() -> mailbox.accept(m), 1, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * i18: when engines share the store, the queued jobs beyond what this engine holds for the
+   * cluster go back to the shared queue for an engine with room ({@link Overflow}).
+   */
+  @Override
+  public void overflow(Cluster c) {
+    if (store.engineId() != null) {
+      for (var job : Overflow.take(c)) {
+        jobs.remove(job.id);
+        changes.add(new Change.ReleaseJob(job.id, c.name));
+      }
     }
   }
 

@@ -21,4 +21,10 @@ public sealed interface Change {
   record InsertOutbox(long id, String jobId, String action, String payload) implements Change {}
 
   record DeleteOutbox(long id) implements Change {}
+
+  /**
+   * i18: gives a queued job this engine cannot run soon back to the store, where any engine with
+   * room for {@code cluster} claims it ({@code lease.EngineLease#claimQueued}).
+   */
+  record ReleaseJob(String jobId, String cluster) implements Change {}
 }

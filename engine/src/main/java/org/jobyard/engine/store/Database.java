@@ -26,7 +26,7 @@ public final class Database implements AutoCloseable {
    * this list and the folder in step). A store whose history holds exactly these, all
    * successful, is up to date, and Flyway is not even loaded (a third of a short run's start).
    */
-  static final java.util.List<String> MIGRATIONS = java.util.List.of("1", "20.1", "21.1");
+  static final java.util.List<String> MIGRATIONS = java.util.List.of("1", "20.1", "21.1", "21.2");
 
   private final HikariDataSource dataSource;
   private final boolean migrated;

@@ -131,7 +131,9 @@ public final class JobStore {
         + " reason = :reason, attributes = :attributes, updated_at = :updatedAt,"
         + " started_at = :startedAt, ended_at = :endedAt WHERE job_id = :jobId AND attempt = :attempt");
     var insertOutbox = h.prepareBatch("INSERT INTO outbox (id, job_id, action, payload,"
-        + " created_at) VALUES (:id, :jobId, :action, :payload, :createdAt)");
+        + " created_at, engine_id) VALUES (:id, :jobId, :action, :payload, :createdAt, :engineId)");
+    var releaseJobs = h.prepareBatch("UPDATE jobs SET engine_id = NULL, pooled_for = :cluster"
+        + " WHERE id = :id AND engine_id = :engineId AND state = 'QUEUED'");
     var deleteOutbox = h.prepareBatch("DELETE FROM outbox WHERE id = :id");
     var deleteJobs = h.prepareBatch("DELETE FROM jobs WHERE id = :id");
     var now = Timestamp.from(Instant.now());
@@ -144,12 +146,14 @@ public final class JobStore {
         case Change.DeleteJob(var id) -> deleteJobs.bind("id", id).add();
         case Change.InsertOutbox(var id, var jobId, var action, var payload) ->
             insertOutbox.bind("id", id).bind("jobId", jobId).bind("action", action)
-                .bind("payload", payload).bind("createdAt", now).add();
+                .bind("payload", payload).bind("createdAt", now).bind("engineId", engineId).add();
+        case Change.ReleaseJob(var id, var cluster) ->
+            releaseJobs.bind("id", id).bind("cluster", cluster).bind("engineId", engineId).add();
         case Change.DeleteOutbox(var id) -> deleteOutbox.bind("id", id).add();
       }
     }
     for (var batch : List.of(insertJobs, insertAttempts, updateJobs, updateAttempts,
-        insertOutbox, deleteOutbox, deleteJobs)) {
+        insertOutbox, deleteOutbox, deleteJobs, releaseJobs)) {
       if (batch.size() > 0) {
         batch.execute();
       }
@@ -416,10 +420,36 @@ public final class JobStore {
   /** A pending side effect. */
   public record OutboxEntry(long id, String jobId, String action, String payload) {}
 
+  /**
+   * The pending side effects this engine carries out: all of them on a sole engine; its own
+   * (including those it took over with a stopped engine's jobs) when several share the store.
+   */
   public List<OutboxEntry> outbox() {
-    return read(h -> h.createQuery("SELECT id, job_id, action, payload FROM outbox"
-        + " ORDER BY id").map((rs, ctx) -> new OutboxEntry(rs.getLong(1), rs.getString(2),
-            rs.getString(3), rs.getString(4))).list());
+    var engine = fence.engineId();
+    return read(h -> {
+      var query = h.createQuery("SELECT id, job_id, action, payload FROM outbox"
+          + (engine == null ? "" : " WHERE engine_id = :engine") + " ORDER BY id");
+      if (engine != null) {
+        query.bind("engine", engine);
+      }
+      return query.map(JobStore::outboxEntry).list();
+    });
+  }
+
+  private static OutboxEntry outboxEntry(ResultSet rs, StatementContext ctx) throws SQLException {
+    return new OutboxEntry(rs.getLong(1), rs.getString(2), rs.getString(3), rs.getString(4));
+  }
+
+  /** The given pending side effects (clean-ups this engine took over with a stopped one's jobs). */
+  public List<OutboxEntry> outbox(List<Long> ids) {
+    var out = new ArrayList<OutboxEntry>();
+    for (int i = 0; i < ids.size(); i += 1000) {
+      var part = ids.subList(i, Math.min(ids.size(), i + 1000));
+      out.addAll(read(h -> h.createQuery("SELECT id, job_id, action, payload FROM outbox WHERE"
+          + " id IN (<ids>) ORDER BY id").bindList("ids", part).map(JobStore::outboxEntry)
+          .list()));
+    }
+    return out;
   }
 
   /** Counts of jobs per state (for progress and health). */

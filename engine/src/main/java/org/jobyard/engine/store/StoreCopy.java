@@ -79,9 +79,9 @@ public final class StoreCopy {
           shared.add(name);
         }
       }
-      if (table.equals("jobs")) {
-        shared.remove("engine_id"); // no owner yet: the first engine on the target takes them
-      }
+      // no owner yet: the first engine on the target takes the jobs and their clean-ups
+      shared.remove("engine_id");
+      shared.remove("pooled_for");
       var sql = "INSERT INTO " + table + " (" + String.join(", ", shared) + ") VALUES ("
           + String.join(", ", shared.stream().map(c -> "?").toList()) + ")";
       long n = 0;

@@ -5,10 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -17,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.jobyard.api.JobState;
@@ -27,9 +24,7 @@ import org.jobyard.engine.config.ConfigLoader;
 import org.jobyard.engine.control.JobControl;
 import org.jobyard.engine.store.JobQuery;
 import org.jobyard.engine.store.StoreUnavailableException;
-import org.jobyard.testkit.Testbed;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -49,36 +44,10 @@ class StoreOutageTest {
 
   private final HttpClient http = HttpClient.newBuilder()
       .connectTimeout(Duration.ofSeconds(5)).build();
-  private Path pgData;
+  private PrivatePostgres pg;
   private Path home;
-  private String pgBin;
   private Engine engine;
   private ApiServer server;
-
-  private void pg(String... args) throws Exception {
-    var argv = new ArrayList<String>(List.of("runuser", "-u", "postgres", "--"));
-    argv.addAll(List.of(args));
-    var p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-    var out = new String(p.getInputStream().readAllBytes());
-    assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(p.exitValue()).as("%s: %s", String.join(" ", args), out).isZero();
-  }
-
-  private void startPostgres(int port) throws Exception {
-    pg(pgBin + "/pg_ctl", "-D", pgData.toString(), "-l", pgData.resolve("log").toString(), "-w",
-        "-t", "60", "-o", "-p " + port + " -k " + pgData + " -c listen_addresses=127.0.0.1",
-        "start");
-  }
-
-  private void stopPostgres() throws Exception {
-    pg(pgBin + "/pg_ctl", "-D", pgData.toString(), "-m", "immediate", "-w", "stop");
-  }
-
-  private static int freePort() throws IOException {
-    try (var s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   record Answer(int status, JsonNode body, String retryAfter, long millis) {}
 
@@ -98,7 +67,7 @@ class StoreOutageTest {
         response.headers().firstValue("Retry-After").orElse(null), millis);
   }
 
-  private static String jobs(String prefix, String executable, int n) {
+  static String jobs(String prefix, String executable, int n) {
     var list = new ArrayList<String>();
     for (int i = 0; i < n; i++) {
       list.add("{\"name\": \"" + prefix + i + "\", \"executable\": \"" + executable + "\"}");
@@ -114,34 +83,15 @@ class StoreOutageTest {
     if (engine != null) {
       engine.close();
     }
-    if (pgData != null) {
-      try {
-        stopPostgres();
-      } catch (AssertionError | Exception e) {
-        // already stopped
-      }
-      try (var files = Files.walk(pgData)) {
-        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+    if (pg != null) {
+      pg.close();
     }
   }
 
   @Test
   void aPostgresOutageLongerThanTheOldLimitIsWaitedOutAndEveryJobEndsOnce() throws Exception {
-    Testbed.require(Testbed.PG);
-    var bins = Path.of("/usr/lib/postgresql");
-    Assumptions.assumeTrue(Files.isDirectory(bins), "needs the testbed's PostgreSQL binaries");
-    try (var versions = Files.list(bins)) {
-      pgBin = versions.map(v -> v.resolve("bin")).filter(b -> Files.isExecutable(b.resolve(
-          "initdb"))).max(Comparator.naturalOrder()).orElseThrow().toString();
-    }
-    pgData = Files.createTempDirectory(Path.of("/var/tmp"), "jobyard-outage-pg");
-    pg("true"); // runuser works: we are root
-    new ProcessBuilder("chown", "postgres:postgres", pgData.toString()).start().waitFor();
-    pg(pgBin + "/initdb", "-D", pgData.toString(), "-U", "postgres", "-E", "UTF8", "--locale=C",
-        "--auth=trust");
-    int port = freePort();
-    startPostgres(port);
+    pg = PrivatePostgres.start("outage");
+    int port = pg.port;
 
     home = Files.createTempDirectory("jobyard-outage-home");
     var conf = home.resolve("jobyard.yaml");
@@ -174,7 +124,7 @@ class StoreOutageTest {
     await().atMost(Duration.ofSeconds(60)).until(() -> slowIds.stream().allMatch(id ->
         store.job(id).orElseThrow().state() == JobState.RUNNING));
 
-    stopPostgres();
+    pg.stop();
     long down = System.nanoTime();
     var slowest = new long[1];
     try {
@@ -218,7 +168,7 @@ class StoreOutageTest {
       assertThat(slowest[0]).as("the slowest answer during the outage, in ms")
           .isLessThan(1500);
     } finally {
-      startPostgres(port);
+      pg.start();
     }
 
     // afterwards: the engine resumes by itself, and every job ends exactly once

@@ -68,12 +68,12 @@ class EngineLeaseTest {
         job("a3", 3, JobState.SUCCEEDED)));
     var b = engine(Duration.ofSeconds(30));
     var storeB = new JobStore(db, b);
-    assertThat(b.claim(100, true)).as("a's lease still runs").isEmpty();
+    assertThat(b.claim(100, true).jobs()).as("a's lease still runs").isEmpty();
     assertThat(ids(storeA)).containsExactly("a1", "a2");
 
     var claimed = new AtomicReference<List<String>>();
     await().atMost(Duration.ofSeconds(30)).until(() -> {
-      claimed.set(b.claim(100, true)); // a no longer renews
+      claimed.set(b.claim(100, true).jobs()); // a no longer renews
       return !claimed.get().isEmpty();
     });
     assertThat(claimed.get()).as("live jobs only").containsExactly("a1", "a2");
@@ -94,7 +94,8 @@ class EngineLeaseTest {
     var after = engine(Duration.ofSeconds(60), "/srv/jobyard");
 
     assertThat(before.renew()).as("the earlier engine of the home is fenced").isFalse();
-    assertThat(after.claim(100, true)).as("without waiting for its lease").containsExactly("j1");
+    assertThat(after.claim(100, true).jobs()).as("without waiting for its lease")
+        .containsExactly("j1");
     assertThatThrownBy(() -> storeBefore.apply(List.of(job("j2", 2, JobState.QUEUED))))
         .isInstanceOf(FencedException.class);
   }
@@ -107,8 +108,8 @@ class EngineLeaseTest {
     new JobStore(db, a).apply(List.of(job("a1", 3, JobState.QUEUED)));
     var b = engine(Duration.ofSeconds(30));
 
-    assertThat(b.claim(100, false)).containsExactly("old1", "old2");
-    assertThat(b.claim(100, true)).as("a renews its lease").isEmpty();
+    assertThat(b.claim(100, false).jobs()).containsExactly("old1", "old2");
+    assertThat(b.claim(100, true).jobs()).as("a renews its lease").isEmpty();
     assertThat(ids(new JobStore(db, b))).containsExactly("old1", "old2");
   }
 
@@ -128,6 +129,64 @@ class EngineLeaseTest {
         .containsExactly(org.assertj.core.groups.Tuple.tuple("a1", "kill"));
     a.done(forA.stream().map(EngineLease.Command::id).toList());
     assertThat(a.commands()).isEmpty();
+  }
+
+  @Test
+  void aQueuedJobItsEngineGaveAwayIsClaimedOnceByAnEngineWithRoomForItsCluster() {
+    var a = engine(Duration.ofSeconds(30));
+    var storeA = new JobStore(db, a);
+    storeA.apply(List.of(job("q1", 1, JobState.QUEUED), job("q2", 2, JobState.QUEUED),
+        job("q3", 3, JobState.QUEUED)));
+    storeA.apply(List.of(new Change.ReleaseJob("q1", "slurm"), new Change.ReleaseJob("q2",
+        "slurm"), new Change.ReleaseJob("q3", "condor")));
+    var b = engine(Duration.ofSeconds(30));
+    var c = engine(Duration.ofSeconds(30));
+
+    assertThat(ids(storeA)).as("a holds none of them now").isEmpty();
+    assertThat(b.claim(100, true).jobs()).as("not a takeover: the queue is shared").isEmpty();
+    assertThat(b.claimQueued(java.util.Map.of("slurm", 1, "arc", 5)))
+        .as("as many as b has room for, of its clusters, oldest first").containsExactly("q1");
+    assertThat(c.claimQueued(java.util.Map.of("slurm", 5))).containsExactly("q2");
+    assertThat(b.claimQueued(java.util.Map.of("slurm", 5))).as("each job once").isEmpty();
+    assertThat(ids(new JobStore(db, b))).containsExactly("q1");
+    assertThat(ids(new JobStore(db, c))).containsExactly("q2");
+  }
+
+  @Test
+  void aCommandForAJobInTheSharedQueueMakesItTheJobOfTheEngineThatGotTheCommand() {
+    var a = engine(Duration.ofSeconds(30));
+    var storeA = new JobStore(db, a);
+    storeA.apply(List.of(job("q1", 1, JobState.QUEUED)));
+    storeA.apply(List.of(new Change.ReleaseJob("q1", "slurm")));
+    var b = engine(Duration.ofSeconds(30));
+
+    var routed = new Leases(b).route(Leases.KILL, List.of("q1"));
+    assertThat(routed.claimed()).as("its manager adopts it, then kills it").containsExactly("q1");
+    assertThat(routed.here()).containsExactly("q1");
+    assertThat(routed.sent()).isEmpty();
+    assertThat(a.claimQueued(java.util.Map.of("slurm", 5))).isEmpty();
+  }
+
+  @Test
+  void cleanUpsAreCarriedOutByTheirEngineAndGoWithItsJobsToTheEngineThatTakesThemOver() {
+    var a = engine(Duration.ofSeconds(1));
+    var storeA = new JobStore(db, a);
+    storeA.apply(List.of(job("a1", 1, JobState.RUNNING),
+        new Change.InsertOutbox(7, "a1", "clean", "{}")));
+    var b = engine(Duration.ofSeconds(30));
+    var storeB = new JobStore(db, b);
+    assertThat(storeA.outbox()).extracting(JobStore.OutboxEntry::id).containsExactly(7L);
+    assertThat(storeB.outbox()).as("not b's").isEmpty();
+
+    var claimed = new AtomicReference<EngineLease.Claimed>();
+    await().atMost(Duration.ofSeconds(30)).until(() -> {
+      claimed.set(b.claim(100, true)); // a no longer renews
+      return !claimed.get().isEmpty();
+    });
+    assertThat(claimed.get().cleanUps()).containsExactly(7L);
+    assertThat(storeB.outbox()).extracting(JobStore.OutboxEntry::id).containsExactly(7L);
+    assertThat(storeB.outbox(List.of(7L))).extracting(JobStore.OutboxEntry::jobId)
+        .containsExactly("a1");
   }
 
   @Test
