@@ -57,6 +57,12 @@ final class ArcBackend implements Backend {
    */
   private final Map<String, Instant> resuming = new java.util.concurrent.ConcurrentHashMap<>();
   static final Duration RESUME_GRACE = Duration.ofMinutes(5);
+  /**
+   * When a restart was asked, kept in the job's attributes too (the first poll after it carries
+   * it): an engine started again within the grace still reads the job as restarting, not as the
+   * old failure. Emptied once the CE has taken the restart up.
+   */
+  static final String RESUME_ASKED = "resume_asked";
 
   private final BackendContext.Events events;
   private final Duration maintenance;
@@ -246,28 +252,33 @@ final class ArcBackend implements Backend {
     confirmMissing(open, states);
     for (var job : open) {
       var state = states.get(job.nativeId());
-      var asked = resuming.get(job.nativeId());
+      var asked = resuming.getOrDefault(job.nativeId(), resumeAsked(job));
+      var forget = Map.<String, String>of();
       if (asked != null) {
         if (state != null && ArcStates.ended(state)
             && Instant.now().isBefore(asked.plus(RESUME_GRACE))) {
           result.put(job.jobId(), new JobStatus.Pending(state, "restart requested; the CE has "
-              + "not taken it up yet"));
+              + "not taken it up yet", Map.of(RESUME_ASKED, asked.toString())));
           continue;
         }
         resuming.remove(job.nativeId()); // taken up (or never, after the grace: its end stands)
+        if (job.attributes().containsKey(RESUME_ASKED)) {
+          forget = Map.of(RESUME_ASKED, "");
+        }
       }
       if (state != null && ArcStates.ended(state)) {
         try {
           var end = ArcStates.end(state, client.diagnose(job.nativeId(), "diag").orElse(null),
               client.diagnose(job.nativeId(), "failed").orElse(null));
           ended.put(job.nativeId(), end);
-          result.put(job.jobId(), end);
+          result.put(job.jobId(), forget.isEmpty() ? end : end.withAttributeUpdates(forget));
         } catch (ArcException e) {
           result.put(job.jobId(), new JobStatus.Unknown("ended (" + state + ") but its exit "
               + "code could not be read: " + e.getMessage()));
         }
       } else {
-        result.put(job.jobId(), ArcStates.live(state));
+        var live = ArcStates.live(state);
+        result.put(job.jobId(), forget.isEmpty() ? live : live.withAttributeUpdates(forget));
       }
     }
     renewQuietly();
@@ -378,6 +389,16 @@ final class ArcBackend implements Backend {
       }
     } catch (ArcException e) {
       throw error("cannot restart jobs", e);
+    }
+  }
+
+  /** When a restart of the job was asked, from its attributes; null if none is pending. */
+  private static Instant resumeAsked(JobRef job) {
+    var value = job.attributes().getOrDefault(RESUME_ASKED, "");
+    try {
+      return value.isEmpty() ? null : Instant.parse(value);
+    } catch (java.time.format.DateTimeParseException e) {
+      return null; // not ours to read: the CE's own state decides
     }
   }
 

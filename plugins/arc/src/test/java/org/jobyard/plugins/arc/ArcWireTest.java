@@ -142,6 +142,44 @@ class ArcWireTest {
     }
   }
 
+  @Test
+  void aRestartAskedBeforeTheEngineRestartedStillReadsAsRestartingToAFreshBackend()
+      throws Exception {
+    // the CE still lists the job as FAILED: it has not taken the restart up yet
+    var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      var path = exchange.getRequestURI().getPath();
+      var body = path.endsWith("/diagnose/failed") ? "failed in INLRMS"
+          : path.contains("/diagnose/") ? "exitcode=1\n"
+          : "{\"job\":{\"id\":\"A\",\"state\":\"FAILED\"}}";
+      var bytes = body.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    try {
+      var asked = java.time.Instant.now().minusSeconds(30).toString();
+      var recent = new JobRef("a", "A", Map.of(ArcBackend.TAG, "a.1",
+          ArcBackend.RESUME_ASKED, asked));
+      var longAgo = new JobRef("a", "A", Map.of(ArcBackend.TAG, "a.1",
+          ArcBackend.RESUME_ASKED, java.time.Instant.now().minus(ArcBackend.RESUME_GRACE)
+              .minusSeconds(60).toString()));
+
+      var restarting = backendOn(server, "ce").poll(List.of(recent)).get("a");
+      assertThat(restarting).as("asked 30 s ago, within the grace")
+          .isInstanceOf(JobStatus.Pending.class);
+      assertThat(restarting.attributeUpdates()).containsEntry(ArcBackend.RESUME_ASKED, asked);
+
+      var failed = backendOn(server, "ce").poll(List.of(longAgo)).get("a");
+      assertThat(failed).as("the grace is over: the CE's failure stands")
+          .isInstanceOf(JobStatus.Failed.class);
+      assertThat(failed.attributeUpdates()).containsEntry(ArcBackend.RESUME_ASKED, "");
+    } finally {
+      server.stop(0);
+    }
+  }
+
   /** A backend whose A-REX is {@code server} (plain HTTP, no delegation). */
   private static ArcBackend backendOn(HttpServer server, String cluster) {
     var client = new ArcClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()
