@@ -166,6 +166,8 @@ final class FakeBackend implements Backend {
           case "gate" -> open ? new JobStatus.Exited(0, "COMPLETED", null)
               : new JobStatus.Running("RUNNING");
           case "crash" -> new JobStatus.Failed(-1, "NODE_FAIL", "the node died");
+          case "oom" -> new JobStatus.Exited(137, "OUT_OF_MEMORY", "out of memory");
+          case "timeout" -> new JobStatus.Failed(0, "TIMEOUT", "time limit reached");
           default -> new JobStatus.Running("RUNNING");
         });
       }

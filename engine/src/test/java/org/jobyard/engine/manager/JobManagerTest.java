@@ -761,6 +761,32 @@ class JobManagerTest {
   }
 
   @Test
+  void aNonZeroExitSaysItsCodeAndTheBatchSystemsReasonWhenThereIsOne() throws Exception {
+    var r = start();
+    var ids = r.manager().submit("alice", List.of(JobSpec.of("plain", "fail"),
+        JobSpec.of("killed", "oom"))).get(10, TimeUnit.SECONDS);
+
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> ids.stream().allMatch(id -> stateOf(r, id) == JobState.FAILED));
+    assertThat(r.store().job(ids.get(0)).orElseThrow().reason()).isEqualTo("exited with code 3");
+    assertThat(r.store().job(ids.get(1)).orElseThrow().reason())
+        .isEqualTo("exited with code 137 (out of memory)");
+  }
+
+  @Test
+  void aJobTheBatchSystemFailedWithExitCodeZeroKeepsThatCode() throws Exception {
+    // e.g. a time limit on a Slurm that records exit 0: the code is the batch system's, kept
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("late", "timeout"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+
+    await().atMost(Duration.ofSeconds(10)).until(() -> stateOf(r, id) == JobState.FAILED);
+    var row = r.store().job(id).orElseThrow();
+    assertThat(row.exitCode()).isZero();
+    assertThat(row.reason()).contains("time limit reached");
+  }
+
+  @Test
   void aJobCancelledOutsideJobyardEndsCancelled() throws Exception {
     var r = start();
     var id = r.manager().submit("alice", List.of(JobSpec.of("victim", "hang"))).get(10,
