@@ -775,7 +775,7 @@ class JobManagerTest {
 
   @Test
   void aJobTheBatchSystemFailedWithExitCodeZeroKeepsThatCode() throws Exception {
-    // e.g. a time limit on a Slurm that records exit 0: the code is the batch system's, kept
+    // a batch system may record exit 0 for a failure it knows of (a time limit): the code is kept
     var r = start();
     var id = r.manager().submit("alice", List.of(JobSpec.of("late", "timeout"))).get(10,
         TimeUnit.SECONDS).getFirst();
