@@ -252,9 +252,10 @@ final class FlawedBackend implements Backend {
         new AtomicInteger(), new AtomicBoolean());
     Thread.ofVirtual().start(() -> { // the scheduler starts it a moment later, unless held
       try (var stdin = process.getOutputStream()) {
-        Thread.sleep(300); // the simulated scheduler's latency, which the cancel cases need
-        // a held job waits for its release (or its cancel)
-        org.awaitility.Awaitility.await().forever().pollInterval(Duration.ofMillis(50))
+        // the simulated scheduler's latency (the cancel cases need it) is the first poll's
+        // delay; after it, a held job waits for its release (or its cancel)
+        org.awaitility.Awaitility.await().forever().pollDelay(Duration.ofMillis(300))
+            .pollInterval(Duration.ofMillis(50))
             .until(() -> !job.held().get() || job.cancelled().get());
         if (!job.cancelled().get()) {
           stdin.write((String.join("\n", lines) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -262,8 +263,6 @@ final class FlawedBackend implements Backend {
         }
       } catch (IOException e) {
         // cancelled meanwhile: the shell is gone
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       }
     });
     var walltime = spec.resources().walltime();
