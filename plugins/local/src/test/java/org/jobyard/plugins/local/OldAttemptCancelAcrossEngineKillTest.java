@@ -10,30 +10,22 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.regex.Pattern;
 import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendException;
-import org.jobyard.api.Capability;
 import org.jobyard.api.Command;
-import org.jobyard.api.Condition;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
-import org.jobyard.api.JobStatus;
-import org.jobyard.api.LogStream;
 import org.jobyard.api.Settings;
-import org.jobyard.api.SubmitOutcome;
-import org.jobyard.api.SubmitRequest;
 import org.jobyard.engine.config.ClusterConfig;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.testing.ChildJvm;
 import org.jobyard.engine.testing.RunningEngine;
 import org.jobyard.engine.transport.local.LocalTransport;
+import org.jobyard.testkit.ForwardingBackend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -148,14 +140,13 @@ class OldAttemptCancelAcrossEngineKillTest {
    * The real backend, whose cancels fail while the file {@link #DOWN} exists in the engine's
    * home and are otherwise noted there, one native id a line, by every engine on that home.
    */
-  static final class MarkedCancels implements Backend {
+  static final class MarkedCancels extends ForwardingBackend {
     static final String DOWN = "cancels-down";
     static final String SENT = "cancels-sent";
-    private final Backend real;
     private final Path home;
 
     MarkedCancels(Backend real, Path home) {
-      this.real = real;
+      super(real);
       this.home = home;
     }
 
@@ -178,72 +169,6 @@ class OldAttemptCancelAcrossEngineKillTest {
       } catch (IOException e) {
         throw new java.io.UncheckedIOException(e);
       }
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-      return real.capabilities();
-    }
-
-    @Override
-    public List<SubmitOutcome> submit(List<SubmitRequest> jobs) throws BackendException {
-      return real.submit(jobs);
-    }
-
-    @Override
-    public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
-      return real.poll(jobs);
-    }
-
-    @Override
-    public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
-      return real.lookup(attempts);
-    }
-
-    @Override
-    public void hold(List<JobRef> jobs) throws BackendException {
-      real.hold(jobs);
-    }
-
-    @Override
-    public void release(List<JobRef> jobs) throws BackendException {
-      real.release(jobs);
-    }
-
-    @Override
-    public Optional<String> tail(JobRef job, LogStream stream, int lines)
-        throws BackendException {
-      return real.tail(job, stream, lines);
-    }
-
-    @Override
-    public void collect(JobRef job, JobSpec spec) throws BackendException {
-      real.collect(job, spec);
-    }
-
-    @Override
-    public void clean(JobRef job) throws BackendException {
-      real.clean(job);
-    }
-
-    @Override
-    public OptionalInt slots() {
-      return real.slots();
-    }
-
-    @Override
-    public Optional<Duration> maintenanceInterval() {
-      return real.maintenanceInterval();
-    }
-
-    @Override
-    public List<Condition> maintain() throws BackendException {
-      return real.maintain();
-    }
-
-    @Override
-    public void close() {
-      real.close();
     }
   }
 }
