@@ -3,14 +3,9 @@ package org.jobyard.testkit;
 import static java.util.Objects.requireNonNull;
 
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import org.jobyard.api.Backend;
 import org.jobyard.api.BackendException;
-import org.jobyard.api.Capability;
-import org.jobyard.api.JobRef;
-import org.jobyard.api.JobStatus;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 
@@ -21,14 +16,13 @@ import org.jobyard.api.SubmitRequest;
  * Everything else goes to the real backend, so an engine started again on the same store can
  * look the jobs up.
  */
-public final class DiesAfterSubmit implements Backend {
+public final class DiesAfterSubmit extends ForwardingBackend {
   /** What reaches the batch system before the engine dies. */
   @FunctionalInterface
   public interface SubmitStep {
     void submit(List<SubmitRequest> jobs) throws Exception;
   }
 
-  private final Backend real;
   private final SubmitStep step;
   private final CountDownLatch never = new CountDownLatch(1);
 
@@ -42,18 +36,13 @@ public final class DiesAfterSubmit implements Backend {
    * that fails fails the test's submit loudly (as an {@link AssertionError}), not as an outage.
    */
   public DiesAfterSubmit(Backend real, SubmitStep step) {
-    this.real = requireNonNull(real, "real is null");
+    super(requireNonNull(real, "real is null"));
     this.step = requireNonNull(step, "step is null");
   }
 
   /** Lets a hanging submit call end (with "unavailable"), for the end of a test. */
   public void release() {
     never.countDown();
-  }
-
-  @Override
-  public Set<Capability> capabilities() {
-    return real.capabilities();
   }
 
   @Override
@@ -71,20 +60,5 @@ public final class DiesAfterSubmit implements Backend {
       Thread.currentThread().interrupt();
     }
     throw BackendException.unavailable("engine gone", null);
-  }
-
-  @Override
-  public Map<String, JobStatus> poll(List<JobRef> jobs) throws BackendException {
-    return real.poll(jobs);
-  }
-
-  @Override
-  public void cancel(List<JobRef> jobs) throws BackendException {
-    real.cancel(jobs);
-  }
-
-  @Override
-  public Map<String, JobRef> lookup(List<SubmitRequest> attempts) throws BackendException {
-    return real.lookup(attempts);
   }
 }
