@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A fan-out/fan-in graph across clusters (issue 20): prepare on {@code local}, a sweep on the
  * testbed's real Slurm after it, and a merge on {@code local} after the whole sweep. The engine,
- * not a batch system, holds the edges.
+ * not a batch system, holds the edges. In the same run, retry rules on the real Slurm: a job
+ * retried there for the exit code its rule names, and one whose retry goes to the next cluster.
  */
 @Tag("testbed")
 class DependenciesAcrossClustersIT {
@@ -21,7 +22,8 @@ class DependenciesAcrossClustersIT {
   Path tmp;
 
   @Test
-  void prepareOnLocalComputeOnSlurmMergeOnLocalInThatOrder() throws Exception {
+  void prepareOnLocalComputeOnSlurmMergeOnLocalInThatOrderAndRetryRulesHoldOnSlurm()
+      throws Exception {
     Testbed.require(Testbed.SLURM);
     var tarball = Tarball.unpack(Files.createDirectory(tmp.resolve("dist")));
     // a folder Slurm's node (this machine) can write, outside any private /tmp
@@ -42,7 +44,14 @@ class DependenciesAcrossClustersIT {
                   arguments: [-c, 'grep -qx prep "$1" && echo fit >> "$1"', sh, '%1$s']}
           - {name: merge, clusters: [local], after: ['i20-fit-*'], executable: /bin/sh,
              arguments: [-c, 'test "$(grep -cx fit "$1")" = 3 && echo merge >> "$1"', sh, '%1$s']}
-        """.formatted(log));
+          # the first attempt makes the marker and exits 3, the one after finds it and exits 0
+          - {name: i20-again, clusters: [slurm], retries: 2, retry_on: [3], retry_delay: 1s,
+             executable: /bin/sh, arguments: [-c, 'mkdir "$1" 2>/dev/null && exit 3; exit 0',
+             sh, '%2$s']}
+          - {name: i20-elsewhere, clusters: [slurm, local], retries: 1, retry_on: [3],
+             retry_elsewhere: true, executable: /bin/sh,
+             arguments: [-c, 'mkdir "$1" 2>/dev/null && exit 3; exit 0', sh, '%3$s']}
+        """.formatted(log, work.resolve("again-marker"), work.resolve("elsewhere-marker")));
     var trace = work.resolve("trace.tsv");
     var result = tarball.run(work, Duration.ofMinutes(6), "run", "--progress", "none",
         "--trace", trace.toString(), "graph.yaml");
@@ -51,9 +60,15 @@ class DependenciesAcrossClustersIT {
     assertThat(Files.readAllLines(log)).containsExactly("prep", "fit", "fit", "fit", "merge");
     var rows = Files.readAllLines(trace).stream().skip(1).map(l -> l.split("\t", -1)).toList();
     assertThat(rows).extracting(r -> r[1] + "@" + r[3]).containsExactlyInAnyOrder("prep@local",
-        "i20-fit-1@slurm", "i20-fit-2@slurm", "i20-fit-3@slurm", "merge@local");
+        "i20-fit-1@slurm", "i20-fit-2@slurm", "i20-fit-3@slurm", "merge@local",
+        "i20-again@slurm", "i20-again@slurm", "i20-elsewhere@slurm", "i20-elsewhere@local");
     assertThat(rows).filteredOn(r -> r[3].equals("slurm"))
         .allSatisfy(r -> assertThat(r[4]).as("a Slurm job id").matches("\\d+"));
+    // attempt, cluster and exit code of each retried job's attempts, oldest first
+    assertThat(rows).filteredOn(r -> r[1].equals("i20-again"))
+        .extracting(r -> r[2] + ":" + r[3] + ":" + r[9]).containsExactly("1:slurm:3", "2:slurm:0");
+    assertThat(rows).filteredOn(r -> r[1].equals("i20-elsewhere"))
+        .extracting(r -> r[2] + ":" + r[3] + ":" + r[9]).containsExactly("1:slurm:3", "2:local:0");
     try (var files = Files.walk(work)) {
       files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
