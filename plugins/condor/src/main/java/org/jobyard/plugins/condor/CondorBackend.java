@@ -11,28 +11,23 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.Command;
-import org.jobyard.api.CommandResult;
 import org.jobyard.api.JobRef;
-import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
-import org.jobyard.api.LogStream;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
-import org.jobyard.api.Transport;
 import org.jobyard.api.TransportException;
 import org.jobyard.plugins.condor.CondorListings.Ad;
 import org.jobyard.plugins.condor.SubmitDescription.Job;
 import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.FolderBackend;
 import org.jobyard.toolkit.JobFolder;
 import org.jobyard.toolkit.StatusChain;
 import org.jobyard.toolkit.SubmitVerdict;
@@ -50,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * ids. Jobs that neither knows are {@link JobStatus.Unknown}. Jobs held for a failure are
  * reported failed and removed in the same poll, with a reason that says so.
  */
-final class CondorBackend implements Backend {
+final class CondorBackend extends FolderBackend {
   private static final Logger log = LoggerFactory.getLogger(CondorBackend.class);
 
   private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
@@ -70,20 +65,12 @@ final class CondorBackend implements Backend {
   /** What the submit script prints when it could not make the job folders. */
   private static final String PREPARE_FAILED = "@@jobyard prepare failed";
 
-  private final Transport transport;
   private final CondorSettings settings;
-  private final String cluster;
-  private final ClusterCommands commands;
-  private final JobFolder folders;
 
   CondorBackend(BackendContext context, CondorSettings settings) {
-    requireNonNull(context, "context is null");
-    this.settings = requireNonNull(settings, "settings is null");
-    this.transport = context.transport();
-    this.cluster = context.cluster();
-    this.commands = new ClusterCommands(cluster, transport, settings.commandTimeout());
-    this.folders = new JobFolder(commands, settings.workdir(), SubmitDescription.STDOUT,
+    super(context, settings.commandTimeout(), settings.workdir(), SubmitDescription.STDOUT,
         SubmitDescription.STDERR);
+    this.settings = requireNonNull(settings, "settings is null");
   }
 
   @Override
@@ -508,23 +495,6 @@ final class CondorBackend implements Backend {
     return found;
   }
 
-  // ------------------------------------------------------------------------ files and logs ---
-
-  @Override
-  public Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
-    return folders.tail(job, stream, lines);
-  }
-
-  @Override
-  public void collect(JobRef job, JobSpec spec) throws BackendException {
-    folders.collect(job, spec);
-  }
-
-  @Override
-  public void clean(JobRef job) throws BackendException {
-    folders.clean(job);
-  }
-
   // -------------------------------------------------------------------------------- helpers ---
 
   private static JobRef ref(SubmitRequest job, String root, String nativeId) {
@@ -534,9 +504,5 @@ final class CondorBackend implements Backend {
 
   static String checkedTag(SubmitRequest request) throws BackendException {
     return JobFolder.checkedTag(request, "an HTCondor job");
-  }
-
-  private CommandResult run(Command command, String what) throws BackendException {
-    return commands.run(command, what);
   }
 }
