@@ -334,22 +334,13 @@ final class InProcess {
     var home = work.resolve("condor");
     var conf = "database: {url: '" + Engines.h2(home) + "'}\n"
         + "clusters:\n  condor: " + new ObjectMapper().writeValueAsString(cluster) + "\n";
-    double engineSeconds;
-    long submitCalls;
+    Round cold;
+    Round warm;
     try (var engine = Engines.start(home, conf)) {
-      var states = new Engines.States();
-      engine.manager().addListener(states);
-      long t0 = System.nanoTime();
-      var ids = engine.manager().submit("bench", Engines.trivial(run + "-e", n))
-          .get(5, TimeUnit.MINUTES);
-      boolean ok = states.await(Engines::pastSubmission, n, 600_000);
-      engineSeconds = (System.nanoTime() - t0) / 1e9;
-      long failed = states.count(s -> s == JobState.FAILED);
-      submitCalls = engine.clusters().getFirst().health().submitCalls();
-      engine.manager().cancel(ids).get(60, TimeUnit.SECONDS);
-      states.await(JobState::isTerminal, n, 120_000);
-      check(ok && failed == 0, "condor: " + states.count(Engines::pastSubmission) + " of " + n
-          + " jobs submitted, " + failed + " failed");
+      // the engine's first submission also pays its one-off costs (class loading, JIT, the
+      // store's first statements); the goal compares the second, as a running engine submits
+      cold = condorRound(engine, run + "-c", n);
+      warm = condorRound(engine, run + "-e", n);
     }
     // the baselines' jobs: /bin/true, the pool's defaults, tagged to be removed afterwards
     var description = "executable = /bin/true\nuniverse = vanilla\n+JobyardBench = \"" + run
@@ -367,19 +358,56 @@ final class InProcess {
     double bulkSeconds = (System.nanoTime() - t0) / 1e9;
     runQuietly(List.of(rm, "-constraint", "JobyardBench == \"" + run + "\""));
     check(loopExit == 0 && bulkExit == 0, "condor: a baseline condor_submit failed");
-    double engineRate = n / engineSeconds;
+    double engineRate = n / warm.seconds();
+    double coldRate = n / cold.seconds();
     double loopRate = n / loopSeconds;
     double bulkRate = n / bulkSeconds;
-    var engineText = f("%.0f jobs/s (%.2f s)", engineRate, engineSeconds);
+    var engineText = f("%.0f jobs/s (%.2f s)", engineRate, warm.seconds());
+    var bulkText = f("%.0f jobs/s (%.2f s, one condor_submit of %,d jobs)", bulkRate,
+        bulkSeconds, n);
     return List.of(
-        new Row("condor", f("submit rate, %,d jobs, engine, local access point (%d submit "
-            + "call(s))", n, submitCalls), engineText, f("%.0f jobs/s (%.2f s, one condor_submit "
-            + "of %,d jobs)", bulkRate, bulkSeconds, n), f("%.2f", engineRate / bulkRate),
-            ">= 0.9x one condor_submit", Row.verdict(engineRate / bulkRate >= 0.9)),
+        new Row("condor", f("submit rate, %,d jobs, engine, local access point, its second "
+            + "submission (%d submit call(s))", n, warm.submitCalls()), engineText, bulkText,
+            f("%.2f", engineRate / bulkRate), ">= 0.9x one condor_submit",
+            Row.verdict(engineRate / bulkRate >= 0.9)),
+        new Row("condor", f("submit rate, %,d jobs, engine's first submission after its start "
+            + "(%d submit call(s))", n, cold.submitCalls()), f("%.0f jobs/s (%.2f s)", coldRate,
+            cold.seconds()), bulkText, f("%.2f", coldRate / bulkRate), "-", "-"),
         new Row("condor", f("submit rate, %,d jobs, engine vs a condor_submit per job", n),
             engineText, f("%.1f jobs/s (%.2f s, condor_submit loop)", loopRate, loopSeconds),
             f("%.1f", engineRate / loopRate), "faster than the loop",
             Row.verdict(engineRate > loopRate)));
+  }
+
+  /** One timed submission through a running engine: seconds and submit calls it took. */
+  record Round(double seconds, long submitCalls) {}
+
+  /**
+   * N jobs named {@code prefix}N submitted through the engine, timed from {@code submit()} until
+   * every one has an HTCondor id; then cancelled, so the next round starts from an idle engine.
+   */
+  static Round condorRound(Engine engine, String prefix, int n) throws Exception {
+    var states = new Engines.States();
+    engine.manager().addListener(states);
+    var cluster = engine.clusters().getFirst();
+    long callsBefore = cluster.health().submitCalls();
+    try {
+      long t0 = System.nanoTime();
+      var ids = engine.manager().submit("bench", Engines.trivial(prefix, n))
+          .get(5, TimeUnit.MINUTES);
+      boolean ok = states.await(Engines::pastSubmission, n, 600_000);
+
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      long failed = states.count(s -> s == JobState.FAILED);
+      long calls = cluster.health().submitCalls() - callsBefore;
+      engine.manager().cancel(ids).get(60, TimeUnit.SECONDS);
+      states.await(JobState::isTerminal, n, 120_000);
+      check(ok && failed == 0, "condor: " + states.count(Engines::pastSubmission) + " of " + n
+          + " jobs submitted, " + failed + " failed");
+      return new Round(seconds, calls);
+    } finally {
+      engine.manager().removeListener(states);
+    }
   }
 
   // ------------------------------------------------------------------- child JVM: scale ---

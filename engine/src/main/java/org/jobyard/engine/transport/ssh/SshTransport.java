@@ -786,7 +786,8 @@ public final class SshTransport implements Transport, AutoCloseable {
         false, e);
   }
 
-  private Session session(String user, String host, int port) throws JSchException {
+  /** A session set up for the handshake, not yet connected. */
+  Session session(String user, String host, int port) throws JSchException {
     var session = jsch.getSession(user, host, port);
     session.setConfig("StrictHostKeyChecking", "yes");
     session.setConfig("PreferredAuthentications", "publickey");

@@ -11,28 +11,23 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.Command;
-import org.jobyard.api.CommandResult;
 import org.jobyard.api.JobRef;
-import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
-import org.jobyard.api.LogStream;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
-import org.jobyard.api.Transport;
 import org.jobyard.api.TransportException;
 import org.jobyard.plugins.condor.CondorListings.Ad;
 import org.jobyard.plugins.condor.SubmitDescription.Job;
 import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.FolderBackend;
 import org.jobyard.toolkit.JobFolder;
 import org.jobyard.toolkit.StatusChain;
 import org.jobyard.toolkit.SubmitVerdict;
@@ -50,7 +45,7 @@ import org.slf4j.LoggerFactory;
  * ids. Jobs that neither knows are {@link JobStatus.Unknown}. Jobs held for a failure are
  * reported failed and removed in the same poll, with a reason that says so.
  */
-final class CondorBackend implements Backend {
+final class CondorBackend extends FolderBackend {
   private static final Logger log = LoggerFactory.getLogger(CondorBackend.class);
 
   private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
@@ -70,20 +65,12 @@ final class CondorBackend implements Backend {
   /** What the submit script prints when it could not make the job folders. */
   private static final String PREPARE_FAILED = "@@jobyard prepare failed";
 
-  private final Transport transport;
   private final CondorSettings settings;
-  private final String cluster;
-  private final ClusterCommands commands;
-  private final JobFolder folders;
 
   CondorBackend(BackendContext context, CondorSettings settings) {
-    requireNonNull(context, "context is null");
-    this.settings = requireNonNull(settings, "settings is null");
-    this.transport = context.transport();
-    this.cluster = context.cluster();
-    this.commands = new ClusterCommands(cluster, transport, settings.commandTimeout());
-    this.folders = new JobFolder(commands, settings.workdir(), SubmitDescription.STDOUT,
+    super(context, settings.commandTimeout(), settings.workdir(), SubmitDescription.STDOUT,
         SubmitDescription.STDERR);
+    this.settings = requireNonNull(settings, "settings is null");
   }
 
   @Override
@@ -156,14 +143,16 @@ final class CondorBackend implements Backend {
     var sb = new StringBuilder("set -u\numask 022\n");
     for (int from = 0; from < folders.size(); from += FOLDER_CHUNK) {
       var chunk = folders.subList(from, Math.min(folders.size(), from + FOLDER_CHUNK));
-      sb.append("mkdir -p --");
-      chunk.forEach(f -> sb.append(' ').append(quote(f + "/in")));
-      sb.append(" || exit 1\n");
       if (settings.sharedFolders()) {
-        sb.append("chmod 1777 --");
-        chunk.forEach(f -> sb.append(' ').append(quote(f)));
-        sb.append(" || exit 1\n");
+        // the mode in the same mkdir, not a chmod after it: each process a submit starts costs
+        // a loaded access point a good part of what condor_submit costs (folder and in/ alike)
+        sb.append("mkdir -p -m 1777 --");
+        chunk.forEach(f -> sb.append(' ').append(quote(f)).append(' ').append(quote(f + "/in")));
+      } else {
+        sb.append("mkdir -p --");
+        chunk.forEach(f -> sb.append(' ').append(quote(f + "/in")));
       }
+      sb.append(" || exit 1\n");
     }
     for (var e : ready.entrySet()) {
       var folder = root + "/" + e.getKey();
@@ -227,7 +216,9 @@ final class CondorBackend implements Backend {
           .append(" -terse - 2>&1 <<'").append(delimiter).append("'\n")
           .append(groups.get(i).description()).append(delimiter).append("\n)\n")
           .append("printf '@@jobyard group %s %s\\n' ").append(i).append(" $?\n")
-          .append("printf '%s\\n' \"$o\" | sed 's/^/|/'\n");
+          // each line marked as condor_submit's by shell builtins: no sed process per call
+          .append("while IFS= read -r l; do printf '|%s\\n' \"$l\"; done <<").append(delimiter)
+          .append("\n$o\n").append(delimiter).append("\n");
     }
     var timeout = settings.commandTimeout().plus(Duration.ofMillis(50L * jobs.size()));
     var sent = commands.send(Command.of("sh", "-s").withStdin(script.toString())
@@ -508,23 +499,6 @@ final class CondorBackend implements Backend {
     return found;
   }
 
-  // ------------------------------------------------------------------------ files and logs ---
-
-  @Override
-  public Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
-    return folders.tail(job, stream, lines);
-  }
-
-  @Override
-  public void collect(JobRef job, JobSpec spec) throws BackendException {
-    folders.collect(job, spec);
-  }
-
-  @Override
-  public void clean(JobRef job) throws BackendException {
-    folders.clean(job);
-  }
-
   // -------------------------------------------------------------------------------- helpers ---
 
   private static JobRef ref(SubmitRequest job, String root, String nativeId) {
@@ -534,9 +508,5 @@ final class CondorBackend implements Backend {
 
   static String checkedTag(SubmitRequest request) throws BackendException {
     return JobFolder.checkedTag(request, "an HTCondor job");
-  }
-
-  private CommandResult run(Command command, String what) throws BackendException {
-    return commands.run(command, what);
   }
 }

@@ -10,25 +10,20 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
-import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.Command;
-import org.jobyard.api.CommandResult;
 import org.jobyard.api.JobRef;
-import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
-import org.jobyard.api.LogStream;
 import org.jobyard.api.SubmitOutcome;
 import org.jobyard.api.SubmitRequest;
 import org.jobyard.toolkit.ClusterCommands;
+import org.jobyard.toolkit.FolderBackend;
 import org.jobyard.toolkit.JobFolder;
 import org.jobyard.toolkit.StatusChain;
 import org.jobyard.toolkit.SubmitVerdict;
-import org.jobyard.api.Transport;
 import org.jobyard.plugins.slurm.SlurmListings.AcctRow;
 import org.jobyard.plugins.slurm.SlurmListings.Markers;
 import org.jobyard.plugins.slurm.SlurmListings.QueueError;
@@ -48,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * controller table as squeue and forgets jobs at the same {@code MinJobAge}, so it would only add
  * one call per lost job per poll.
  */
-final class SlurmBackend implements Backend {
+final class SlurmBackend extends FolderBackend {
   private static final Logger log = LoggerFactory.getLogger(SlurmBackend.class);
 
   private static final Set<Capability> CAPABILITIES = EnumSet.of(Capability.BULK_SUBMIT,
@@ -62,21 +57,14 @@ final class SlurmBackend implements Backend {
   private static final int LIST_CHUNK = 2000;
 
   private final BackendContext context;
-  private final Transport transport;
   private final SlurmSettings settings;
-  private final String cluster;
-  private final ClusterCommands commands;
-  private final JobFolder folders;
   // read by polls and lookups, which may run while a submit or collect runs (Backend javadoc)
   private volatile boolean accountingOff;
 
   SlurmBackend(BackendContext context, SlurmSettings settings) {
-    this.context = requireNonNull(context, "context is null");
-    this.settings = requireNonNull(settings, "settings is null");
-    this.transport = context.transport();
-    this.cluster = context.cluster();
-    this.commands = new ClusterCommands(cluster, transport, settings.commandTimeout());
-    this.folders = new JobFolder(commands, settings.workdir(), "stdout", "stderr");
+    super(context, settings.commandTimeout(), settings.workdir(), "stdout", "stderr");
+    this.context = context;
+    this.settings = settings;
     this.accountingOff = settings.accounting() == SlurmSettings.Accounting.FALSE;
   }
 
@@ -450,23 +438,6 @@ final class SlurmBackend implements Backend {
     return found;
   }
 
-  // ------------------------------------------------------------------------ files and logs ---
-
-  @Override
-  public Optional<String> tail(JobRef job, LogStream stream, int lines) throws BackendException {
-    return folders.tail(job, stream, lines);
-  }
-
-  @Override
-  public void collect(JobRef job, JobSpec spec) throws BackendException {
-    folders.collect(job, spec);
-  }
-
-  @Override
-  public void clean(JobRef job) throws BackendException {
-    folders.clean(job);
-  }
-
   // -------------------------------------------------------------------------------- helpers ---
 
   private static JobRef ref(SubmitRequest job, String dir, String nativeId) {
@@ -480,10 +451,6 @@ final class SlurmBackend implements Backend {
   /** The absolute workdir on the cluster, created and resolved once. */
   private String workdir() throws BackendException {
     return folders.workdir();
-  }
-
-  private CommandResult run(Command command, String what) throws BackendException {
-    return commands.run(command, what);
   }
 
 }
