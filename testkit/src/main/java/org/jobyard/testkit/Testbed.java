@@ -31,6 +31,8 @@ public final class Testbed {
   public static final String SLURM24 = "SLURM24";
   public static final String CONDOR = "CONDOR";
   public static final String ARC = "ARC";
+  /** A second ARC CE, A-REX 7.0, for the ARC plugin's second kit run (the system ARC on Debian 13). */
+  public static final String ARC7 = "ARC7";
   /** Not a daemon: Chromium, chromedriver and the Prometheus parser the tests drive. */
   public static final String BROWSER = "BROWSER";
 
