@@ -191,8 +191,16 @@ public final class Main {
 
   /** Where the installation, the state and the configuration are (see {@link Layout}). */
   static Layout layout(Path configOption) {
+    return configured(() -> Layout.discover(homeOption, configOption));
+  }
+
+  /**
+   * What {@code reading} makes of the configuration (the layout, the settings, a secret it
+   * names): a configuration error is exit 2 with the error's message, which names file and key.
+   */
+  static <T> T configured(java.util.function.Supplier<T> reading) {
     try {
-      return Layout.discover(homeOption, configOption);
+      return reading.get();
     } catch (ConfigException e) {
       throw new CliException(BAD_INPUT, e.getMessage());
     }
