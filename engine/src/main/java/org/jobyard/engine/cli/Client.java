@@ -2,52 +2,50 @@ package org.jobyard.engine.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.SSLContext;
 
 /**
- * The verbs' way to the engine: its REST API over {@link HttpClient}. The address and token come
- * from {@code --engine} / {@code JOBYARD_ENGINE} and {@code JOBYARD_TOKEN}, else from the
- * {@code var/run/} files that {@code jobyard engine} writes in this installation.
+ * The verbs' way to the engine: its REST API over {@link HttpURLConnection}. The address and
+ * token come from {@code --engine} / {@code JOBYARD_ENGINE} and {@code JOBYARD_TOKEN}, else from
+ * the {@code var/run/} files that {@code jobyard engine} writes in this installation.
+ *
+ * <p>Not {@code java.net.http.HttpClient}: a verb sends one or two requests and exits, and that
+ * client's start (its selector thread, executors, and the TLS set-up it makes even for plain
+ * HTTP) was over a thousand classes and most of a {@code ps}'s CPU (docs/startup.md).
  */
 final class Client {
   static final ObjectMapper JSON = new ObjectMapper();
+  private static final int CONNECT_TIMEOUT_MS = 5_000;
 
   private final URI base;
   private final String token;
-  private final HttpClient http;
+  /** The trust for an https engine, or null for the JDK's own. */
+  private final SSLContext tls;
 
   Client(URI base, String token) {
     this(base, token, null);
   }
 
   /** @param tls the trust for an https engine, or null for the JDK's own */
-  Client(URI base, String token, javax.net.ssl.SSLContext tls) {
+  Client(URI base, String token, SSLContext tls) {
     this.base = base.toString().endsWith("/") ? base : URI.create(base + "/");
     this.token = token;
-    var builder = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-        .connectTimeout(Duration.ofSeconds(5));
-    if (tls != null) {
-      builder.sslContext(tls);
-    } else if ("http".equalsIgnoreCase(this.base.getScheme())) {
-      // plain HTTP never uses TLS: without this, the client would load the JDK's CA store and
-      // TLS providers (about a third of a short verb's CPU) for nothing
-      builder.sslContext(PlainHttp.CONTEXT).sslParameters(new javax.net.ssl.SSLParameters());
-    }
-    this.http = builder.build();
+    this.tls = tls;
   }
 
   /** Finds the engine: the option, then the environment, then the run/ of this state folder. */
@@ -91,15 +89,13 @@ final class Client {
     }
     try {
       var c = new Client(URI.create(url.strip()), null);
-      c.http.send(HttpRequest.newBuilder(c.base.resolve("api/v1/health"))
-          .timeout(Duration.ofSeconds(3)).build(), HttpResponse.BodyHandlers.discarding());
+      var connection = c.open("api/v1/health", 3_000);
+      connection.getResponseCode();
+      connection.disconnect();
       return url.strip(); // any answer, even 401, means something serves there
     } catch (javax.net.ssl.SSLException e) {
       return url.strip(); // a TLS engine whose certificate this check does not trust
     } catch (IOException | IllegalArgumentException e) {
-      return null;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
       return null;
     }
   }
@@ -117,7 +113,7 @@ final class Client {
   }
 
   JsonNode get(String path) {
-    return json(send(request(path).GET(), HttpResponse.BodyHandlers.ofInputStream()));
+    return json(send(path, null, null));
   }
 
   JsonNode post(String path, Object body) {
@@ -131,15 +127,13 @@ final class Client {
   }
 
   JsonNode post(String path, byte[] body, String contentType) {
-    return json(send(request(path).header("Content-Type", contentType)
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body)),
-        HttpResponse.BodyHandlers.ofInputStream()));
+    return json(send(path, body, contentType));
   }
 
   /** A streamed text answer (a followed log); the caller closes it. */
   InputStream stream(String path) {
-    var response = send(request(path).GET(), HttpResponse.BodyHandlers.ofInputStream());
-    if (response.statusCode() >= 300) {
+    var response = send(path, null, null);
+    if (response.status() >= 300) {
       throw failure(response);
     }
     return response.body();
@@ -156,18 +150,42 @@ final class Client {
     return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
-  private HttpRequest.Builder request(String path) {
-    var b = HttpRequest.newBuilder(base.resolve(path.startsWith("/") ? path.substring(1) : path))
-        .header("Accept", "application/json, text/plain");
-    if (token != null && !token.isEmpty()) {
-      b.header("Authorization", "Bearer " + token);
+  /** An answer: its status and its body (the error body for a status of 400 or more). */
+  private record Response(int status, InputStream body) {}
+
+  /** A connection to {@code path}, never through a proxy (the engine is named directly). */
+  private HttpURLConnection open(String path, int readTimeoutMs) throws IOException {
+    var url = base.resolve(path.startsWith("/") ? path.substring(1) : path).toURL();
+    var connection = (HttpURLConnection) url.openConnection(Proxy.NO_PROXY);
+    if (tls != null && connection instanceof HttpsURLConnection https) {
+      https.setSSLSocketFactory(tls.getSocketFactory());
     }
-    return b;
+    connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
+    connection.setReadTimeout(readTimeoutMs);
+    connection.setInstanceFollowRedirects(false);
+    connection.setRequestProperty("Accept", "application/json, text/plain");
+    if (token != null && !token.isEmpty()) {
+      connection.setRequestProperty("Authorization", "Bearer " + token);
+    }
+    return connection;
   }
 
-  private <T> HttpResponse<T> send(HttpRequest.Builder request, HttpResponse.BodyHandler<T> h) {
+  /** GET {@code path}, or POST {@code body} to it when there is one. */
+  private Response send(String path, byte[] body, String contentType) {
     try {
-      return http.send(request.build(), h);
+      var connection = open(path, 0); // a followed log may be quiet for as long as it likes
+      if (body != null) {
+        // buffered, not streamed: in streaming mode a 401 would be an HttpRetryException
+        connection.setRequestMethod("POST");
+        connection.setDoOutput(true);
+        connection.setRequestProperty("Content-Type", contentType);
+        try (var out = connection.getOutputStream()) {
+          out.write(body);
+        }
+      }
+      int status = connection.getResponseCode();
+      var in = status >= 400 ? connection.getErrorStream() : connection.getInputStream();
+      return new Response(status, in != null ? in : new ByteArrayInputStream(new byte[0]));
     } catch (ConnectException e) {
       throw new CliException(Main.ENGINE_FAILED, "cannot reach the engine at " + base
           + ": connection refused; is 'jobyard engine' running?");
@@ -175,20 +193,17 @@ final class Client {
       throw new CliException(Main.ENGINE_FAILED, "cannot reach the engine at " + base + ": its "
           + "TLS certificate is not trusted (" + e.getMessage() + "); set JOBYARD_CA to the "
           + "engine's certificate or CA (PEM)");
-    } catch (HttpTimeoutException e) {
+    } catch (SocketTimeoutException e) {
       throw new CliException(Main.ENGINE_FAILED, "the engine at " + base + " did not answer in "
           + "time");
     } catch (IOException e) {
       throw new CliException(Main.ENGINE_FAILED, "cannot reach the engine at " + base + ": "
           + (e.getMessage() == null ? e.toString() : e.getMessage()));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new CliException(Main.ENGINE_FAILED, "interrupted");
     }
   }
 
-  private JsonNode json(HttpResponse<InputStream> response) {
-    if (response.statusCode() >= 300) {
+  private JsonNode json(Response response) {
+    if (response.status() >= 300) {
       throw failure(response);
     }
     try (var in = response.body()) {
@@ -200,7 +215,7 @@ final class Client {
   }
 
   /** The engine's JSON error as an exit code and its message. */
-  private CliException failure(HttpResponse<InputStream> response) {
+  private CliException failure(Response response) {
     String code = null;
     String message;
     JsonNode problems = null;
@@ -212,12 +227,12 @@ final class Client {
         message = error.path("message").asText(text);
         problems = error.path("problems");
       } catch (IOException e) {
-        message = text.isBlank() ? "HTTP " + response.statusCode() : text.strip();
+        message = text.isBlank() ? "HTTP " + response.status() : text.strip();
       }
     } catch (IOException e) {
-      message = "HTTP " + response.statusCode();
+      message = "HTTP " + response.status();
     }
-    int status = response.statusCode();
+    int status = response.status();
     if (problems != null && problems.isArray() && !problems.isEmpty()) {
       var sb = new StringBuilder(message.contains(":") ? message.substring(0,
           message.indexOf(':')) + ":" : message);
@@ -233,40 +248,6 @@ final class Client {
       default -> status >= 500 ? Main.ENGINE_FAILED : Main.BAD_INPUT;
     };
     return new CliException(exit, message, code);
-  }
-
-  /** A TLS context that trusts nothing, for a client that only speaks plain HTTP. */
-  private static final class PlainHttp {
-    static final javax.net.ssl.SSLContext CONTEXT = refuseAll();
-
-    private static javax.net.ssl.SSLContext refuseAll() {
-      var refuse = new javax.net.ssl.X509TrustManager() {
-        @Override
-        public void checkClientTrusted(java.security.cert.X509Certificate[] chain, String auth)
-            throws java.security.cert.CertificateException {
-          throw new java.security.cert.CertificateException("plain HTTP client: no TLS");
-        }
-
-        @Override
-        public void checkServerTrusted(java.security.cert.X509Certificate[] chain, String auth)
-            throws java.security.cert.CertificateException {
-          throw new java.security.cert.CertificateException("plain HTTP client: no TLS");
-        }
-
-        @Override
-        public java.security.cert.X509Certificate[] getAcceptedIssuers() {
-          return new java.security.cert.X509Certificate[0];
-        }
-      };
-      try {
-        var context = javax.net.ssl.SSLContext.getInstance("TLS");
-        context.init(new javax.net.ssl.KeyManager[0], new javax.net.ssl.TrustManager[] {refuse},
-            null);
-        return context;
-      } catch (java.security.GeneralSecurityException e) {
-        throw new IllegalStateException(e);
-      }
-    }
   }
 
   private static final String JOBYARD_TOKEN_HINT = " (the CLI sends JOBYARD_TOKEN, else the "

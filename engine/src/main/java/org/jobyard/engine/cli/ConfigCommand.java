@@ -9,7 +9,6 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import org.jobyard.engine.config.ConfigException;
 import org.jobyard.engine.config.ConfigLoader;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.config.Layout;
@@ -53,14 +52,8 @@ final class ConfigCommand implements java.util.concurrent.Callable<Integer> {
   @Override
   public Integer call() {
     var layout = Main.layout(configFile);
-    EngineConfig config;
-    ConfigLoader.Effective effective;
-    try {
-      config = layout.load(System.getenv());
-      effective = ConfigLoader.effective(layout, System.getenv());
-    } catch (ConfigException e) {
-      throw new CliException(Main.BAD_INPUT, e.getMessage());
-    }
+    var config = Main.configured(() -> layout.load(System.getenv()));
+    var effective = Main.configured(() -> ConfigLoader.effective(layout, System.getenv()));
     var sections = render(config);
     var names = new java.util.LinkedHashSet<String>();
     sections.fieldNames().forEachRemaining(names::add);

@@ -1,7 +1,7 @@
 package org.jobyard.engine.cli;
 
 import java.util.concurrent.Callable;
-import org.jobyard.engine.config.ConfigException;
+import org.jobyard.engine.config.ConfigLoader;
 import org.jobyard.engine.config.EngineConfig;
 import org.jobyard.engine.store.Database;
 import org.jobyard.engine.store.StoreCopy;
@@ -50,15 +50,9 @@ final class DbCommand {
     @Override
     public Integer call() {
       var layout = Main.layout(null);
-      EngineConfig config;
-      String targetPassword;
-      try {
-        config = layout.load(System.getenv());
-        targetPassword = org.jobyard.engine.config.ConfigLoader.secretRef(password,
-            config.home(), "--password");
-      } catch (ConfigException e) {
-        throw new CliException(Main.BAD_INPUT, e.getMessage());
-      }
+      var config = Main.configured(() -> layout.load(System.getenv()));
+      var targetPassword = Main.configured(() -> ConfigLoader.secretRef(password, config.home(),
+          "--password"));
       var source = config.database();
       if (source.url().equals(to)) {
         throw new CliException(Main.BAD_INPUT, "--to " + to + " is the store this installation "

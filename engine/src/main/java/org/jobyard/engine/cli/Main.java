@@ -68,14 +68,27 @@ public final class Main {
   /** Runs a command with its output and errors going to the given writers (null: the console). */
   public static int execute(java.io.PrintWriter out, java.io.PrintWriter err, String... args) {
     var cli = new CommandLine(new Main());
-    verbsFor(args).forEach(v -> cli.addSubcommand(v.get()));
+    for (var name : verbsFor(args)) {
+      cli.addSubcommand(verb(name));
+    }
     if (out != null) {
       cli.setOut(out);
     }
     if (err != null) {
       cli.setErr(err);
     }
-    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+    cli.setExecutionExceptionHandler(new Failures());
+    return cli.execute(args);
+  }
+
+  /**
+   * A verb's failure as one line (or, with -o json, as the API's error document) and its exit
+   * code. A class, not a lambda: no lambda of Main is spun at the start of every call.
+   */
+  private static final class Failures implements CommandLine.IExecutionExceptionHandler {
+    @Override
+    public int handleExecutionException(Exception e, CommandLine cmd,
+        CommandLine.ParseResult parsed) {
       if (e instanceof CliException c) {
         if (wantsJson(parsed)) {
           // scripts that asked for JSON get the error as JSON on stdout, as the API answers it
@@ -91,8 +104,7 @@ public final class Main {
       cmd.getErr().println("jobyard: " + e.getMessage());
       debug(cmd.getErr(), e);
       return ENGINE_FAILED;
-    });
-    return cli.execute(args);
+    }
   }
 
   /**
@@ -100,32 +112,44 @@ public final class Main {
    * picocli makes each registered verb at once: so that a client verb ({@code ps}, {@code logs},
    * ...) does not load the engine, the store, Guice or logback, only the verb asked for is
    * registered when the first word names one; help, completion and a mistyped verb see all.
-   * (Lambdas, not constructor references: those would load every verb's class here.)
    */
-  private static final java.util.List<java.util.Map.Entry<String,
-      java.util.function.Supplier<Object>>> VERBS = java.util.List.of(
-      java.util.Map.entry("run", () -> new RunCommand()),
-      java.util.Map.entry("engine", () -> new EngineCommand()),
-      java.util.Map.entry("submit", () -> new JobCommands.Submit()),
-      java.util.Map.entry("ps", () -> new JobCommands.Ps()),
-      java.util.Map.entry("show", () -> new ShowCommand()),
-      java.util.Map.entry("kill", () -> new JobCommands.Kill()),
-      java.util.Map.entry("restart", () -> new JobCommands.Restart()),
-      java.util.Map.entry("flush", () -> new JobCommands.Flush()),
-      java.util.Map.entry("logs", () -> new JobCommands.Logs()),
-      java.util.Map.entry("pause", () -> new JobCommands.Pause()),
-      java.util.Map.entry("resume", () -> new JobCommands.Resume()),
-      java.util.Map.entry("backends", () -> new JobCommands.Backends()),
-      java.util.Map.entry("drain", () -> new JobCommands.Drain()),
-      java.util.Map.entry("undrain", () -> new JobCommands.Undrain()),
-      java.util.Map.entry("reload", () -> new JobCommands.Reload()),
-      java.util.Map.entry("config", () -> new ConfigCommand()),
-      java.util.Map.entry("db", () -> new DbCommand()),
-      java.util.Map.entry("completion", () -> new CompletionCommand()),
-      java.util.Map.entry("help", () -> new CommandLine.HelpCommand()));
+  static final java.util.List<String> VERBS = java.util.List.of("run", "engine", "submit", "ps",
+      "show", "kill", "restart", "flush", "logs", "pause", "resume", "backends", "drain",
+      "undrain", "reload", "config", "db", "completion", "help");
 
-  /** The verbs to register for {@code args}: the one it names, else all of them. */
-  static java.util.List<java.util.function.Supplier<Object>> verbsFor(String... args) {
+  /**
+   * The command object of one verb. A switch, not a table of lambdas or constructor references:
+   * a branch loads its class only when it runs, and each lambda would be a class the JVM spins
+   * at every start (20 of them were a visible part of a client call's CPU; ClientStartupTest
+   * fails if a lambda of Main is spun for {@code ps}).
+   */
+  static Object verb(String name) {
+    return switch (name) {
+      case "run" -> new RunCommand();
+      case "engine" -> new EngineCommand();
+      case "submit" -> new JobCommands.Submit();
+      case "ps" -> new JobCommands.Ps();
+      case "show" -> new ShowCommand();
+      case "kill" -> new JobCommands.Kill();
+      case "restart" -> new JobCommands.Restart();
+      case "flush" -> new JobCommands.Flush();
+      case "logs" -> new JobCommands.Logs();
+      case "pause" -> new JobCommands.Pause();
+      case "resume" -> new JobCommands.Resume();
+      case "backends" -> new JobCommands.Backends();
+      case "drain" -> new JobCommands.Drain();
+      case "undrain" -> new JobCommands.Undrain();
+      case "reload" -> new JobCommands.Reload();
+      case "config" -> new ConfigCommand();
+      case "db" -> new DbCommand();
+      case "completion" -> new CompletionCommand();
+      case "help" -> new CommandLine.HelpCommand();
+      default -> throw new IllegalArgumentException("no verb '" + name + "'");
+    };
+  }
+
+  /** The names of the verbs to register for {@code args}: the one it names, else all of them. */
+  static java.util.List<String> verbsFor(String... args) {
     String first = null;
     for (int i = 0; i < args.length && first == null; i++) {
       if (args[i].equals("--home")) {
@@ -134,13 +158,12 @@ public final class Main {
         first = args[i];
       }
     }
-    for (var verb : VERBS) {
-      // help and completion describe every verb
-      if (verb.getKey().equals(first) && !first.equals("help") && !first.equals("completion")) {
-        return java.util.List.of(verb.getValue());
-      }
+    // help and completion describe every verb
+    if (first != null && VERBS.contains(first) && !first.equals("help")
+        && !first.equals("completion")) {
+      return java.util.List.of(first);
     }
-    return VERBS.stream().map(java.util.Map.Entry::getValue).toList();
+    return VERBS;
   }
 
   private static boolean wantsJson(CommandLine.ParseResult parsed) {
@@ -191,8 +214,20 @@ public final class Main {
 
   /** Where the installation, the state and the configuration are (see {@link Layout}). */
   static Layout layout(Path configOption) {
-    try {
+    try { // not through configured(): every client call comes here, and that takes a lambda
       return Layout.discover(homeOption, configOption);
+    } catch (ConfigException e) {
+      throw new CliException(BAD_INPUT, e.getMessage());
+    }
+  }
+
+  /**
+   * What {@code reading} makes of the configuration (the layout, the settings, a secret it
+   * names): a configuration error is exit 2 with the error's message, which names file and key.
+   */
+  static <T> T configured(java.util.function.Supplier<T> reading) {
+    try {
+      return reading.get();
     } catch (ConfigException e) {
       throw new CliException(BAD_INPUT, e.getMessage());
     }

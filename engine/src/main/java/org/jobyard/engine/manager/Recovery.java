@@ -5,14 +5,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobState;
 import org.jobyard.engine.retry.RetryRules;
 import org.jobyard.engine.store.AttemptRow;
 import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobStore;
-import org.jobyard.engine.store.StoredJson;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -74,7 +72,7 @@ final class Recovery {
       job.attemptEndedAt = a.endedAt();
       job.nativeState = a.nativeState();
       if (a.nativeId() != null) {
-        job.adopt(new JobRef(job.id, a.nativeId(), StoredJson.attributes(a.attributes())));
+        job.adoptStored(a.nativeId(), a.attributes());
       }
       jobs.put(job.id, job);
       cluster.live.add(job.id);

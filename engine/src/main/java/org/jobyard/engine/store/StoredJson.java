@@ -37,8 +37,8 @@ public final class StoredJson {
 
   /** A plugin's attributes; empty when none were stored. */
   public static Map<String, String> attributes(String json) {
-    if (json == null || json.isBlank()) {
-      return Map.of();
+    if (json == null || json.isBlank() || json.equals("{}")) {
+      return Map.of(); // no parser for the common empty document
     }
     try {
       return JSON.readValue(json, ATTRIBUTES);

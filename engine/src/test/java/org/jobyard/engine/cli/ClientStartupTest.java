@@ -25,7 +25,11 @@ class ClientStartupTest {
       "org.jobyard.engine.store.", "org.jobyard.engine.manager.", "org.jobyard.engine.http.",
       "org.jobyard.engine.cli.RunCommand ", "org.jobyard.engine.cli.EngineCommand ",
       "ch.qos.logback.", "org.h2.", "org.flywaydb.", "org.jdbi.", "io.javalin.",
-      "sun.security.ssl.TrustStoreManager");
+      "sun.security.ssl.TrustStoreManager",
+      // the JDK's HttpClient: its start was most of a plain-HTTP verb's CPU (Client's javadoc)
+      "jdk.internal.net.http.", "sun.security.ssl.SSLContextImpl",
+      // a lambda per verb in Main, spun at every start (Main.verb's javadoc)
+      "org.jobyard.engine.cli.Main$$Lambda");
 
   @TempDir
   Path tmp;

@@ -539,6 +539,24 @@ class JobManagerTest {
     assertThat(r.store().attempts(id).getFirst().attributes()).contains("\"tag\"");
   }
 
+  @Test
+  void aRecoveredJobKeepsItsBackendAttributesAsStoredThroughItsNextWrite() throws Exception {
+    var r = start();
+    var id = r.manager().submit("alice", List.of(JobSpec.of("long", "hang"))).get(10,
+        TimeUnit.SECONDS).getFirst();
+    await().until(() -> stateOf(r, id) == JobState.RUNNING);
+    var stored = r.store().attempts(id).getFirst().attributes();
+    assertThat(stored).contains("\"tag\"");
+    r.stop();
+
+    var again = start(); // recovery adopts the attempt from the stored document
+    backend.jobs.put(id + ".1", "pend"); // a change the manager writes to the attempt
+    await().atMost(Duration.ofSeconds(10)).until(() ->
+        "PENDING".equals(again.store().attempts(id).getFirst().nativeState()));
+    assertThat(again.store().attempts(id).getFirst().attributes())
+        .as("the plugin's document, written back as it was read").isEqualTo(stored);
+  }
+
   // ---- the engine's side of the plugin guide's contract --------------------------------------
 
   @Test
