@@ -239,7 +239,8 @@ class LocalBackendTest {
         + "sh -c 'sleep 300' & echo $! >> kids; wait"));
     var kids = dir(job).resolve("kids");
     await().atMost(LONG).until(() -> Files.exists(kids) && Files.readAllLines(kids).size() == 3);
-    assertThat(poll(job)).isInstanceOf(JobStatus.Running.class);
+    // Running once the runner has written the pid, which may come after the job's first steps
+    await().atMost(LONG).until(() -> poll(job) instanceof JobStatus.Running);
     var pids = new ArrayList<Long>();
     Files.readAllLines(kids).forEach(l -> pids.add(Long.parseLong(l.strip())));
     pids.add(Long.parseLong(pidOf(job)));
@@ -260,7 +261,8 @@ class LocalBackendTest {
     var trapped = tmp.resolve("trapped");
     var job = submit(slow, new SubmitRequest("stubborn", 1,
         sh("trap '' TERM; touch '" + trapped + "'; sleep 300")));
-    await().atMost(LONG).until(() -> Files.exists(trapped));
+    await().atMost(LONG).until(() -> Files.exists(trapped)
+        && slow.poll(List.of(job)).get("stubborn") instanceof JobStatus.Running);
 
     slow.cancel(List.of(job));
 
