@@ -46,7 +46,7 @@ final class JobRunner {
   private final int idleSeconds;
   private final String self = Long.toString(ProcessHandle.current().pid());
   private final String setsid;
-  private final Map<String, String> environment = System.getenv();
+  private final Map<String, String> environment = jobEnvironment(System.getenv());
   private final ArrayDeque<String> queue = new ArrayDeque<>();
   private final Map<Path, Integer> spooled = new HashMap<>(); // spool file -> tags left to start
   private final Map<Long, String> running = new HashMap<>(); // pid -> tag
@@ -80,6 +80,26 @@ final class JobRunner {
     }
     runner.run();
     System.exit(0);
+  }
+
+  /**
+   * The environment jobs start from: the runner's, with the {@code LC_ALL} it was started with.
+   * Its starter sets {@code LC_ALL=C.UTF-8} for the JVM alone (under a POSIX locale the JVM would
+   * turn non-ASCII file names and arguments into '?'), and passes the job's own in {@code
+   * JY_LC_ALL} ({@code JY_LC_ALL_SET=1} when it was set).
+   */
+  static Map<String, String> jobEnvironment(Map<String, String> own) {
+    var env = new HashMap<>(own);
+    var saved = env.remove("JY_LC_ALL");
+    var wasSet = env.remove("JY_LC_ALL_SET");
+    if (wasSet != null) {
+      if (wasSet.equals("1")) {
+        env.put("LC_ALL", saved == null ? "" : saved);
+      } else {
+        env.remove("LC_ALL");
+      }
+    }
+    return env;
   }
 
   private static String onPath(String name) {
@@ -358,6 +378,8 @@ final class JobRunner {
   private Process shell(Path d) throws IOException {
     var pb = new ProcessBuilder(setsid, "bash", "-c", "d=$1; g=$$; . \"$d/run.sh\"", "jy",
         d.toString());
+    pb.environment().clear();
+    pb.environment().putAll(environment);
     pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
         .redirectOutput(ProcessBuilder.Redirect.DISCARD)
         .redirectError(ProcessBuilder.Redirect.DISCARD);
@@ -414,6 +436,8 @@ final class JobRunner {
     }
     var pb = new ProcessBuilder(command).directory(cwd.toFile());
     var env = pb.environment();
+    env.clear();
+    env.putAll(environment);
     var keep = spec.getProperty("keep");
     if (keep != null) {
       var kept = Pattern.compile(keep.replace("*", "[A-Za-z0-9_]*"));

@@ -127,7 +127,8 @@ final class Runner {
         + "      || why='the Java runner could not be written (base64)'\n"
         + "  fi\n"
         + "  if [ -z \"$why\" ]; then\n"
-        + "    setsid java " + JAVA_OPTIONS + " -cp \"$W/" + JAVA_CLASS_PATH + "\" "
+        + "    JY_LC_ALL=\"${LC_ALL-}\" JY_LC_ALL_SET=\"${LC_ALL+1}\" LC_ALL=C.UTF-8 \\\n"
+        + "      setsid java " + JAVA_OPTIONS + " -cp \"$W/" + JAVA_CLASS_PATH + "\" "
         + JobRunner.class.getName() + " \"$W\" " + IDLE_SECONDS
         + " </dev/null >/dev/null 2>>\"$R/jvm.log\" &\n"
         // its pid at once (setsid execs in place: $! is the JVM's): a JVM takes a second or more
