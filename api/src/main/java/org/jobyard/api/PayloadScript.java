@@ -130,6 +130,20 @@ public final class PayloadScript {
         """.replace("KEPT", kept(allowed));
   }
 
+  /**
+   * The variables a job keeps from the environment it is started in, as a {@code |}-separated
+   * list of names and {@code *} patterns ({@link #KEPT} and its {@code inherit_environment}), for
+   * a starter that builds the environment itself instead of running {@link #of}'s filter; null
+   * when the job inherits everything.
+   */
+  public static String keptVariables(JobSpec spec) {
+    if (spec.inheritsAllEnvironment()) {
+      return null;
+    }
+    environmentFilter(spec.inheritEnvironment()); // checks the patterns
+    return kept(spec.inheritEnvironment());
+  }
+
   /** The names kept, as a {@code case} pattern (checked by {@link #environmentFilter}). */
   private static String kept(java.util.List<String> allowed) {
     return allowed.isEmpty() ? KEPT : KEPT + "|" + String.join("|", allowed);

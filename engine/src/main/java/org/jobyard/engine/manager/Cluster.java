@@ -68,8 +68,13 @@ public final class Cluster implements AutoCloseable {
   volatile String lastError;
   volatile long polls;
   volatile long submitCalls;
-  /** Collect tasks handed out (one per poll that saw jobs end, however many): tests count them. */
+  /** Collect tasks handed out (one per poll that saw jobs end, however many): a metric. */
   volatile long collectTasks;
+
+  /** Collect tasks handed to the cluster's workers: one per poll that saw jobs end. */
+  public long collectTasks() {
+    return collectTasks;
+  }
 
   public Cluster(String name, String backendName, Backend backend, Transport transport,
       int maxJobs, Duration pollInterval) {

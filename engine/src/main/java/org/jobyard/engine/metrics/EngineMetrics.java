@@ -242,6 +242,13 @@ public final class EngineMetrics {
         .callback(cb -> engine.clusters().forEach(c ->
             cb.call(c.health().lastError() == null ? 1 : 0, c.name())))
         .register(registry);
+    CounterWithCallback.builder()
+        .name("jobyard_cluster_collect_tasks_total")
+        .help("Collect tasks handed to a cluster's workers: one per poll that saw jobs end, "
+            + "however many ended (jobs ended per task is the size of the engine's rounds)")
+        .labelNames("cluster")
+        .callback(cb -> engine.clusters().forEach(c -> cb.call(c.collectTasks(), c.name())))
+        .register(registry);
     sshGauge(engine, "jobyard_ssh_connections", "SSH connections open (draining ones included)",
         SshStats::connectionsOpen);
     sshGauge(engine, "jobyard_ssh_channels_in_use", "SSH commands and transfers running now",

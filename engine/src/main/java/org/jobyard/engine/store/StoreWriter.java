@@ -139,6 +139,10 @@ public final class StoreWriter implements Runnable {
       }
       batches.clear();
       if (stopping && queue.isEmpty()) {
+        // the figure a throughput run is judged by: commits per job (the metric is
+        // jobyard_store_commit_changes, whose count is the transactions)
+        LOG.info("store writer stopped: {} transaction(s) of {} change(s)", transactions,
+            changesWritten);
         return;
       }
     }

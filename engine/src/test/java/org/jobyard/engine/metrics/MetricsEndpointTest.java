@@ -113,6 +113,9 @@ class MetricsEndpointTest {
       assertThat(PrometheusText.value(s, "jobyard_cluster_live_jobs", t)).isEqualTo(1);
       assertThat(PrometheusText.value(s, "jobyard_cluster_queue_depth", t)).isZero();
       assertThat(PrometheusText.value(s, "jobyard_cluster_up", t)).isEqualTo(1);
+      // six jobs ended: at least one poll saw ends, and no more collect tasks than ended jobs
+      double collects = PrometheusText.value(s, "jobyard_cluster_collect_tasks_total", t);
+      assertThat(collects).isBetween(1.0, 6.0);
       assertThat(PrometheusText.value(s, "jobyard_store_up", Map.of())).isEqualTo(1);
       // latencies are histograms: each call observed once, in cumulative buckets
       double submits = PrometheusText.value(s, "jobyard_backend_call_seconds_count",
@@ -133,6 +136,8 @@ class MetricsEndpointTest {
       ScriptedBackend.finish(hanging.getFirst(), 0);
       awaitStates(r, hanging, "SUCCEEDED");
       var after = scrape(r);
+      assertThat(PrometheusText.value(after, "jobyard_cluster_collect_tasks_total", t))
+          .as("the last end was collected by a task of its own").isGreaterThan(collects);
       assertThat(PrometheusText.value(after, "jobyard_jobs", Map.of("state", "succeeded",
           "cluster", "t"))).isEqualTo(5);
       assertThat(PrometheusText.valueOrZero(after, "jobyard_jobs", Map.of("state", "running")))

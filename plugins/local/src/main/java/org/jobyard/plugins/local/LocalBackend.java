@@ -131,7 +131,8 @@ public final class LocalBackend implements Backend {
       if (shares) {
         handOverHere(byRunner, extraDirs, ready, outcomes);
       } else {
-        launch(Scripts.handOver(settings.workdir(), extraDirs, byRunner, settings.slots()),
+        launch(Scripts.handOver(settings.workdir(), extraDirs, byRunner, settings.slots(),
+            settings.javaRunner()),
             byRunner, ready, outcomes);
       }
     }
@@ -192,10 +193,12 @@ public final class LocalBackend implements Backend {
       writeSlots(root);
       if (!Runner.alive(root)) {
         var out = run(Command.of("sh", "-s").withStdin(
-            Scripts.ensureRunner(root.toString(), settings.slots())), "start the runner");
+            Scripts.ensureRunner(root.toString(), settings.slots(), settings.javaRunner())),
+            "start the runner");
         if (!out.succeeded()) {
           throw submitFailure(out);
         }
+        logRunnerStart(out.stdout(), root.toString());
       }
     } catch (IOException | BackendException e) {
       // the jobs are handed over (their run.sh is written): a runner started later finds them
@@ -210,6 +213,19 @@ public final class LocalBackend implements Backend {
       var job = ready.get(tag);
       outcomes.add(new SubmitOutcome.Accepted(JobFiles.of(root.toString(), job, shares)
           .ref(job.jobId(), tag)));
+    }
+  }
+
+  /** Says which runner a start script started ({@code R java 17}, {@code R bash <why>}), if any. */
+  private void logRunnerStart(String stdout, String root) {
+    for (var line : stdout.split("\r?\n")) {
+      if (line.startsWith("R java ")) {
+        log.info("cluster {}: started the Java runner (Java {}) for {}", context.cluster(),
+            line.substring(7), root);
+      } else if (line.startsWith("R bash ")) {
+        log.info("cluster {}: started the shell runner for {}: {}", context.cluster(), root,
+            line.substring(7));
+      }
     }
   }
 
@@ -238,6 +254,7 @@ public final class LocalBackend implements Backend {
     }
     var result = ((ClusterCommands.Sent.Answered) sent).result();
     var listing = Listings.parseSubmit(result.stdout());
+    logRunnerStart(result.stdout(), listing.workdir());
     if (listing.workdir() == null) {
       throw submitFailure(result);
     }
@@ -405,8 +422,8 @@ public final class LocalBackend implements Backend {
       if (down) {
         log.info("cluster {}: {} job(s) wait for the runner of {}, which is not running; "
             + "starting it", context.cluster(), byRoot.get(root).size(), root);
-        run(Command.of("sh", "-s").withStdin(Scripts.ensureRunner(root, settings.slots())),
-            "start the runner");
+        logRunnerStart(run(Command.of("sh", "-s").withStdin(Scripts.ensureRunner(root,
+            settings.slots(), settings.javaRunner())), "start the runner").stdout(), root);
       }
     }
     for (var e : late.entrySet()) {

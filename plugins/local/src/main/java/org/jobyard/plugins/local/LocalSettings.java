@@ -16,8 +16,11 @@ import org.jobyard.api.ConfigurationException;
  * @param queueAhead how many jobs beyond {@code slots} the engine hands to the runner ahead of
  *     free slots ({@code queue_ahead}; default 4 × slots, at least 64), so that the runner starts
  *     the next job the moment one ends, without waiting for the engine
+ * @param javaRunner whether the runner may be the Java one ({@code runner: auto}, the default: when
+ *     the execution host has a Java 11+) rather than always the shell one ({@code runner: shell})
  */
-record LocalSettings(int slots, String workdir, Duration killGrace, int queueAhead) {
+record LocalSettings(int slots, String workdir, Duration killGrace, int queueAhead,
+    boolean javaRunner) {
 
   /** Where job folders go over a transport that does not share the engine's filesystem. */
   static final String REMOTE_DEFAULT_WORKDIR = ".jobyard/jobs";
@@ -51,6 +54,12 @@ record LocalSettings(int slots, String workdir, Duration killGrace, int queueAhe
       throw new ConfigurationException(settings.owner()
           + ": setting 'queue_ahead' must be 0 or more, got " + ahead);
     }
-    return new LocalSettings(slots, workdir, grace, ahead);
+    var runner = settings.string("runner", "auto").strip();
+    if (!runner.equals("auto") && !runner.equals("shell")) {
+      throw new ConfigurationException(settings.owner() + ": setting 'runner' must be 'auto' (the "
+          + "Java runner where the host has Java 11+, else the shell one) or 'shell', got '"
+          + runner + "'");
+    }
+    return new LocalSettings(slots, workdir, grace, ahead, runner.equals("auto"));
   }
 }

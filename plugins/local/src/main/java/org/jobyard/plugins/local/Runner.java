@@ -39,6 +39,16 @@ final class Runner {
 
   static final String TEXT = load();
 
+  /** The Java runner ({@link JobRunner}) compiled for Java 11, Base64: shipped to the host. */
+  static final String JAVA_CLASS = loadClass();
+
+  /** Where the Java runner's class path is, under the root: its command line names it. */
+  static final String JAVA_CLASS_PATH = HOME + "/jvm";
+
+  /** How the Java runner's JVM is started: small, and quick to start rather than to peak. */
+  static final String JAVA_OPTIONS = "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Xmx64m -Xss512k "
+      + "-XX:-UsePerfData";
+
   private static final AtomicLong SEQUENCE = new AtomicLong();
 
   private Runner() {}
@@ -54,6 +64,19 @@ final class Runner {
     }
   }
 
+  private static String loadClass() {
+    try (var in = Runner.class.getResourceAsStream(
+        "/runner/org/jobyard/plugins/local/JobRunner.class")) {
+      if (in == null) {
+        throw new IllegalStateException("the Java runner's class is missing from the local "
+            + "plugin's jar (built by the compiler execution runner-for-java-11)");
+      }
+      return java.util.Base64.getEncoder().encodeToString(in.readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** A spool file name that sorts after every earlier one, also across engine restarts. */
   static String spoolName() {
     return String.format("%016d%06d", System.currentTimeMillis(),
@@ -62,10 +85,13 @@ final class Runner {
 
   /**
    * A shell snippet (with {@code $W} set to the absolute root) that starts a runner unless one is
-   * alive; prints nothing. Exit 3 when the host has no bash or setsid. The script file is
-   * replaced by a rename, never rewritten in place: bash reads a running script as it goes.
+   * alive. It prints one line, {@code R java <version>} or {@code R bash <why not Java>}, when it
+   * starts one. Exit 3 when the host has no bash or setsid. Script and class files are replaced
+   * by a rename, never rewritten in place: bash reads a running script as it goes.
+   *
+   * @param java whether the Java runner may be chosen (it is when the host has a Java 11+)
    */
-  static String ensureScript(int slots) {
+  static String ensureScript(int slots, boolean java) {
     return "R=\"$W/" + HOME + "\"\n"
         + "mkdir -p -- \"$W/" + SPOOL + "\" \"$W/.done\" \"$R\" || exit 4\n"
         + "echo " + slots + " > \"$R/slots.$$\" && mv -f -- \"$R/slots.$$\" \"$R/slots\"\n"
@@ -74,11 +100,42 @@ final class Runner {
         + "  command -v bash >/dev/null 2>&1 && command -v setsid >/dev/null 2>&1 \\\n"
         + "    || { echo 'the local runner needs bash and setsid on this host' >&2; exit 3; }\n"
         + "  [ -p \"$R/wake\" ] || mkfifo \"$R/wake\" || exit 4\n"
-        + "  printf '%s' " + quote(TEXT) + " > \"$R/runner.sh.$$\" \\\n"
-        + "    && mv -f -- \"$R/runner.sh.$$\" \"$R/runner.sh\" || exit 4\n"
-        + "  setsid bash \"$R/runner.sh\" \"$W\" " + IDLE_SECONDS
+        + (java ? javaStart() : "  why='the setting runner is shell'\n")
+        + "  if [ -n \"$why\" ]; then\n"
+        + "    printf '%s' " + quote(TEXT) + " > \"$R/runner.sh.$$\" \\\n"
+        + "      && mv -f -- \"$R/runner.sh.$$\" \"$R/runner.sh\" || exit 4\n"
+        + "    setsid bash \"$R/runner.sh\" \"$W\" " + IDLE_SECONDS
         + " </dev/null >/dev/null 2>&1 &\n"
+        + "    echo \"R bash $why\"\n"
+        + "  fi\n"
         + "fi\n";
+  }
+
+  /** Starts the Java runner when the host has a Java 11+, else sets {@code why} it does not. */
+  private static String javaStart() {
+    var dir = "\"$W/" + JAVA_CLASS_PATH + "/org/jobyard/plugins/local\"";
+    return "  why=; jv=\n"
+        + "  if command -v java >/dev/null 2>&1; then\n"
+        // the major version: "17.0.15" -> 17, "1.8.0_402" -> 1 (too old)
+        + "    jv=$(java -version 2>&1 | sed -n '1s/^[^\"]*\"\\([0-9][0-9]*\\).*/\\1/p')\n"
+        + "    [ -n \"$jv\" ] && [ \"$jv\" -ge 11 ] || why=\"no Java 11 or later (java is $jv)\"\n"
+        + "  else why='no java on the PATH'; fi\n"
+        + "  if [ -z \"$why\" ]; then\n"
+        + "    mkdir -p -- " + dir + " || exit 4\n"
+        + "    printf '%s' '" + JAVA_CLASS + "' | base64 -d > " + dir + "/JobRunner.class.$$ \\\n"
+        + "      && mv -f -- " + dir + "/JobRunner.class.$$ " + dir + "/JobRunner.class \\\n"
+        + "      || why='the Java runner could not be written (base64)'\n"
+        + "  fi\n"
+        + "  if [ -z \"$why\" ]; then\n"
+        + "    JY_LC_ALL=\"${LC_ALL-}\" JY_LC_ALL_SET=\"${LC_ALL+1}\" LC_ALL=C.UTF-8 \\\n"
+        + "      setsid java " + JAVA_OPTIONS + " -cp \"$W/" + JAVA_CLASS_PATH + "\" "
+        + JobRunner.class.getName() + " \"$W\" " + IDLE_SECONDS
+        + " </dev/null >/dev/null 2>>\"$R/jvm.log\" &\n"
+        // its pid at once (setsid execs in place: $! is the JVM's): a JVM takes a second or more
+        // to start, and a poll meanwhile must not take the root for one without a runner
+        + "    echo $! > \"$R/pid\"\n"
+        + "    echo \"R java $jv\"\n"
+        + "  fi\n";
   }
 
   /** Whether pid $1 is a runner (its command line names a runner script). */
@@ -86,10 +143,10 @@ final class Runner {
       runner_alive() {
         [ -r "/proc/$1/cmdline" ] || return 1
         cl=; IFS= read -r cl < "/proc/$1/cmdline" 2>/dev/null
-        case $cl in *"/%s/runner.sh"*) return 0 ;; esac
+        case $cl in *"/%s/runner.sh"* | *"/%s"*JobRunner*) return 0 ;; esac
         return 1
       }
-      """.formatted(HOME);
+      """.formatted(HOME, JAVA_CLASS_PATH);
 
   /** Writes a spool file naming {@code tags}, atomically (a temporary name, then a rename). */
   static void spool(Path root, Collection<String> tags) throws IOException {
@@ -121,18 +178,9 @@ final class Runner {
     return pid != null && isRunner(pid.strip());
   }
 
-  /** Whether {@code pid} is a runner process (its second argument is a runner script). */
+  /** Whether {@code pid} is a runner process, of either kind (its command line says so). */
   static boolean isRunner(String pid) {
-    if (!pid.matches("\\d+")) {
-      return false;
-    }
-    try {
-      var args = new String(Files.readAllBytes(Path.of("/proc", pid, "cmdline")),
-          StandardCharsets.UTF_8).split("\0");
-      return args.length > 1 && args[1].endsWith("/" + SCRIPT);
-    } catch (IOException e) {
-      return false;
-    }
+    return JobRunner.isRunner(pid);
   }
 
   /** Whether process {@code pid} exists and started at {@code startTime} ("-": unknown). */

@@ -87,7 +87,7 @@ final class Scripts {
    * <tag> <why>}. Only builtins run per job.
    */
   static String handOver(String workdir, Collection<String> extraDirs, List<Launch> launches,
-      int slots) {
+      int slots, boolean java) {
     var sb = new StringBuilder(2048 + launches.size() * 600);
     sb.append("mkdir -p -- ").append(quote(workdir)).append(" || exit 4\n");
     sb.append("W=$(cd -- ").append(quote(workdir)).append(" && pwd) || exit 4\n");
@@ -110,7 +110,7 @@ final class Scripts {
       sb.append("h ").append(l.tag()).append(' ').append(quote(l.wrapper())).append('\n');
       tags.add(l.tag());
     }
-    sb.append(Runner.spoolScript(tags)).append(Runner.ensureScript(slots));
+    sb.append(Runner.spoolScript(tags)).append(Runner.ensureScript(slots, java));
     sb.append("for t in $ok; do echo \"J $t -\"; done\n");
     return sb.toString();
   }
@@ -136,8 +136,9 @@ final class Scripts {
   }
 
   /** Starts the runner of {@code workdir} (an absolute path) unless it is alive. */
-  static String ensureRunner(String workdir, int slots) {
-    return "W=" + quote(workdir) + "\n" + Runner.ALIVE_FUNCTION + Runner.ensureScript(slots);
+  static String ensureRunner(String workdir, int slots, boolean java) {
+    return "W=" + quote(workdir) + "\n" + Runner.ALIVE_FUNCTION
+        + Runner.ensureScript(slots, java);
   }
 
   /** Names tags in a spool file again, for the runner of {@code workdir} (absolute). */

@@ -136,7 +136,12 @@ final class WrapperScript {
       var out = outputWord(spec.stdout(), "stdout", sharesFilesystem);
       var err = outputWord(spec.stderr(), "stderr", sharesFilesystem);
       var sb = new StringBuilder(512);
-      sb.append("# Jobyard job ").append(tag).append(" (local backend, runner)\n{\n");
+      sb.append("# Jobyard job ").append(tag).append(" (local backend, runner)\n");
+      var direct = direct(spec, sharesFilesystem);
+      if (direct != null) {
+        sb.append(JobRunner.DIRECT).append(direct).append('\n');
+      }
+      sb.append("{\n");
       var walltime = spec.resources().walltime();
       if (walltime != null) {
         sb.append("( sleep ").append(Durations.ceilSeconds(walltime))
@@ -157,6 +162,51 @@ final class WrapperScript {
       throw BackendException.rejected("job " + tag + " cannot be run by a shell: "
           + e.getMessage());
     }
+  }
+
+  /**
+   * What the Java runner needs to start a job without a shell, for the {@code #jy-direct} line:
+   * a Base64 properties text ({@link JobRunner#direct}); null for a job that needs the shell (more
+   * than one step, whose chain stops at the first failure, or a walltime, whose watchdog lives in
+   * the job's process group).
+   */
+  static String direct(JobSpec spec, boolean shares) {
+    if (spec.steps().size() != 1 || spec.resources().walltime() != null) {
+      return null;
+    }
+    var p = new java.util.Properties();
+    var step = spec.steps().get(0);
+    p.setProperty("argc", Integer.toString(1 + step.arguments().size()));
+    p.setProperty("argv.0", step.executable());
+    for (int i = 0; i < step.arguments().size(); i++) {
+      p.setProperty("argv." + (i + 1), step.arguments().get(i));
+    }
+    spec.environment().forEach((k, v) -> p.setProperty("env." + k, v));
+    var kept = PayloadScript.keptVariables(spec);
+    if (kept != null) {
+      p.setProperty("keep", kept);
+    }
+    if (spec.directory() != null && !spec.directory().isBlank()) {
+      p.setProperty("dir", spec.directory());
+    }
+    if (spec.stdin() != null) {
+      p.setProperty("stdin", spec.stdin());
+    }
+    if (shares) {
+      p.setProperty("out", nullToEmpty(spec.stdout()).isBlank() ? "" : spec.stdout());
+      p.setProperty("err", nullToEmpty(spec.stderr()).isBlank() ? "" : spec.stderr());
+    }
+    var bytes = new java.io.ByteArrayOutputStream();
+    try {
+      p.store(bytes, null); // ISO-8859-1 with \\u escapes: what Properties.load(InputStream) reads
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e); // a byte array does not fail
+    }
+    return java.util.Base64.getEncoder().encodeToString(bytes.toByteArray());
+  }
+
+  private static String nullToEmpty(String s) {
+    return s == null ? "" : s;
   }
 
   /** The shell word for an output file: in the job folder unless the spec names a shared path. */

@@ -27,7 +27,9 @@ trap 'chld=1' CHLD
 alive_runner() {
   local a=()
   mapfile -t -d '' a < "/proc/$1/cmdline" 2>/dev/null || return 1
-  [ "${a[1]}" = "$R/runner.sh" ]
+  [ "${a[1]}" = "$R/runner.sh" ] && return 0
+  case " ${a[*]} " in *" $R/jvm "*) return 0 ;; esac # the Java runner (JobRunner)
+  return 1
 }
 
 # a root being removed (its spool folder gone) gets no runner

@@ -1,11 +1,13 @@
 package org.jobyard.plugins.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 import static org.jobyard.plugins.local.Jobs.sh;
 import static org.jobyard.plugins.local.Jobs.spec;
 import static org.jobyard.plugins.local.Jobs.step;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +22,7 @@ import java.util.stream.IntStream;
 import org.jobyard.api.Backend;
 import org.jobyard.api.BackendContext;
 import org.jobyard.api.BackendProvider;
+import org.jobyard.api.ConfigurationException;
 import org.jobyard.api.JobRef;
 import org.jobyard.api.JobSpec;
 import org.jobyard.api.JobStatus;
@@ -239,7 +242,8 @@ class LocalBackendTest {
         + "sh -c 'sleep 300' & echo $! >> kids; wait"));
     var kids = dir(job).resolve("kids");
     await().atMost(LONG).until(() -> Files.exists(kids) && Files.readAllLines(kids).size() == 3);
-    assertThat(poll(job)).isInstanceOf(JobStatus.Running.class);
+    // Running once the runner has written the pid, which may come after the job's first steps
+    await().atMost(LONG).until(() -> poll(job) instanceof JobStatus.Running);
     var pids = new ArrayList<Long>();
     Files.readAllLines(kids).forEach(l -> pids.add(Long.parseLong(l.strip())));
     pids.add(Long.parseLong(pidOf(job)));
@@ -260,7 +264,8 @@ class LocalBackendTest {
     var trapped = tmp.resolve("trapped");
     var job = submit(slow, new SubmitRequest("stubborn", 1,
         sh("trap '' TERM; touch '" + trapped + "'; sleep 300")));
-    await().atMost(LONG).until(() -> Files.exists(trapped));
+    await().atMost(LONG).until(() -> Files.exists(trapped)
+        && slow.poll(List.of(job)).get("stubborn") instanceof JobStatus.Running);
 
     slow.cancel(List.of(job));
 
@@ -537,6 +542,39 @@ class LocalBackendTest {
     assertThat(create(transport, Map.of("slots", "40")).slots()).hasValue(40 + 160);
     assertThat(create(transport, Map.of("slots", "2", "queue_ahead", "0")).slots()).hasValue(2);
     assertThat(backend.slots()).hasValue(Runtime.getRuntime().availableProcessors() + 64);
+  }
+
+  @Test
+  void theRunnerIsAJvmWhereTheHostHasJavaAndTheShellOneWhenTheSettingSaysSo() throws Exception {
+    var byJvm = submit("jvm", JobSpec.of("t", "true"));
+    var shell = create(transport, Map.of("runner", "shell", "workdir",
+        tmp.resolve("shell-root").toString()));
+    var byShell = submit(shell, new SubmitRequest("sh", 1, JobSpec.of("t", "true")));
+
+    assertThat(awaitEnd(byJvm)).isEqualTo(new JobStatus.Exited(0, "EXITED", null));
+    assertThat(await().atMost(LONG).until(() -> shell.poll(List.of(byShell)).get("sh"),
+        LocalBackendTest::ended)).isEqualTo(new JobStatus.Exited(0, "EXITED", null));
+    // the pid file's third field is the runner that started the job (alive for its idle minute)
+    assertThat(commandLineOf(runnerOf(byJvm))).contains(JobRunner.class.getName())
+        .doesNotContain("runner.sh");
+    assertThat(commandLineOf(runnerOf(byShell))).contains("/.runner/runner.sh")
+        .doesNotContain(JobRunner.class.getName());
+  }
+
+  @Test
+  void refusesARunnerSettingItDoesNotKnowNamingIt() {
+    assertThatThrownBy(() -> create(transport, Map.of("runner", "fast")))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessageContaining("'runner'").hasMessageContaining("'fast'");
+  }
+
+  private static String runnerOf(JobRef job) {
+    pidOf(job);
+    return unchecked(() -> Files.readString(dir(job).resolve("pid")).strip().split("\\s+")[2]);
+  }
+
+  private static String commandLineOf(String pid) throws IOException {
+    return Files.readString(Path.of("/proc", pid, "cmdline")).replace('\0', ' ');
   }
 
   /** The local transport pretending to be a remote host: outputs must be fetched. */
