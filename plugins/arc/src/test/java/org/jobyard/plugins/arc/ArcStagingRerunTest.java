@@ -29,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The in-place re-run on the real A-REX: a job whose input is a URL that A-REX downloads itself
  * fails in its data staging (PREPARING) while the file is missing, and the user's restart, once
  * the file is there, runs that same CE job again (A-REX's {@code restart}), not a new attempt.
+ * Seen red without {@code Capability.RESUME} on the backend: two attempts, two CE jobs.
  */
 @Tag("testbed")
 class ArcStagingRerunTest {
