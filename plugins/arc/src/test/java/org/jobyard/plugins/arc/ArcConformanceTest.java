@@ -37,7 +37,7 @@ class ArcConformanceTest extends BackendConformanceTest {
         tempDir.resolve("cluster"));
     ArcTestbed.settings().forEach(builder::setting);
     return builder.capabilities(Capability.BULK_SUBMIT, Capability.STAGING, Capability.STEPS,
-        Capability.RESUME)
+        Capability.RESUME, Capability.URL_INPUTS)
         .timeout(Duration.ofSeconds(120)).build();
   }
 
