@@ -34,5 +34,11 @@ public enum Capability {
    * the user's restart of a job whose last attempt failed on such a cluster continues that
    * attempt, on the same native job, instead of submitting a new one.
    */
-  RESUME
+  RESUME,
+  /**
+   * Takes inputs whose source is a URL ({@link JobSpec.FileTransfer#fromUrl()}): the cluster
+   * downloads them itself (A-REX's data staging). Without it, a job naming one is refused at
+   * submit.
+   */
+  URL_INPUTS
 }

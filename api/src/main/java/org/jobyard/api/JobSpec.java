@@ -342,12 +342,25 @@ public record JobSpec(
   /**
    * A file to move between the engine's machine and the job: {@code source} is read, {@code
    * destination} written. For inputs the source is on the engine's machine and the destination
-   * relative to the job's directory; for outputs the other way round.
+   * relative to the job's directory; for outputs the other way round. An input's source may
+   * instead be a URL ({@code scheme://...}) that the cluster fetches itself (see {@link
+   * #fromUrl()}).
    */
   public record FileTransfer(String source, String destination) {
+    private static final java.util.regex.Pattern URL =
+        java.util.regex.Pattern.compile("^[A-Za-z][A-Za-z0-9+.-]+://");
+
     public FileTransfer {
       requireNonNull(source, "source is null");
       requireNonNull(destination, "destination is null");
+    }
+
+    /**
+     * Whether the source is a URL the cluster fetches itself rather than a path on the engine's
+     * machine; only backends declaring {@link Capability#URL_INPUTS} are given such an input.
+     */
+    public boolean fromUrl() {
+      return URL.matcher(source).lookingAt();
     }
   }
 }

@@ -26,7 +26,7 @@ import java.util.stream.Stream;
  */
 public final class Suite {
   static final List<String> ALL = List.of("startup", "local", "slurm", "condor", "polling", "ssh",
-      "scale", "crash", "micro", "engines");
+      "scale", "crash", "micro", "engines", "arc");
 
   private final boolean small;
   private final Set<String> only;
@@ -123,6 +123,7 @@ public final class Suite {
           case "crash" -> crash();
           case "micro" -> micro();
           case "engines" -> SharedStore.run(work, small ? 500 : 5000);
+          case "arc" -> Arc.run(work, small ? 5 : 50);
           default -> throw new IllegalStateException(name);
         };
         got.forEach(r -> System.out.println("   " + r.figure() + ": " + r.value() + " | "

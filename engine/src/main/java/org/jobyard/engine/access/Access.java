@@ -102,7 +102,9 @@ public final class Access {
     add(paths, "directory", spec.directory());
     add(paths, "stdout", spec.stdout());
     add(paths, "stderr", spec.stderr());
-    spec.inputFiles().forEach(f -> add(paths, "inputs.source", f.source()));
+    // a URL input is fetched by the cluster, not read on the engine's machine
+    spec.inputFiles().stream().filter(f -> !f.fromUrl())
+        .forEach(f -> add(paths, "inputs.source", f.source()));
     spec.outputFiles().forEach(f -> add(paths, "outputs.destination", f.destination()));
     if (paths.isEmpty()) {
       return;

@@ -15,7 +15,8 @@ final class Paths {
   static JobSpec resolve(JobSpec s, Path base) {
     var dir = s.directory() == null ? null : abs(base, s.directory());
     List<FileTransfer> inputs = s.inputFiles().stream()
-        .map(f -> new FileTransfer(abs(base, f.source()), f.destination())).toList();
+        .map(f -> f.fromUrl() ? f : new FileTransfer(abs(base, f.source()), f.destination()))
+        .toList();
     List<FileTransfer> outputs = s.outputFiles().stream()
         .map(f -> new FileTransfer(f.source(), abs(base, f.destination()))).toList();
     return s.withPaths(dir, s.stdout() == null ? null : abs(base, s.stdout()),
@@ -65,14 +66,14 @@ final class Paths {
     for (int i = 0; i < inputs.size(); i++) {
       var e = inputs.get(i);
       if (e.isTextual()) {
-        var o = job.objectNode().put("source", abs(base, e.asText()))
+        var o = job.objectNode().put("source", absOrUrl(base, e.asText()))
             .put("destination", fileName(e.asText()));
         inputs.set(i, o);
       } else if (e instanceof ObjectNode o && o.path("source").isTextual()) {
         if (!o.has("destination")) {
           o.put("destination", fileName(o.path("source").asText()));
         }
-        o.put("source", abs(base, o.path("source").asText()));
+        o.put("source", absOrUrl(base, o.path("source").asText()));
       }
     }
   }
@@ -95,6 +96,11 @@ final class Paths {
   private static String fileName(String p) {
     var name = Path.of(p).getFileName();
     return name == null ? p : name.toString();
+  }
+
+  /** An input's source: a URL (which the cluster fetches) stays as it is. */
+  private static String absOrUrl(Path base, String p) {
+    return new FileTransfer(p, "-").fromUrl() ? p : abs(base, p);
   }
 
   private static String abs(Path base, String p) {

@@ -131,7 +131,8 @@ final class JobsApi {
     checkAbsolute(where, "directory", s.directory(), problems);
     checkAbsolute(where, "stdout", s.stdout(), problems);
     checkAbsolute(where, "stderr", s.stderr(), problems);
-    s.inputFiles().forEach(f -> checkAbsolute(where, "inputs.source", f.source(), problems));
+    s.inputFiles().stream().filter(f -> !f.fromUrl())
+        .forEach(f -> checkAbsolute(where, "inputs.source", f.source(), problems));
     s.outputFiles().forEach(f ->
         checkAbsolute(where, "outputs.destination", f.destination(), problems));
   }

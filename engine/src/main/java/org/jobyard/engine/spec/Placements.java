@@ -8,8 +8,8 @@ import org.jobyard.api.JobSpec;
 
 /**
  * Which fields of a job a backend cannot honour (placement, {@code stdin}, {@code
- * inherit_environment}): the engine refuses such a job at submit rather than let a batch system
- * run it differently from what was asked.
+ * inherit_environment}, inputs from URLs): the engine refuses such a job at submit rather than
+ * let a batch system run it differently from what was asked.
  */
 public final class Placements {
   private Placements() {}
@@ -41,6 +41,10 @@ public final class Placements {
     if (!spec.inheritEnvironment().isEmpty()
         && !capabilities.contains(Capability.INHERIT_ENVIRONMENT)) {
       out.add("inherit_environment");
+    }
+    if (!capabilities.contains(Capability.URL_INPUTS)
+        && spec.inputFiles().stream().anyMatch(JobSpec.FileTransfer::fromUrl)) {
+      out.add("inputs.source (a URL)");
     }
     return out;
   }

@@ -94,4 +94,17 @@ class AccessTest {
         job(List.of("hpc"), null, Map.of("local", Map.of("run_as", "root")))))))
         .contains("native.local.run_as");
   }
+
+  @Test
+  void anInputFromAUrlIsNoPathToConfineButALocalInputOutsideTheWorkspaceStillIs() {
+    var base = job(List.of("hpc"), null, Map.of());
+    var fromUrl = base.withPaths(null, null, null,
+        List.of(new JobSpec.FileTransfer("https://se.example.org/d/in.dat", "in.dat")), List.of());
+    assertThat(access.admit(new Caller("bob", false), List.of(fromUrl)))
+        .as("a user without a workspace may name a URL").hasSize(1);
+    var local = base.withPaths(null, null, null,
+        List.of(new JobSpec.FileTransfer("/etc/passwd", "p")), List.of());
+    assertThat(refusal(() -> access.admit(new Caller("alice", false), List.of(local))))
+        .contains("field 'inputs.source'");
+  }
 }

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.jobyard.api.JobSpec;
 import org.jobyard.engine.Engine;
 import org.jobyard.engine.access.Access;
 import org.jobyard.engine.config.ConfigLoader;
@@ -317,5 +318,26 @@ class ClientVerbsTest {
         + "stdout: 'o/${n}.out'}}");
     assertThat(Paths.resolveTree(sweep, base).path("job").path("stdout").asText())
         .isEqualTo("/home/alice/work/o/${n}.out");
+  }
+
+  @Test
+  void anInputFromAUrlKeepsItsUrlWhileLocalInputsBecomeAbsolute() throws Exception {
+    var base = Path.of("/home/alice/work");
+    var tree = new ObjectMapper(new YAMLFactory()).readTree("""
+        {name: a, executable: cat, inputs: ['https://data.example.org/d/in.dat',
+          {source: 'http://127.0.0.1:8080/c.yaml', destination: c.yaml}, local.txt]}
+        """);
+    var inputs = Paths.resolveTree(tree, base).path("inputs");
+    assertThat(inputs.get(0).path("source").asText())
+        .isEqualTo("https://data.example.org/d/in.dat");
+    assertThat(inputs.get(0).path("destination").asText()).isEqualTo("in.dat");
+    assertThat(inputs.get(1).path("source").asText()).isEqualTo("http://127.0.0.1:8080/c.yaml");
+    assertThat(inputs.get(2).path("source").asText()).isEqualTo("/home/alice/work/local.txt");
+
+    var spec = Paths.resolve(JobSpec.of("a", "cat").withPaths(null, null, null,
+        List.of(new JobSpec.FileTransfer("http://h/x", "x"),
+            new JobSpec.FileTransfer("y", "y")), List.of()), base);
+    assertThat(spec.inputFiles()).extracting(JobSpec.FileTransfer::source)
+        .containsExactly("http://h/x", "/home/alice/work/y");
   }
 }

@@ -238,6 +238,13 @@ class ApiServerTest {
     assertThat(relative.status()).isEqualTo(400);
     assertThat(relative.json().path("error").path("message").asText())
         .contains("stdout").contains("absolute");
+    // a URL is no path on the engine's machine: refused by the cluster that cannot fetch it
+    var fromUrl = post("api/v1/jobs", ALICE, """
+        {"name": "url", "executable": "ok",
+         "inputs": [{"source": "http://127.0.0.1:9/in.dat", "destination": "in.dat"}]}""");
+    assertThat(fromUrl.status()).isBetween(400, 499);
+    assertThat(fromUrl.json().path("error").toString()).contains("inputs.source (a URL)")
+        .doesNotContain("absolute");
     assertThat(jobCount()).isEqualTo(before);
 
     var badSelector = post("api/v1/jobs/kill", ALICE, "{\"ids\": [\"x\"], \"idz\": []}");

@@ -21,7 +21,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The user's restart of a failed job on a cluster that declares {@link Capability#RESUME}: the
  * failed attempt goes on, on the same native job; a cluster that will not resume it gets a new
- * attempt instead. (Against the real A-REX: ArcResumeTest.)
+ * attempt instead. (Against the real A-REX: ArcResumeTest, ArcStagingRerunTest.) Seen red with
+ * the fix undone: {@code tryResume} answering false fails the first and third test (a new
+ * attempt, no resume call); the job put back in the cluster's live set before the cluster took
+ * the request up fails the first and third too (the old failure is polled again and ends it).
  */
 class ResumeOnClusterTest {
   @TempDir Path home;

@@ -80,4 +80,18 @@ class StdinAndInheritedEnvironmentTest {
     assertThat(Placements.unsupported(read("{name: a, executable: cat}"),
         EnumSet.noneOf(Capability.class))).isEmpty();
   }
+
+  @Test
+  void anInputFromAUrlIsReadAsSuchAndRefusedByABackendThatCannotFetchIt() throws Exception {
+    var s = read("{name: a, executable: cat, inputs: ['http://127.0.0.1:8080/d/in.dat', "
+        + "'local/http:x', {source: 'gsiftp://se.example.org/f', destination: f}]}");
+    assertThat(s.inputFiles()).extracting(FileTransfer::fromUrl)
+        .containsExactly(true, false, true);
+    assertThat(s.inputFiles().getFirst().destination()).isEqualTo("in.dat");
+    assertThat(Placements.unsupported(s, EnumSet.of(Capability.STAGING)))
+        .containsExactly("inputs.source (a URL)");
+    assertThat(Placements.unsupported(s, EnumSet.of(Capability.URL_INPUTS))).isEmpty();
+    assertThat(Placements.unsupported(read("{name: a, executable: cat, inputs: [in.dat]}"),
+        EnumSet.noneOf(Capability.class))).as("local inputs need no capability").isEmpty();
+  }
 }

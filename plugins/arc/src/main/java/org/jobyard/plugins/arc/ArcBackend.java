@@ -84,7 +84,7 @@ final class ArcBackend implements Backend {
   @Override
   public Set<Capability> capabilities() {
     return EnumSet.of(Capability.BULK_SUBMIT, Capability.STAGING, Capability.STEPS,
-        Capability.RESUME);
+        Capability.RESUME, Capability.URL_INPUTS);
   }
 
   /** The delegated proxy's expiry, for {@code jobyard backends}. */
@@ -143,7 +143,7 @@ final class ArcBackend implements Backend {
     for (var request : jobs) {
       try {
         for (var in : request.spec().inputFiles()) {
-          if (!Files.isReadable(Path.of(in.source()))) {
+          if (!in.fromUrl() && !Files.isReadable(Path.of(in.source()))) {
             throw new IllegalArgumentException("input file '" + in.source() + "' cannot be read "
                 + "on the engine's machine");
           }

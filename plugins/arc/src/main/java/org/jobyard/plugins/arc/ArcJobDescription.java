@@ -18,7 +18,8 @@ import org.jobyard.api.SubmitRequest;
  * @param name the ADL job name: carries the attempt's tag, which lookup finds after a crash
  * @param adl the ActivityDescription element, without an XML declaration (goes into a wrapper)
  * @param script the payload script, uploaded as {@link #SCRIPT}
- * @param inputs session name to local source, in upload order (the script first)
+ * @param inputs session name to local source, in upload order (the script first); inputs from
+ *     URLs are not among them: A-REX fetches those itself
  * @param outputs session name to local destination, fetched when the job has ended
  */
 record ArcJobDescription(String name, String adl, String script, List<Upload> inputs,
@@ -49,6 +50,8 @@ record ArcJobDescription(String name, String adl, String script, List<Upload> in
     var spec = request.spec();
     var inputs = new ArrayList<Upload>();
     inputs.add(new Upload(SCRIPT, null));
+    // inputs from URLs: A-REX downloads them itself in its data staging (session name to URL)
+    var fetched = new java.util.LinkedHashMap<String, String>();
     var outputs = new ArrayList<Download>();
     outputs.add(new Download(STDOUT, spec.stdout(), true));
     outputs.add(new Download(STDERR, spec.stderr(), true));
@@ -60,7 +63,11 @@ record ArcJobDescription(String name, String adl, String script, List<Upload> in
     for (int i = 0; i < spec.inputFiles().size(); i++) {
       var in = spec.inputFiles().get(i);
       var staged = "jobyard.in." + i;
-      inputs.add(new Upload(staged, in.source()));
+      if (in.fromUrl()) {
+        fetched.put(staged, in.source());
+      } else {
+        inputs.add(new Upload(staged, in.source()));
+      }
       script.append("mkdir -p -- \"$(dirname -- ").append(quote(in.destination()))
           .append(")\" && { ln -f -- ").append(staged).append(' ')
           .append(quote(in.destination())).append(" 2>/dev/null || cp -f -- ").append(staged)
@@ -116,9 +123,12 @@ record ArcJobDescription(String name, String adl, String script, List<Upload> in
       adl.append("<nordugrid-adl:DelegationID>").append(xml(delegationId))
           .append("</nordugrid-adl:DelegationID>");
     }
-    // no Source: the client uploads each input with PUT, and A-REX waits for it
+    // no Source: the client uploads each input with PUT, and A-REX waits for it; a Source URI:
+    // A-REX downloads it (failing in PREPARING if it cannot, which a restart re-runs in place)
     inputs.forEach(u -> adl.append("<InputFile><Name>").append(u.sessionName())
         .append("</Name></InputFile>"));
+    fetched.forEach((session, url) -> adl.append("<InputFile><Name>").append(session)
+        .append("</Name><Source><URI>").append(xml(url)).append("</URI></Source></InputFile>"));
     // declared, or A-REX deletes them when the job ends
     outputs.forEach(d -> adl.append("<OutputFile><Name>").append(d.sessionName())
         .append("</Name></OutputFile>"));

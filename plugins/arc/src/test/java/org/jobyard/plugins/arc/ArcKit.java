@@ -42,7 +42,7 @@ abstract class ArcKit extends BackendConformanceTest {
     // 240 s: on a loaded 2-core machine A-REX's submit-fork-job alone was seen taking 97 s, and
     // 6.17 notices some ends only at its wake-up period (180 s by default)
     return builder.capabilities(Capability.BULK_SUBMIT, Capability.STAGING, Capability.STEPS,
-        Capability.RESUME)
+        Capability.RESUME, Capability.URL_INPUTS)
         .timeout(Duration.ofSeconds(240)).build();
   }
 

@@ -75,6 +75,24 @@ class ArcWireTest {
   }
 
   @Test
+  void anInputFromAUrlIsNamedAsItsSourceForAArexToFetchAndIsNotUploaded() {
+    var spec = new JobSpec("x", null, null, List.of(new JobSpec.Step("cat", List.of("a b"))),
+        Map.of(), null, null, null, null, null, null, List.of(
+            new JobSpec.FileTransfer("/home/u/local.txt", "local.txt"),
+            new JobSpec.FileTransfer("https://se.example.org/d?x=1&y=2", "a b")),
+        List.of(), List.of(), 0, Map.of());
+    var job = ArcJobDescription.of(new SubmitRequest("j1", 1, spec), null, null);
+
+    assertThat(job.adl()).contains("<InputFile><Name>jobyard.in.0</Name></InputFile>")
+        .contains("<InputFile><Name>jobyard.in.1</Name><Source><URI>"
+            + "https://se.example.org/d?x=1&amp;y=2</URI></Source></InputFile>");
+    assertThat(job.inputs()).extracting(ArcJobDescription.Upload::sessionName)
+        .as("what the client uploads").containsExactly(ArcJobDescription.SCRIPT, "jobyard.in.0");
+    assertThat(job.script()).as("the fetched file is placed like an uploaded one")
+        .contains("jobyard.in.1 'a b'");
+  }
+
+  @Test
   void aCeAnswering5xxMakesTheClusterUnavailableNotTheJobsFailed() throws Exception {
     var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
     server.createContext("/", exchange -> {
