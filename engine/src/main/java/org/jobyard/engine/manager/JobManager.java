@@ -368,6 +368,7 @@ public final class JobManager implements Runnable {
   private void onTick() {
     turn.clusters.retireIdle(); // ops: reload
     var now = System.currentTimeMillis();
+    turn.dependencies.checkElsewhere(now); // i18: what waiting jobs wait for, run elsewhere
     for (var job : turn.retryWait.due(now)) {
       var c = turn.clusters.get(job.currentCluster());
       if (c != null) {
