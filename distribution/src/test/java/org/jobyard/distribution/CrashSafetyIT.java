@@ -59,10 +59,6 @@ class CrashSafetyIT {
     return "";
   }
 
-  /** Marks a test left out of the PostgreSQL run, to keep CI time down (a subset runs there). */
-  void onH2Only() {
-  }
-
   @AfterEach
   void stopEngine() throws Exception {
     if (engine != null && engine.isAlive()) {
@@ -162,7 +158,6 @@ class CrashSafetyIT {
 
   @Test
   void aWaitingDependencyChainSurvivesASigkillAndRunsEachJobOnceInOrder() throws Exception {
-    onH2Only();
     var ran = work.resolve("chain.txt");
     var step = "sleep 1; echo \"$1\" >> \"$2\"";
     Files.writeString(work.resolve("chain.yaml"), """
@@ -191,7 +186,6 @@ class CrashSafetyIT {
   @Test
   void sigtermDuringABurstOfSubmissionsExitsCleanlyAndLosesNoAcknowledgedJob()
       throws Exception {
-    onH2Only();
     startEngine();
     var acknowledged = Collections.synchronizedList(new ArrayList<String>());
     var stop = new AtomicBoolean();

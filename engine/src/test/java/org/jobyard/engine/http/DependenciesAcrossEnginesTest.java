@@ -37,16 +37,8 @@ class DependenciesAcrossEnginesTest {
   }
 
   private TestEngine engine(String url, String name) throws Exception {
-    var e = TestEngine.start(Files.createDirectory(tmp.resolve(name)), """
-        database: {url: "%s", user: "%s", password: "%s"}
-        engine: {poll_interval: 200ms}
-        clusters:
-          t: {backend: scripted, users: [alice], max_jobs: 1}
-        api:
-          listen: 127.0.0.1:0
-          tokens:
-            - {user: alice, token: %s}
-        """.formatted(url, Testbed.get("PG_USER"), Testbed.get("PG_PASSWORD"), TOKEN));
+    var e = TestEngine.start(Files.createDirectory(tmp.resolve(name)),
+        TestEngine.onPostgres(url, "15s", 1, TOKEN));
     engines.add(e);
     return e;
   }

@@ -57,16 +57,7 @@ class KillDuringReleaseTest {
     var url = Testbed.freshPostgresSchema();
     var user = Testbed.get("PG_USER");
     var password = Testbed.get("PG_PASSWORD");
-    engine = TestEngine.start(home, """
-        database: {url: "%s", user: "%s", password: "%s", lease: 60s}
-        engine: {poll_interval: 200ms}
-        clusters:
-          t: {backend: scripted, users: [alice], max_jobs: 1}
-        api:
-          listen: 127.0.0.1:0
-          tokens:
-            - {user: alice, token: %s}
-        """.formatted(url, user, password, TOKEN));
+    engine = TestEngine.start(home, TestEngine.onPostgres(url, "60s", 1, TOKEN));
     var control = new JobControl(engine.engine(), new Access(engine.engine().config(), "alice"));
     var alice = new Caller("alice", false);
     var first = engine.submit(TOKEN, Map.of("name", "first", "executable", "ok")).getFirst();
