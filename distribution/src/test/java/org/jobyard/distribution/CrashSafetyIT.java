@@ -76,7 +76,8 @@ class CrashSafetyIT {
         .redirectErrorStream(true);
     pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
     engine = pb.start();
-    await().atMost(Duration.ofSeconds(60)).until(() -> Files.exists(url) || !engine.isAlive());
+    // generous: a start on a fresh PostgreSQL schema migrates it, on a loaded 2-core machine
+    await().atMost(Duration.ofSeconds(150)).until(() -> Files.exists(url) || !engine.isAlive());
     assertThat(engine.isAlive()).as("engine started; its output:\n%s", engineOutput()).isTrue();
   }
 
