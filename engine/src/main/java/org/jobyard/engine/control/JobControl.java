@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 import org.jobyard.api.BackendException;
 import org.jobyard.api.Capability;
 import org.jobyard.api.JobRef;
@@ -85,8 +86,7 @@ public final class JobControl {
   }
 
   public List<String> kill(Caller caller, Selector selector) {
-    var ids = find(caller, selector).stream().map(JobRow::id).toList();
-    return routed(Leases.KILL, ids, engine.manager()::cancel);
+    return routed(Leases.KILL, find(caller, selector), engine.manager()::cancel);
   }
 
   /**
@@ -126,13 +126,11 @@ public final class JobControl {
   }
 
   public List<String> pause(Caller caller, Selector selector) {
-    var ids = find(caller, selector).stream().map(JobRow::id).toList();
-    return routed(Leases.PAUSE, ids, engine.manager()::pause);
+    return routed(Leases.PAUSE, find(caller, selector), engine.manager()::pause);
   }
 
   public List<String> resume(Caller caller, Selector selector) {
-    var ids = find(caller, selector).stream().map(JobRow::id).toList();
-    return routed(Leases.RESUME, ids, engine.manager()::resume);
+    return routed(Leases.RESUME, find(caller, selector), engine.manager()::resume);
   }
 
   /** The job's one log: a file on this machine, or the backend's tail where the job runs. */
@@ -376,19 +374,39 @@ public final class JobControl {
   /**
    * Acts on this engine's jobs through its manager; a job another engine owns (i18) gets a stored
    * command its owner carries out within a second, and counts as acted on.
+   *
+   * <p>When engines share the store, a live job the manager did not act on may be one it had just
+   * released to the shared queue ({@code manager.Overflow}) when the command was routed to it,
+   * before that release was committed. The manager answers only after the commits of its earlier
+   * turns, so by then the job is in the shared queue: routed once more, it is claimed back here
+   * (or the command is stored for whichever engine claimed it), and the command is not lost.
    */
-  private List<String> routed(String action, List<String> ids,
-      java.util.function.Function<List<String>, java.util.concurrent.CompletableFuture<
-          List<String>>> here) {
+  private List<String> routed(String action, List<JobRow> rows,
+      Function<List<String>, CompletableFuture<List<String>>> here) {
+    var ids = rows.stream().map(JobRow::id).toList();
+    var done = routeOnce(action, ids, here);
+    if (engine.leases().lease().isEmpty()) {
+      return done;
+    }
+    var acted = Set.copyOf(done);
+    var missed = rows.stream().filter(r -> !r.state().isTerminal() && !acted.contains(r.id()))
+        .map(JobRow::id).toList();
+    if (missed.isEmpty()) {
+      return done;
+    }
+    var out = new ArrayList<>(done);
+    out.addAll(routeOnce(action, missed, here));
+    return out;
+  }
+
+  private List<String> routeOnce(String action, List<String> ids,
+      Function<List<String>, CompletableFuture<List<String>>> here) {
     if (ids.isEmpty()) {
       return List.of();
     }
     var routed = engine.leases().route(action, ids);
     if (!routed.claimed().isEmpty()) {
       engine.manager().adopt(routed.claimed()); // i18: from the shared queue, before the command
-    }
-    if (routed.sent().isEmpty()) {
-      return await(here.apply(routed.here()));
     }
     var out = new ArrayList<>(routed.here().isEmpty() ? List.<String>of()
         : await(here.apply(routed.here())));

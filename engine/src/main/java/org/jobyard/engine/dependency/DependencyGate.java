@@ -96,6 +96,17 @@ public final class DependencyGate {
     return w == null ? Set.of() : w;
   }
 
+  /** The jobs some job waits for now (a copy). */
+  public Set<String> awaited() {
+    return Set.copyOf(waiters.keySet());
+  }
+
+  /** The jobs that waited for {@code goneId}, which no longer exists; each is asked again. */
+  public Set<String> gone(String goneId) {
+    var w = waiters.remove(goneId);
+    return w == null ? Set.of() : w;
+  }
+
   static boolean met(Condition condition, JobState ended) {
     return switch (condition) {
       case SUCCESS -> ended == JobState.SUCCEEDED;

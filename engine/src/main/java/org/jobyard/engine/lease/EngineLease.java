@@ -263,12 +263,17 @@ public final class EngineLease implements Fence {
             rs.getString(3))).list());
   }
 
-  /** Forgets commands carried out, and those whose job ended before its owner took them. */
+  /**
+   * Forgets commands carried out, and those whose job ended before its owner took them. A command
+   * whose job this engine released to the shared queue while the command was on its way (the
+   * manager no longer held it) is kept: it goes with the job to the engine that claims it.
+   */
   void done(List<String> commandIds) {
     jdbi.useTransaction(h -> {
       if (!commandIds.isEmpty()) {
-        h.createUpdate("DELETE FROM commands WHERE id IN (<ids>)").bindList("ids", commandIds)
-            .execute();
+        h.createUpdate("DELETE FROM commands WHERE id IN (<ids>) AND job_id NOT IN (SELECT id"
+            + " FROM jobs WHERE pooled_for IS NOT NULL AND engine_id IS NULL)")
+            .bindList("ids", commandIds).execute();
       }
       h.createUpdate("DELETE FROM commands WHERE job_id IN (SELECT id FROM jobs WHERE NOT ("
           + LIVE + "))").execute();

@@ -2,6 +2,8 @@ package org.jobyard.engine.manager;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
 import org.jobyard.api.JobState;
 import org.jobyard.engine.dependency.DependencyGate;
@@ -12,13 +14,22 @@ import org.jobyard.engine.store.JobStore;
  * i20: applies the rules of {@link DependencyGate} (jobs' {@code after}) to live jobs: a job is
  * queued once what it waits for has ended as it must, and cancelled when that can no longer
  * happen. Used on the manager's thread.
+ *
+ * <p>i18: when engines share the store, what a job waits for may be run by another engine (given
+ * to the shared queue, claimed, taken over) and end there, unseen here: {@link #checkElsewhere}
+ * reads those jobs' states from the store once a second.
  */
 final class Dependencies {
+  /** How often the store is asked about awaited jobs this engine does not hold. */
+  static final long ELSEWHERE_CHECK_MILLIS = 1000;
   private final Actor actor;
   private final JobStore store;
   private final Clusters clusters;
   private final DependencyGate gate = new DependencyGate();
   private final ArrayDeque<Job> releasing = new ArrayDeque<>();
+  /** States read from the store by the check in progress ({@link #checkElsewhere}). */
+  private Map<String, JobStore.NameState> read = Map.of();
+  private long nextElsewhereCheck;
 
   Dependencies(Actor actor, JobStore store, Clusters clusters) {
     this.actor = actor;
@@ -65,10 +76,54 @@ final class Dependencies {
     }
   }
 
+  /**
+   * i18: wakes the jobs waiting for jobs this engine does not hold once those have ended (or are
+   * gone) in the store; every {@link #ELSEWHERE_CHECK_MILLIS} at most, and only when engines share
+   * the store (a sole engine holds every live job, so its ends are seen here).
+   */
+  void checkElsewhere(long nowMillis) {
+    if (store.engineId() == null || nowMillis < nextElsewhereCheck) {
+      return;
+    }
+    nextElsewhereCheck = nowMillis + ELSEWHERE_CHECK_MILLIS;
+    var elsewhere = gate.awaited().stream().filter(id -> actor.job(id) == null).toList();
+    if (elsewhere.isEmpty()) {
+      return;
+    }
+    try {
+      read = store.states(elsewhere);
+    } catch (org.jobyard.engine.store.StoreUnavailableException e) {
+      return; // asked again at the next check, once the store is back
+    }
+    try {
+      var woken = new LinkedHashSet<String>();
+      for (var id : elsewhere) {
+        var s = read.get(id);
+        if (s == null) {
+          woken.addAll(gate.gone(id));
+        } else if (s.state().isTerminal()) {
+          woken.addAll(gate.ended(id, new DependencyGate.Known(s.name(), s.state())));
+        }
+      }
+      for (var id : woken) {
+        var job = actor.job(id);
+        if (job != null && job.state == JobState.QUEUED) {
+          queueUnlessWaiting(job);
+        }
+      }
+    } finally {
+      read = Map.of();
+    }
+  }
+
   private Optional<DependencyGate.Known> known(String id) {
     var live = actor.job(id);
     if (live != null) {
       return Optional.of(new DependencyGate.Known(live.name, live.state));
+    }
+    var fresh = read.get(id);
+    if (fresh != null) {
+      return Optional.of(new DependencyGate.Known(fresh.name(), fresh.state()));
     }
     return store.job(id).map(r -> new DependencyGate.Known(r.name(), r.state()));
   }

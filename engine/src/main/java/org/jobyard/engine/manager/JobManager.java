@@ -65,6 +65,12 @@ public final class JobManager implements Runnable {
 
   // owned by the manager's thread
   private ScheduledExecutorService timer;
+  /**
+   * What runs once the last batch handed to the writer is committed, while it is not yet: a turn
+   * with nothing to write adds its replies here, so no reply overtakes an earlier turn's commit
+   * (i18: "not acted on" must mean the release of a job to the shared queue is already stored).
+   */
+  private List<Runnable> uncommitted;
   private CompletableFuture<Void> stopReply;
   private long stopDeadline;
 
@@ -223,6 +229,7 @@ public final class JobManager implements Runnable {
     accepting = stopReply == null;
     timer = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().daemon().name("manager-timer").factory());
+    uncommitted = null;
     turn.start(incarnations.incrementAndGet(), timer);
     ready = true;
     firstReady.complete(null);
@@ -308,7 +315,12 @@ public final class JobManager implements Runnable {
           c.pollWanted = true;
         }
       }
-      case Message.Committed m -> m.actions().forEach(Runnable::run);
+      case Message.Committed m -> {
+        if (m.actions() == uncommitted) {
+          uncommitted = null;
+        }
+        m.actions().forEach(Runnable::run);
+      }
       case Message.StoreFailed m -> throw new IllegalStateException(
           "the job store failed; restarting the job manager from the store", m.error());
       case Message.Submitted m -> turn.clusters.submitter(m.cluster()).onSubmitted(m);
@@ -356,6 +368,7 @@ public final class JobManager implements Runnable {
   private void onTick() {
     turn.clusters.retireIdle(); // ops: reload
     var now = System.currentTimeMillis();
+    turn.dependencies.checkElsewhere(now); // i18: what waiting jobs wait for, run elsewhere
     for (var job : turn.retryWait.due(now)) {
       var c = turn.clusters.get(job.currentCluster());
       if (c != null) {
@@ -410,6 +423,10 @@ public final class JobManager implements Runnable {
     turn.changes.clear();
     turn.afterCommit.clear();
     turn.events.clear();
+    if (batch.isEmpty() && uncommitted != null) {
+      uncommitted.addAll(actions);
+      return;
+    }
     if (batch.isEmpty()) {
       actions.forEach(Runnable::run);
       if (!turn.changes.isEmpty() || !turn.afterCommit.isEmpty()) {
@@ -417,6 +434,7 @@ public final class JobManager implements Runnable {
       }
       return;
     }
+    uncommitted = actions;
     writer.submit(new StoreWriter.Batch(batch,
         () -> mailbox.add(new Message.Committed(actions)),
         e -> mailbox.add(new Message.StoreFailed(e))));

@@ -22,11 +22,15 @@ public final class Database implements AutoCloseable {
   static final long OPEN_TIMEOUT_MILLIS = 30_000;
 
   /**
-   * The versions of the migrations in {@code db/migration}, in order ({@code DatabaseTest} keeps
-   * this list and the folder in step). A store whose history holds exactly these, all
-   * successful, is up to date, and Flyway is not even loaded (a third of a short run's start).
+   * The versions of the migrations in {@code db/migration}, in order, read from the list of that
+   * folder the build writes ({@link #MIGRATION_LIST}), so a new migration cannot be left out. A
+   * store whose history holds exactly these, all successful, is up to date, and Flyway is not
+   * even loaded (a third of a short run's start); scanning the class path as Flyway does would
+   * cost that again.
    */
-  static final java.util.List<String> MIGRATIONS = java.util.List.of("1", "20.1", "21.1", "21.2");
+  static final java.util.List<String> MIGRATIONS = migrations();
+  /** Written by the engine's build (maven-antrun-plugin, see its pom): one file name a line. */
+  static final String MIGRATION_LIST = "/db/migrations.txt";
 
   private final HikariDataSource dataSource;
   private final boolean migrated;
@@ -135,6 +139,31 @@ public final class Database implements AutoCloseable {
     } catch (java.sql.SQLException e) {
       return false;
     }
+  }
+
+  /**
+   * The versions in the build's list of migrations, in order; none when the list is missing (a
+   * class path not built by Maven), and then every open leaves the decision to Flyway.
+   */
+  private static java.util.List<String> migrations() {
+    try (var in = Database.class.getResourceAsStream(MIGRATION_LIST)) {
+      if (in == null) {
+        LOG.warn("{} is not on the class path (the engine's build writes it): the job store's "
+            + "schema is checked by Flyway at every start, which is slower", MIGRATION_LIST);
+        return java.util.List.of();
+      }
+      return versions(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+          .lines().map(String::strip).filter(n -> !n.isEmpty()).toList());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot read " + MIGRATION_LIST, e);
+    }
+  }
+
+  /** Flyway's versions of migration files ({@code V21_2__x.sql}: 21.2), in Flyway's order. */
+  static java.util.List<String> versions(java.util.List<String> fileNames) {
+    return fileNames.stream().filter(n -> n.startsWith("V") && n.endsWith(".sql")
+        && n.contains("__")).map(n -> n.substring(1, n.indexOf("__")).replace('_', '.'))
+        .sorted(java.util.Comparator.comparing(Runtime.Version::parse)).toList();
   }
 
   /** Whether opening this store ran Flyway (a new or older schema), or found it up to date. */

@@ -307,6 +307,25 @@ public final class JobStore {
         .bind("id", id).map(JobStore::job).findOne());
   }
 
+  /** A job's name and state, for who waits for it ({@code after}). */
+  public record NameState(String name, JobState state) {}
+
+  /**
+   * i18: the names and states of the given jobs (those that exist), read in batches: what an
+   * engine's waiting jobs wait for when another engine runs it.
+   */
+  public java.util.Map<String, NameState> states(List<String> ids) {
+    var out = new java.util.HashMap<String, NameState>();
+    for (int i = 0; i < ids.size(); i += 1000) {
+      var part = ids.subList(i, Math.min(ids.size(), i + 1000));
+      read(h -> h.createQuery("SELECT id, name, state FROM jobs WHERE id IN (<ids>)")
+          .bindList("ids", part).map((rs, ctx) -> java.util.Map.entry(rs.getString(1),
+              new NameState(rs.getString(2), JobState.valueOf(rs.getString(3))))).list())
+          .forEach(e -> out.put(e.getKey(), e.getValue()));
+    }
+    return out;
+  }
+
   /** Jobs matching the query, oldest first. */
   public List<JobRow> find(JobQuery q) {
     var sql = new StringBuilder("SELECT " + JOB_COLUMNS + " FROM jobs WHERE 1 = 1");

@@ -39,6 +39,24 @@ public record TestEngine(Engine engine, ApiServer server) implements AutoCloseab
     }
   }
 
+  /**
+   * The configuration of an engine on the testbed's PostgreSQL schema {@code url} (i18), with
+   * {@code lease} as its lease and one cluster {@code t} on the scripted backend, for alice.
+   */
+  public static String onPostgres(String url, String lease, int maxJobs, String token) {
+    return """
+        database: {url: "%s", user: "%s", password: "%s", lease: %s}
+        engine: {poll_interval: 200ms}
+        clusters:
+          t: {backend: scripted, users: [alice], max_jobs: %d}
+        api:
+          listen: 127.0.0.1:0
+          tokens:
+            - {user: alice, token: %s}
+        """.formatted(url, org.jobyard.testkit.Testbed.get("PG_USER"),
+        org.jobyard.testkit.Testbed.get("PG_PASSWORD"), lease, maxJobs, token);
+  }
+
   /** Submits jobs (anything Jackson writes as a job document) and returns their ids. */
   public List<String> submit(String token, Object jobs) throws Exception {
     var a = HTTP.send(HttpRequest.newBuilder(server.url().resolve("api/v1/jobs"))

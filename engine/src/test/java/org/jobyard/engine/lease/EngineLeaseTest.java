@@ -168,6 +168,26 @@ class EngineLeaseTest {
   }
 
   @Test
+  void aStoredKillWhoseJobItsOwnerReleasedMeanwhileGoesWithTheJobToTheEngineThatClaimsIt() {
+    var a = engine(Duration.ofSeconds(30));
+    var storeA = new JobStore(db, a);
+    storeA.apply(List.of(job("q1", 1, JobState.QUEUED)));
+    var b = engine(Duration.ofSeconds(30));
+    assertThat(new Leases(b).route(Leases.KILL, List.of("q1")).sent()).containsExactly("q1");
+    var forA = a.commands();
+    assertThat(forA).hasSize(1);
+    // a's manager had released q1 to the shared queue before the kill reached it: it did not act
+    storeA.apply(List.of(new Change.ReleaseJob("q1", "slurm")));
+    a.done(forA.stream().map(EngineLease.Command::id).toList());
+
+    var c = engine(Duration.ofSeconds(30));
+    assertThat(c.claimQueued(java.util.Map.of("slurm", 5))).containsExactly("q1");
+    assertThat(c.commands()).as("the kill waits for the engine that claimed q1")
+        .extracting(EngineLease.Command::jobId, EngineLease.Command::action)
+        .containsExactly(org.assertj.core.groups.Tuple.tuple("q1", "kill"));
+  }
+
+  @Test
   void cleanUpsAreCarriedOutByTheirEngineAndGoWithItsJobsToTheEngineThatTakesThemOver() {
     var a = engine(Duration.ofSeconds(1));
     var storeA = new JobStore(db, a);

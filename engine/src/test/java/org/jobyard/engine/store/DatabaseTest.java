@@ -31,15 +31,18 @@ class DatabaseTest {
   }
 
   @Test
-  void theListOfMigrationsMatchesTheMigrationFolder() throws Exception {
-    // a new V*.sql without its version in Database.MIGRATIONS would never be applied to an
-    // existing store: this test fails first
+  void theMigrationsAreFoundFromTheBuildsListOfTheMigrationFolderInFlywaysOrder()
+      throws Exception {
+    // a new V*.sql left out of Database.MIGRATIONS would never be applied to an existing store
     try (var files = Files.list(Path.of("src/main/resources/db/migration"))) {
       var versions = files.map(f -> f.getFileName().toString())
           .filter(n -> n.startsWith("V") && n.endsWith(".sql"))
           .map(n -> n.substring(1, n.indexOf("__")).replace('_', '.'))
           .sorted(Comparator.comparing(Runtime.Version::parse)).toList();
+      assertThat(versions).contains("1", "21.2");
       assertThat(Database.MIGRATIONS).isEqualTo(versions);
     }
+    assertThat(Database.versions(java.util.List.of("V21_10__b.sql", "V3__a.sql", "V21_2__c.sql",
+        "README.md"))).as("by number, not by text").containsExactly("3", "21.2", "21.10");
   }
 }
