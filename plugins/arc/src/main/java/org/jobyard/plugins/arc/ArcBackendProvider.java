@@ -60,7 +60,8 @@ public final class ArcBackendProvider implements BackendProvider {
       }
     }
     var bearer = token.map(Secret::reveal);
-    var client = new ArcClient(settings.restBase(), http, () -> bearer, settings.timeout());
+    var client = ArcClient.negotiating(settings.url(), http, () -> bearer,
+        settings.timeout());
     var delegation = credential == null ? Optional.<Delegation>empty()
         : Optional.of(new Delegation(client, credential, settings.delegationLifetime(),
             settings.renewBefore(), context.workDir().resolve("arc-delegation"),

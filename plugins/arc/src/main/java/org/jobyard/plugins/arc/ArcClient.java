@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * A-REX's REST interface (API 1.0, which 6.x and 7 both serve), one method per call. Every
+ * A-REX's REST interface, one method per call: API 1.1 where the CE offers it (ARC 7), else 1.0
+ * (6.x), asked once with {@code GET <wsurl>/rest}; the calls used here mean the same in both.
+ * Every
  * request says {@code Accept: application/json}; id lists go as {@code Content-Type} exactly
  * {@code application/json} (with a charset A-REX answers 201 and an empty body). Bulk actions
  * answer 201 with a status code per job.
@@ -30,7 +32,10 @@ import java.util.function.Supplier;
 final class ArcClient {
   private static final String JSON = "application/json";
 
-  private final URI base;
+  private static final List<String> SPOKEN = List.of("1.1", "1.0"); // preferred first
+
+  private final URI wsurl; // null when the base is fixed
+  private volatile URI base;
   private final HttpClient http;
   private final Supplier<Optional<String>> token;
   private final Duration timeout;
@@ -41,14 +46,52 @@ final class ArcClient {
    * @param token a bearer token, read on each request (a token file may be refreshed)
    */
   ArcClient(URI base, HttpClient http, Supplier<Optional<String>> token, Duration timeout) {
+    this(null, base, http, token, timeout);
+  }
+
+  private ArcClient(URI wsurl, URI base, HttpClient http, Supplier<Optional<String>> token,
+      Duration timeout) {
+    this.wsurl = wsurl;
     this.base = base;
     this.http = http;
     this.token = token;
     this.timeout = timeout;
   }
 
+  /**
+   * A client that asks the CE at {@code wsurl} ({@code https://host:443/arex}) which REST
+   * versions it offers at its first request, and speaks the newest one it knows. A CE that does
+   * not answer is asked again at the next request.
+   */
+  static ArcClient negotiating(URI wsurl, HttpClient http, Supplier<Optional<String>> token,
+      Duration timeout) {
+    return new ArcClient(wsurl, null, http, token, timeout);
+  }
+
+  /** The REST base in use, or {@code <wsurl>/rest} before the version is known. */
   URI base() {
-    return base;
+    var b = base;
+    return b != null ? b : URI.create(wsurl + "/rest");
+  }
+
+  private URI resolvedBase() throws ArcException {
+    var b = base;
+    if (b != null) {
+      return b;
+    }
+    synchronized (this) {
+      if (base == null) {
+        var answer = send("versions", builder(URI.create(wsurl + "/rest")).GET(), 200);
+        var offered = ArcJson.strings(parse("versions", answer), "version");
+        var version = SPOKEN.stream().filter(offered::contains).findFirst()
+            .orElseThrow(() -> new ArcException("versions at " + wsurl + "/rest: the CE offers "
+                + "REST " + offered + ", Jobyard speaks " + String.join(" and ", SPOKEN)
+                + " (is 'url' the CE's A-REX endpoint, https://host:443/arex?)", 0, false,
+                null));
+        base = URI.create(wsurl + "/rest/" + version);
+      }
+      return base;
+    }
   }
 
   /** How many HTTP requests this client sent: what the one-request-per-poll rule counts. */
@@ -212,9 +255,12 @@ final class ArcClient {
 
   // ---- plumbing ---------------------------------------------------------------------------------
 
-  private HttpRequest.Builder request(String path) {
-    var b = HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout)
-        .header("Accept", JSON);
+  private HttpRequest.Builder request(String path) throws ArcException {
+    return builder(URI.create(resolvedBase() + path));
+  }
+
+  private HttpRequest.Builder builder(URI uri) {
+    var b = HttpRequest.newBuilder(uri).timeout(timeout).header("Accept", JSON);
     token.get().ifPresent(t -> b.header("Authorization", "Bearer " + t));
     return b;
   }
@@ -252,12 +298,12 @@ final class ArcClient {
           || e.getCause() instanceof ConnectException));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new ArcException(what + " at " + base + ": interrupted", -1, true, e);
+      throw new ArcException(what + " at " + base() + ": interrupted", -1, true, e);
     }
   }
 
   private ArcException io(String what, IOException e, boolean maybeSent) {
-    return new ArcException(what + " at " + base + ": the CE did not answer (" + e + ")", -1,
+    return new ArcException(what + " at " + base() + ": the CE did not answer (" + e + ")", -1,
         maybeSent, e);
   }
 
@@ -265,7 +311,7 @@ final class ArcClient {
     // A-REX puts its message in the reason phrase, which HTTP/1.1 clients do not keep; the body
     // has it sometimes
     var detail = body == null || body.isBlank() ? "" : ": " + abbreviate(body.strip());
-    return new ArcException(what + " at " + base + ": the CE answered HTTP " + status + detail
+    return new ArcException(what + " at " + base() + ": the CE answered HTTP " + status + detail
         + (status == 403 ? " (is this certificate's DN or token allowed by the CE's "
             + "allowaccess?)" : ""), status, status >= 500, null);
   }
@@ -274,7 +320,7 @@ final class ArcClient {
     try {
       return ArcJson.parse(answer.body());
     } catch (IOException e) {
-      throw new ArcException(what + " at " + base + ": the CE's answer is not JSON: "
+      throw new ArcException(what + " at " + base() + ": the CE's answer is not JSON: "
           + abbreviate(answer.body()), answer.statusCode(), true, e);
     }
   }

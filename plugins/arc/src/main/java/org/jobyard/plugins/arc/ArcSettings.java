@@ -74,11 +74,6 @@ record ArcSettings(URI url, Path certificate, Path key, boolean token, Path caPa
         s.duration("timeout", Duration.ofSeconds(60)));
   }
 
-  /** The REST base of API 1.0, which A-REX 6.x and 7 both serve. */
-  URI restBase() {
-    return URI.create(url + "/rest/1.0");
-  }
-
   private static Path file(Settings s, String setting, String value)
       throws ConfigurationException {
     var p = Path.of(value.startsWith("~/") ? System.getProperty("user.home") + value.substring(1)

@@ -1,6 +1,7 @@
 package org.jobyard.plugins.arc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.jobyard.api.JobStatus;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -34,8 +36,8 @@ class ArcRecordedAnswersTest {
     var requests = new CopyOnWriteArrayList<String>();
     var server = fakeCe(version, requests);
     try {
-      var client = new ArcClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()
-          + "/arex/rest/1.0"), HttpClient.newHttpClient(), Optional::empty,
+      var client = ArcClient.negotiating(URI.create("http://127.0.0.1:"
+          + server.getAddress().getPort() + "/arex"), HttpClient.newHttpClient(), Optional::empty,
           Duration.ofSeconds(10));
 
       var submitted = client.submit("<ActivityDescriptions/>");
@@ -74,7 +76,71 @@ class ArcRecordedAnswersTest {
           .containsExactly("out.txt");
       assertThat(ArcJson.strings(ArcJson.parse(recorded(version, "versions.json")), "version"))
           .contains("1.0");
-      assertThat(requests).as("what the fake CE was asked").hasSize(6);
+      // the versions once, then every call under the newest version both sides speak
+      var api = version.equals("6.17") ? "/arex/rest/1.0/" : "/arex/rest/1.1/";
+      assertThat(requests).as("what the fake CE was asked").hasSize(7)
+          .first().isEqualTo("GET /arex/rest?null");
+      assertThat(requests.subList(1, 7)).allMatch(r -> r.contains(" " + api), "under " + api);
+      assertThat(client.base()).hasToString("http://127.0.0.1:" + server.getAddress().getPort()
+          + api.substring(0, api.length() - 1));
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void aCeThatOffersNoVersionJobyardSpeaksIsRefusedNamingWhatItOffers() throws Exception {
+    var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      var bytes = "{\"version\":[\"2.0\"]}".getBytes(StandardCharsets.UTF_8);
+      exchange.sendResponseHeaders(200, bytes.length);
+      exchange.getResponseBody().write(bytes);
+      exchange.close();
+    });
+    server.start();
+    try {
+      var client = ArcClient.negotiating(URI.create("http://127.0.0.1:"
+          + server.getAddress().getPort() + "/arex"), HttpClient.newHttpClient(), Optional::empty,
+          Duration.ofSeconds(10));
+
+      assertThatThrownBy(client::states).isInstanceOfSatisfying(ArcClient.ArcException.class,
+          e -> {
+            assertThat(e).hasMessageContaining("offers REST [2.0]")
+                .hasMessageContaining("speaks 1.1 and 1.0");
+            assertThat(e.unavailable()).as("not a CE to wait for").isFalse();
+          });
+    } finally {
+      server.stop(0);
+    }
+  }
+
+  @Test
+  void aCeThatCannotAnswerTheVersionQuestionIsUnavailableAndAskedAgainLater() throws Exception {
+    var requests = new CopyOnWriteArrayList<String>();
+    var down = new java.util.concurrent.atomic.AtomicBoolean(true);
+    var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/", exchange -> {
+      if (down.get()) {
+        requests.add("503");
+        exchange.sendResponseHeaders(503, -1);
+        exchange.close();
+      } else {
+        replay("7.0", requests, exchange);
+      }
+    });
+    server.start();
+    try {
+      var client = ArcClient.negotiating(URI.create("http://127.0.0.1:"
+          + server.getAddress().getPort() + "/arex"), HttpClient.newHttpClient(), Optional::empty,
+          Duration.ofSeconds(10));
+
+      assertThatThrownBy(client::states).isInstanceOfSatisfying(ArcClient.ArcException.class,
+          e -> assertThat(e.unavailable()).as("a CE to wait for").isTrue());
+      down.set(false);
+
+      assertThat(client.states()).isEmpty();
+      assertThat(requests).containsExactly("503", "GET /arex/rest?null",
+          "GET /arex/rest/1.1/jobs?state=" + ArcStates.ALL);
     } finally {
       server.stop(0);
     }
@@ -95,7 +161,14 @@ class ArcRecordedAnswersTest {
   /** A CE that answers every call with what the real one of {@code version} answered. */
   private static HttpServer fakeCe(String version, List<String> requests) throws IOException {
     var server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/", exchange -> {
+    server.createContext("/", exchange -> replay(version, requests, exchange));
+    server.start();
+    return server;
+  }
+
+  private static void replay(String version, List<String> requests,
+      com.sun.net.httpserver.HttpExchange exchange) throws IOException {
+    {
       var path = exchange.getRequestURI().getPath();
       var query = String.valueOf(exchange.getRequestURI().getQuery());
       var body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
@@ -108,6 +181,9 @@ class ArcRecordedAnswersTest {
         file = body.contains(UNKNOWN) ? "status-two-one-unknown.json" : "status-one.json";
       } else if (query.contains("action=info")) {
         file = "info-one.json";
+      } else if (path.endsWith("/rest")) {
+        file = "versions.json";
+        code = 200;
       } else if (path.endsWith("/delegations")) {
         file = "delegations.json";
         code = 200;
@@ -119,9 +195,7 @@ class ArcRecordedAnswersTest {
       exchange.sendResponseHeaders(code, bytes.length == 0 ? -1 : bytes.length);
       exchange.getResponseBody().write(bytes);
       exchange.close();
-    });
-    server.start();
-    return server;
+    }
   }
 
   private static String recorded(String version, String file) {
