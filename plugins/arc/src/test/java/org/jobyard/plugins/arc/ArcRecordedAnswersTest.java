@@ -36,9 +36,7 @@ class ArcRecordedAnswersTest {
     var requests = new CopyOnWriteArrayList<String>();
     var server = fakeCe(version, requests);
     try {
-      var client = ArcClient.negotiating(URI.create("http://127.0.0.1:"
-          + server.getAddress().getPort() + "/arex"), HttpClient.newHttpClient(), Optional::empty,
-          Duration.ofSeconds(10));
+      var client = clientOf(server);
 
       var submitted = client.submit("<ActivityDescriptions/>");
       assertThat(submitted).as("submit answer").singleElement().satisfies(e -> {
@@ -99,9 +97,7 @@ class ArcRecordedAnswersTest {
     });
     server.start();
     try {
-      var client = ArcClient.negotiating(URI.create("http://127.0.0.1:"
-          + server.getAddress().getPort() + "/arex"), HttpClient.newHttpClient(), Optional::empty,
-          Duration.ofSeconds(10));
+      var client = clientOf(server);
 
       assertThatThrownBy(client::states).isInstanceOfSatisfying(ArcClient.ArcException.class,
           e -> {
@@ -130,9 +126,7 @@ class ArcRecordedAnswersTest {
     });
     server.start();
     try {
-      var client = ArcClient.negotiating(URI.create("http://127.0.0.1:"
-          + server.getAddress().getPort() + "/arex"), HttpClient.newHttpClient(), Optional::empty,
-          Duration.ofSeconds(10));
+      var client = clientOf(server);
 
       assertThatThrownBy(client::states).isInstanceOfSatisfying(ArcClient.ArcException.class,
           e -> assertThat(e.unavailable()).as("a CE to wait for").isTrue());
@@ -196,6 +190,12 @@ class ArcRecordedAnswersTest {
       exchange.getResponseBody().write(bytes);
       exchange.close();
     }
+  }
+
+  /** A client of the CE {@code server} that asks it for its REST versions first. */
+  private static ArcClient clientOf(HttpServer server) {
+    return ArcClient.negotiating(URI.create("http://127.0.0.1:" + server.getAddress().getPort()
+        + "/arex"), HttpClient.newHttpClient(), Optional::empty, Duration.ofSeconds(10));
   }
 
   private static String recorded(String version, String file) {
