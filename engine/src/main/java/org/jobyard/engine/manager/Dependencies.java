@@ -2,13 +2,16 @@ package org.jobyard.engine.manager;
 
 import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.jobyard.api.JobState;
 import org.jobyard.engine.dependency.DependencyGate;
 import org.jobyard.engine.store.Change;
 import org.jobyard.engine.store.JobStore;
+import org.jobyard.engine.store.StoreUnavailableException;
 
 /**
  * i20: applies the rules of {@link DependencyGate} (jobs' {@code after}) to live jobs: a job is
@@ -27,8 +30,6 @@ final class Dependencies {
   private final Clusters clusters;
   private final DependencyGate gate = new DependencyGate();
   private final ArrayDeque<Job> releasing = new ArrayDeque<>();
-  /** States read from the store by the check in progress ({@link #checkElsewhere}). */
-  private Map<String, JobStore.NameState> read = Map.of();
   private long nextElsewhereCheck;
 
   Dependencies(Actor actor, JobStore store, Clusters clusters) {
@@ -39,7 +40,12 @@ final class Dependencies {
 
   /** Queues a job whose dependencies are met; otherwise it waits (reason says for what). */
   void queueUnlessWaiting(Job job) {
-    switch (gate.check(job.id, job.spec().after(), this::known)) {
+    queueUnlessWaiting(job, this::known);
+  }
+
+  private void queueUnlessWaiting(Job job,
+      Function<String, Optional<DependencyGate.Known>> known) {
+    switch (gate.check(job.id, job.spec().after(), known)) {
       case DependencyGate.Verdict.Ready r -> {
         if (job.reason != null && job.reason.startsWith("waiting for ")) {
           job.reason = null;
@@ -90,29 +96,30 @@ final class Dependencies {
     if (elsewhere.isEmpty()) {
       return;
     }
+    Map<String, DependencyGate.Known> read = new HashMap<>();
     try {
-      read = store.states(elsewhere);
-    } catch (org.jobyard.engine.store.StoreUnavailableException e) {
+      store.states(elsewhere).forEach((id, s) -> read.put(id,
+          new DependencyGate.Known(s.name(), s.state())));
+    } catch (StoreUnavailableException e) {
       return; // asked again at the next check, once the store is back
     }
-    try {
-      var woken = new LinkedHashSet<String>();
-      for (var id : elsewhere) {
-        var s = read.get(id);
-        if (s == null) {
-          woken.addAll(gate.gone(id));
-        } else if (s.state().isTerminal()) {
-          woken.addAll(gate.ended(id, new DependencyGate.Known(s.name(), s.state())));
-        }
+    var woken = new LinkedHashSet<String>();
+    for (var id : elsewhere) {
+      var s = read.get(id);
+      if (s == null) {
+        woken.addAll(gate.gone(id));
+      } else if (s.state().isTerminal()) {
+        woken.addAll(gate.ended(id, s));
       }
-      for (var id : woken) {
-        var job = actor.job(id);
-        if (job != null && job.state == JobState.QUEUED) {
-          queueUnlessWaiting(job);
-        }
+    }
+    // what was just read answers for those jobs; the rest as usual
+    Function<String, Optional<DependencyGate.Known>> known =
+        id -> Optional.ofNullable(read.get(id)).or(() -> known(id));
+    for (var id : woken) {
+      var job = actor.job(id);
+      if (job != null && job.state == JobState.QUEUED) {
+        queueUnlessWaiting(job, known);
       }
-    } finally {
-      read = Map.of();
     }
   }
 
@@ -120,10 +127,6 @@ final class Dependencies {
     var live = actor.job(id);
     if (live != null) {
       return Optional.of(new DependencyGate.Known(live.name, live.state));
-    }
-    var fresh = read.get(id);
-    if (fresh != null) {
-      return Optional.of(new DependencyGate.Known(fresh.name(), fresh.state()));
     }
     return store.job(id).map(r -> new DependencyGate.Known(r.name(), r.state()));
   }

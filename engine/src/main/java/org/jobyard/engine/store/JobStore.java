@@ -5,7 +5,9 @@ import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.jdbi.v3.core.Jdbi;
 import org.jdbi.v3.core.statement.PreparedBatch;
@@ -314,12 +316,12 @@ public final class JobStore {
    * i18: the names and states of the given jobs (those that exist), read in batches: what an
    * engine's waiting jobs wait for when another engine runs it.
    */
-  public java.util.Map<String, NameState> states(List<String> ids) {
-    var out = new java.util.HashMap<String, NameState>();
+  public Map<String, NameState> states(List<String> ids) {
+    var out = new HashMap<String, NameState>();
     for (int i = 0; i < ids.size(); i += 1000) {
       var part = ids.subList(i, Math.min(ids.size(), i + 1000));
       read(h -> h.createQuery("SELECT id, name, state FROM jobs WHERE id IN (<ids>)")
-          .bindList("ids", part).map((rs, ctx) -> java.util.Map.entry(rs.getString(1),
+          .bindList("ids", part).map((rs, ctx) -> Map.entry(rs.getString(1),
               new NameState(rs.getString(2), JobState.valueOf(rs.getString(3))))).list())
           .forEach(e -> out.put(e.getKey(), e.getValue()));
     }
