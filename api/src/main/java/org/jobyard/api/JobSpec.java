@@ -360,6 +360,11 @@ public record JobSpec(
      * machine; only backends declaring {@link Capability#URL_INPUTS} are given such an input.
      */
     public boolean fromUrl() {
+      return isUrl(source);
+    }
+
+    /** Whether an input's source names a URL ({@code scheme://...}) rather than a path. */
+    public static boolean isUrl(String source) {
       return URL.matcher(source).lookingAt();
     }
   }

@@ -100,7 +100,7 @@ final class Paths {
 
   /** An input's source: a URL (which the cluster fetches) stays as it is. */
   private static String absOrUrl(Path base, String p) {
-    return new FileTransfer(p, "-").fromUrl() ? p : abs(base, p);
+    return FileTransfer.isUrl(p) ? p : abs(base, p);
   }
 
   private static String abs(Path base, String p) {
